@@ -247,11 +247,15 @@ public final class EtcdClientConfig {
             }
             positive(dialTimeout, "dialTimeout");
             positive(callTimeout, "callTimeout");
+            // TLS files first: a file that does not load is the error users most need to see.
+            SslContext ssl = tls ? loadTls() : null;
             final List<URI> uris = new ArrayList<>();
             for (String endpoint : endpoints) {
                 uris.add(parseEndpoint(endpoint));
             }
-            final SslContext ssl = tls ? loadTls() : null;
+            if (ssl == null && tls) {
+                ssl = loadTls();
+            }
             return new EtcdClientConfig(this, uris, ssl);
         }
 
@@ -286,26 +290,32 @@ public final class EtcdClientConfig {
         }
 
         private SslContext loadTls() {
-            final SslContextBuilder ssl = GrpcSslContexts.forClient();
+            // Check every file before handing it to Netty, whose errors do not say which option is wrong.
             if (caCert != null) {
-                ssl.trustManager(readable(caCert, "caCert").toFile());
+                readable(caCert, "caCert");
+                checkPem(caCert, "caCert", "CERTIFICATE");
             }
             if (clientCert != null) {
                 readable(clientCert, "clientCert");
                 readable(clientKey, "clientKey");
                 checkPem(clientCert, "clientCert", "CERTIFICATE");
                 checkPem(clientKey, "clientKey", "PRIVATE KEY");
-                ssl.keyManager(clientCert.toFile(), clientKey.toFile());
             }
-            if (caCert != null) {
-                checkPem(caCert, "caCert", "CERTIFICATE");
-            }
+            final SslContextBuilder ssl = GrpcSslContexts.forClient();
             try {
+                if (caCert != null) {
+                    ssl.trustManager(caCert.toFile());
+                }
+                if (clientCert != null) {
+                    ssl.keyManager(clientCert.toFile(), clientKey.toFile());
+                }
                 return ssl.build();
             } catch (IOException | RuntimeException e) {
                 throw new IllegalArgumentException("tls: cannot load "
                         + (clientCert != null ? "client certificate " + clientCert + " and key " + clientKey
-                                : "CA certificate " + caCert)
+                                : "")
+                        + (clientCert != null && caCert != null ? " or " : "")
+                        + (caCert != null ? "CA certificate " + caCert : "")
                         + ": " + e.getMessage(), e);
             }
         }

@@ -74,6 +74,37 @@ public final class KeyLayout {
         return servicePrefix(service) + address;
     }
 
+    /** {@code <prefix>/}: every key of every service in this layout starts with it. */
+    public String rootPrefix() {
+        return prefix + '/';
+    }
+
+    /**
+     * Splits a key of this layout into its service and the address written in the key, or returns
+     * {@code null} when the key is not {@code <prefix>/<service>/<address>}. Readers take the address
+     * from the value, not from the key; this is for listing services.
+     */
+    public ServiceKey parseKey(String key) {
+        requireNonNull(key, "key");
+        final String root = rootPrefix();
+        if (!key.startsWith(root)) {
+            return null;
+        }
+        final int slash = key.indexOf('/', root.length());
+        if (slash <= root.length() || slash == key.length() - 1) {
+            return null;
+        }
+        return new ServiceKey(key.substring(root.length(), slash), key.substring(slash + 1));
+    }
+
+    /**
+     * A key split into its parts.
+     *
+     * @param service the service name
+     * @param address the address as written in the key
+     */
+    public record ServiceKey(String service, String address) {}
+
     /**
      * Rejects what registry-etcd rejects: an empty service name, and a name containing {@code /}
      * (which would let {@code a/b} collide with service {@code a}).

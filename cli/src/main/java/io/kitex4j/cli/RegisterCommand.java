@@ -1,0 +1,97 @@
+package io.kitex4j.cli;
+
+import io.kitex4j.registry.EtcdClientConfig;
+import io.kitex4j.registry.EtcdRegistry;
+import io.kitex4j.registry.Registration;
+import io.kitex4j.registry.RegistrationInfo;
+import io.kitex4j.registry.RegistrationState;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code kitex4j register}: puts an endpoint into the mesh and keeps it there until SIGINT or
+ * SIGTERM, then deregisters it. Useful for a sidecar or a legacy endpoint that cannot register
+ * itself.
+ */
+@Command(name = "register", description = "Register an instance and keep it registered until SIGINT/SIGTERM, then deregister.")
+final class RegisterCommand implements Callable<Integer> {
+
+    @Mixin
+    EtcdOptions etcd;
+
+    @Option(names = "--service", required = true, paramLabel = "S", description = "Service name.")
+    String service;
+
+    @Option(names = "--addr", required = true, paramLabel = "HOST:PORT", description = "Address to register.")
+    String address;
+
+    @Option(names = "--weight", paramLabel = "N", defaultValue = "10", description = "Weight (default: ${DEFAULT-VALUE}; 0 is written as 10, as Kitex does).")
+    int weight;
+
+    @Option(names = "--tag", paramLabel = "k=v", description = "A tag; repeat for more.")
+    Map<String, String> tags = new LinkedHashMap<>();
+
+    @Option(names = "--ttl", paramLabel = "SECONDS", description = "Lease TTL (default: 60, or KITEX_ETCD_REGISTRY_LEASE_TTL).")
+    Integer ttlSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        final EtcdClientConfig config = etcd.toConfig();
+        final RegistrationInfo info;
+        final EtcdRegistry registry;
+        try {
+            info = RegistrationInfo.builder().service(service).address(address).weight(weight).tags(tags).build();
+            final EtcdRegistry.Builder b = EtcdRegistry.builder().etcd(config).keyLayout(etcd.layout())
+                    .listener((r, from, to, cause) -> {
+                        if (to == RegistrationState.RETRYING) {
+                            System.err.println("kitex4j: lost " + r.key() + ", re-registering: "
+                                    + (cause == null ? "" : Etcd.rootMessage(cause)));
+                        } else if (to == RegistrationState.REGISTERED && from == RegistrationState.RETRYING) {
+                            System.err.println("kitex4j: registered again " + r.key() + " lease " + r.leaseId());
+                        }
+                    });
+            if (ttlSeconds != null) {
+                b.leaseTtl(Duration.ofSeconds(ttlSeconds));
+            }
+            registry = b.build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+
+        final Registration registration;
+        try {
+            registration = registry.register(info)
+                    .get(config.dialTimeout().plus(config.callTimeout()).toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            registry.close();
+            throw new UsageException("cannot register " + service + " at " + address + ": "
+                    + Etcd.rootMessage(e instanceof ExecutionException ? e.getCause() : e));
+        }
+        System.out.println("registered " + registration.key() + " lease " + registration.leaseId()
+                + " (Ctrl-C to deregister)");
+
+        final CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                registration.deregister().get(config.callTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+                System.out.println("deregistered " + registration.key());
+            } catch (Exception e) {
+                System.err.println("kitex4j: deregister failed (the lease expires by itself): " + Etcd.rootMessage(e));
+            } finally {
+                registry.close();
+                done.countDown();
+            }
+        }, "kitex4j-deregister"));
+        done.await();
+        return 0;
+    }
+}

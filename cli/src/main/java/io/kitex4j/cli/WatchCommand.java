@@ -1,0 +1,101 @@
+package io.kitex4j.cli;
+
+import io.kitex4j.registry.EtcdClientConfig;
+import io.kitex4j.registry.Instance;
+import io.kitex4j.resolver.EtcdResolver;
+import io.kitex4j.resolver.ResolvedInstances;
+import io.kitex4j.resolver.ServiceWatch;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code kitex4j watch}: the current instances, then one line per change as etcd reports it. */
+@Command(name = "watch", description = "Print a service's instances, then one line per change, until interrupted.")
+final class WatchCommand implements Callable<Integer> {
+
+    @Mixin
+    EtcdOptions etcd;
+
+    @Option(names = "--json", description = "One JSON object per line, with an \"event\" field.")
+    boolean json;
+
+    @Parameters(paramLabel = "SERVICE", description = "Service name.")
+    String service;
+
+    @Override
+    public Integer call() throws Exception {
+        final EtcdClientConfig config = etcd.toConfig();
+        final EtcdResolver resolver;
+        final ServiceWatch watch;
+        try {
+            resolver = EtcdResolver.builder().etcd(config).keyLayout(etcd.layout()).build();
+            watch = resolver.watch(service);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        final ResolvedInstances first;
+        try {
+            first = watch.firstSync().get(config.dialTimeout().plus(config.callTimeout()).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            resolver.close();
+            throw new UsageException("etcd at " + config.endpoints() + " is unreachable: "
+                    + Etcd.rootMessage(e instanceof ExecutionException ? e.getCause() : e));
+        }
+        if (first.state() == ResolvedInstances.State.UNREACHABLE) {
+            resolver.close();
+            throw new UsageException("etcd at " + config.endpoints() + " is unreachable"
+                    + (first.lastError() == null ? "" : ": " + Etcd.rootMessage(first.lastError())));
+        }
+        synchronized (System.out) {
+            for (Instance i : first.instances()) {
+                print("current", i);
+            }
+            System.out.flush();
+        }
+        watch.addListener(update -> {
+            synchronized (System.out) {
+                update.removed().forEach(i -> print("removed", i));
+                update.added().forEach(i -> print("added", i));
+                update.updated().forEach(i -> print("updated", i));
+                if (update.stateChanged()) {
+                    final ResolvedInstances now = update.current();
+                    if (json) {
+                        System.out.println("{\"event\":\"state\",\"service\":\"" + service + "\",\"state\":\""
+                                + now.state() + "\",\"instances\":" + now.instances().size() + "}");
+                    } else {
+                        System.out.println("# " + now.state() + " (" + now.instances().size() + " instances"
+                                + (now.isStale() ? ", stale" : "") + ")");
+                    }
+                }
+                System.out.flush();
+            }
+        });
+        final CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            resolver.close();
+            done.countDown();
+        }, "kitex4j-watch-close"));
+        done.await();
+        return 0;
+    }
+
+    private void print(String event, Instance i) {
+        if (json) {
+            System.out.println(InstanceLines.json(service, i, event));
+        } else {
+            final String sign = switch (event) {
+                case "added" -> "+ ";
+                case "removed" -> "- ";
+                case "updated" -> "~ ";
+                default -> "";
+            };
+            System.out.println(sign + InstanceLines.text(service, i));
+        }
+    }
+}

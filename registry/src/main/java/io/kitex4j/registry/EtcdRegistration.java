@@ -1,0 +1,495 @@
+package io.kitex4j.registry;
+
+import static java.util.Objects.requireNonNull;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.lease.LeaseGrantResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.support.CloseableClient;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One registration and the loop that keeps it in etcd.
+ *
+ * <p>Threading: every mutable field except the volatile ones is touched only on the registry's
+ * scheduler thread. etcd calls are asynchronous and hop back to that thread to act on their
+ * results, so there is never more than one etcd operation in flight per registration, and no
+ * locks. The volatile fields are there for the getters, which any thread may call.
+ *
+ * <p>The loop, each pass of which is {@link #step()}:
+ * <ul>
+ *   <li>No lease yet, or the lease was found lost: grant a new lease, put the key under it, start
+ *       its keepalive, revoke the previous lease (the key no longer uses it).</li>
+ *   <li>Otherwise: get the key and check it is there, under our lease, with our value, and that the
+ *       keepalive answered within the TTL; if not, do the above at once.</li>
+ *   <li>Success: next pass after {@code observeDelay}. An etcd error: after {@code retryDelay}
+ *       (with jitter), until {@code maxAttempts} consecutive errors if that is set.</li>
+ *   <li>The keepalive reporting the lease gone (etcd answered TTL 0, or no answer within the TTL)
+ *       starts a pass at once, rather than waiting for the next check.</li>
+ * </ul>
+ */
+final class EtcdRegistration implements Registration {
+
+    private static final Logger logger = LoggerFactory.getLogger(EtcdRegistry.class);
+
+    private final EtcdRegistry registry;
+    private final String key;
+    private final Instance instance;
+    private final ByteSequence keyBytes;
+    private final ByteSequence valueBytes;
+    private final CompletableFuture<Registration> registered = new CompletableFuture<>();
+    private final AtomicReference<CompletableFuture<Void>> deregistration = new AtomicReference<>();
+
+    private volatile RegistrationState state = RegistrationState.REGISTERING;
+    private volatile Throwable lastError;
+    private volatile long leaseId;
+    private volatile long lastKeepAliveNanos;
+
+    // Scheduler-thread only.
+    private long grantedTtlSeconds;
+    private CloseableClient keepAlive;
+    private int consecutiveFailures;
+    private boolean leaseLost;
+    private boolean busy;
+    private boolean everRegistered;
+    private ScheduledFuture<?> next;
+    private CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
+
+    EtcdRegistration(EtcdRegistry registry, String key, Instance instance) {
+        this.registry = registry;
+        this.key = key;
+        this.instance = instance;
+        this.keyBytes = ByteSequence.from(key, StandardCharsets.UTF_8);
+        this.valueBytes = ByteSequence.from(InstanceCodec.encodeUtf8(instance));
+    }
+
+    /** Starts the loop; the returned future is {@link Registry#register}'s. */
+    CompletableFuture<Registration> start() {
+        registry.execute(this::step);
+        // A pass can take two call timeouts (grant, put); the caller was promised an answer within the dial timeout.
+        registry.schedule(() -> {
+            if (!registered.isDone()) {
+                failFirst(new TimeoutException("no answer within " + EtcdRegistry.format(registry.dialTimeout)));
+            }
+        }, registry.dialTimeout);
+        return registered;
+    }
+
+    @Override
+    public String key() {
+        return key;
+    }
+
+    @Override
+    public Instance instance() {
+        return instance;
+    }
+
+    @Override
+    public RegistrationState state() {
+        return state;
+    }
+
+    @Override
+    public Throwable lastError() {
+        return lastError;
+    }
+
+    @Override
+    public long leaseId() {
+        return leaseId;
+    }
+
+    @Override
+    public CompletableFuture<Void> deregister() {
+        final CompletableFuture<Void> f = new CompletableFuture<>();
+        if (!deregistration.compareAndSet(null, f)) {
+            return deregistration.get();
+        }
+        if (!registry.execute(this::doDeregister)) {
+            state = RegistrationState.DEREGISTERED;
+            registry.removed(this);
+            f.completeExceptionally(new IllegalStateException("the registry is closed"));
+        }
+        return f;
+    }
+
+    @Override
+    public String toString() {
+        return "Registration{key=" + key + ", state=" + state + ", lease=" + hex(leaseId) + '}';
+    }
+
+    // ---- the loop (scheduler thread) ----
+
+    private void step() {
+        next = null;
+        if (state.isFinal() || busy) {
+            return;
+        }
+        if (leaseId == 0 || leaseLost) {
+            putUnderNewLease();
+        } else {
+            check();
+        }
+    }
+
+    private void check() {
+        busy = true;
+        inFlight = registry.timed(registry.kv().get(keyBytes), "get " + key)
+                .handleAsync((resp, err) -> {
+                    onChecked(resp, err);
+                    return null;
+                }, registry.loop());
+    }
+
+    private void onChecked(GetResponse resp, Throwable err) {
+        busy = false;
+        if (state.isFinal()) {
+            return;
+        }
+        if (err != null) {
+            failed(err, "checking");
+            return;
+        }
+        if (leaseLost) {
+            putUnderNewLease();
+            return;
+        }
+        final String problem = problemWith(resp.getKvs().isEmpty() ? null : resp.getKvs().get(0));
+        if (problem == null) {
+            logger.debug("{} is in place under lease {}", key, hex(leaseId));
+            succeeded();
+            scheduleStep(registry.observeDelay);
+            return;
+        }
+        lost(new IllegalStateException(problem));
+        putUnderNewLease();
+    }
+
+    private String problemWith(KeyValue kv) {
+        if (kv == null) {
+            return "key " + key + " is missing";
+        }
+        if (kv.getLease() != leaseId) {
+            // E.g. etcd restarted with its data: the key survived under an old lease nobody keeps alive any more.
+            return "key " + key + " is under lease " + hex(kv.getLease()) + ", not under ours, " + hex(leaseId);
+        }
+        if (!kv.getValue().equals(valueBytes)) {
+            return "key " + key + " holds " + kv.getValue().toString(StandardCharsets.UTF_8) + ", not our value";
+        }
+        final long silentNanos = System.nanoTime() - lastKeepAliveNanos;
+        if (grantedTtlSeconds > 0 && silentNanos > TimeUnit.SECONDS.toNanos(grantedTtlSeconds)) {
+            return "the keepalive of lease " + hex(leaseId) + " got no answer for "
+                   + TimeUnit.NANOSECONDS.toMillis(silentNanos) + " ms, longer than its TTL";
+        }
+        return null;
+    }
+
+    private void putUnderNewLease() {
+        busy = true;
+        final AtomicLong granted = new AtomicLong();
+        inFlight = registry.timed(registry.lease().grant(registry.leaseTtlSeconds,
+                                                         registry.callTimeout.toMillis(), TimeUnit.MILLISECONDS),
+                                  "grant a lease")
+                .thenCompose(grant -> {
+                    granted.set(grant.getID());
+                    final PutOption withLease = PutOption.builder().withLeaseId(grant.getID()).build();
+                    return registry.timed(registry.kv().put(keyBytes, valueBytes, withLease), "put " + key)
+                            .thenApply(put -> grant);
+                })
+                .handleAsync((grant, err) -> {
+                    onPut(grant, err, granted.get());
+                    return null;
+                }, registry.loop());
+    }
+
+    private void onPut(LeaseGrantResponse grant, Throwable err, long grantedLease) {
+        busy = false;
+        if (state.isFinal()) {
+            // Deregistered (or failed) meanwhile: the new lease must not keep a key alive that nobody owns.
+            revokeQuietly(grantedLease);
+            return;
+        }
+        if (err != null) {
+            // Go leaks the lease here; it would only expire after its TTL.
+            revokeQuietly(grantedLease);
+            failed(err, everRegistered ? "re-registering" : "registering");
+            return;
+        }
+        final long previous = leaseId;
+        closeKeepAlive();
+        leaseId = grant.getID();
+        grantedTtlSeconds = grant.getTTL();
+        leaseLost = false;
+        startKeepAlive(leaseId);
+        if (previous != 0 && previous != leaseId) {
+            // The key is under the new lease now; the old one would only linger until its TTL.
+            revokeQuietly(previous);
+        }
+        if (everRegistered) {
+            logger.info("re-registered {} under lease {} (TTL {} s)", key, hex(leaseId), grantedTtlSeconds);
+        } else {
+            logger.info("registered {} under lease {} (TTL {} s)", key, hex(leaseId), grantedTtlSeconds);
+        }
+        everRegistered = true;
+        succeeded();
+        registered.complete(this);
+        scheduleStep(registry.observeDelay);
+    }
+
+    private void succeeded() {
+        consecutiveFailures = 0;
+        transition(RegistrationState.REGISTERED, null);
+    }
+
+    /** The key or lease was found gone: not an etcd error, so not counted against maxAttempts. */
+    private void lost(Throwable cause) {
+        lastError = cause;
+        logger.warn("{}: {}; registering it again", key, cause.getMessage());
+        transition(RegistrationState.RETRYING, cause);
+    }
+
+    private void failed(Throwable err, String what) {
+        final Throwable cause = unwrap(err);
+        lastError = cause;
+        consecutiveFailures++;
+        if (registry.maxAttempts > 0 && consecutiveFailures >= registry.maxAttempts) {
+            logger.error("{} {} failed {} times in a row, giving up (maxAttempts={}): {}",
+                         what, key, consecutiveFailures, registry.maxAttempts, describe(cause));
+            closeKeepAlive();
+            transition(RegistrationState.FAILED, cause);
+            failFirst(cause);
+            return;
+        }
+        final Duration delay = registry.jittered(registry.retryDelay);
+        logger.warn("{} {} failed (attempt {}), retrying in {}: {}",
+                    what, key, consecutiveFailures, EtcdRegistry.format(delay), describe(cause));
+        transition(RegistrationState.RETRYING, cause);
+        failFirst(cause);
+        schedule(delay);
+    }
+
+    private void scheduleStep(Duration delay) {
+        // A loss reported while a call was in flight is acted on now, not after observeDelay.
+        schedule(leaseLost ? Duration.ZERO : delay);
+    }
+
+    private void schedule(Duration delay) {
+        if (next != null) {
+            next.cancel(false);
+        }
+        next = registry.schedule(this::step, delay);
+    }
+
+    /** Called by the keepalive when the lease is gone or can no longer be kept alive. */
+    private void onLeaseLost(long lease, Throwable cause) {
+        if (state.isFinal() || lease != leaseId || leaseLost) {
+            return;
+        }
+        leaseLost = true;
+        lost(cause);
+        if (!busy) {
+            if (next != null) {
+                next.cancel(false);
+                next = null;
+            }
+            step();
+        }
+    }
+
+    private void startKeepAlive(long lease) {
+        lastKeepAliveNanos = System.nanoTime();
+        final StreamObserver<LeaseKeepAliveResponse> observer = new StreamObserver<>() {
+            @Override
+            public void onNext(LeaseKeepAliveResponse value) {
+                lastKeepAliveNanos = System.nanoTime();
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                if (t instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND) {
+                    registry.execute(() -> onLeaseLost(lease, new IllegalStateException(
+                            "lease " + hex(lease) + " of " + key + " is gone (expired or revoked in etcd)", t)));
+                } else {
+                    // jetcd reports every broken keepalive stream to every lease and reopens the stream
+                    // itself; the lease is only lost if no answer comes within its TTL (onCompleted).
+                    logger.debug("keepalive stream for lease {} broke, jetcd reopens it: {}", hex(lease), describe(t));
+                }
+            }
+
+            @Override
+            public void onCompleted() {
+                registry.execute(() -> onLeaseLost(lease, new IllegalStateException(
+                        "the keepalive of lease " + hex(lease) + " of " + key
+                        + " got no answer within the lease's TTL; the lease has probably expired")));
+            }
+        };
+        try {
+            keepAlive = registry.lease().keepAlive(lease, observer);
+        } catch (RuntimeException e) {
+            keepAlive = null;
+            registry.execute(() -> onLeaseLost(lease, e));
+        }
+    }
+
+    private void closeKeepAlive() {
+        if (keepAlive != null) {
+            try {
+                keepAlive.close();
+            } catch (RuntimeException e) {
+                logger.debug("closing the keepalive of lease {} failed", hex(leaseId), e);
+            }
+            keepAlive = null;
+        }
+    }
+
+    private void revokeQuietly(long lease) {
+        if (lease == 0) {
+            return;
+        }
+        registry.timed(registry.lease().revoke(lease), "revoke lease " + hex(lease)).whenComplete((r, e) -> {
+            if (e != null && !isLeaseNotFound(e)) {
+                logger.debug("revoking lease {} failed; it expires after its TTL: {}", hex(lease), describe(unwrap(e)));
+            }
+        });
+    }
+
+    private void doDeregister() {
+        final CompletableFuture<Void> done = deregistration.get();
+        if (next != null) {
+            next.cancel(false);
+            next = null;
+        }
+        closeKeepAlive();
+        transition(RegistrationState.DEREGISTERED, null);
+        if (!registered.isDone()) {
+            registered.completeExceptionally(new RegistrationException(
+                    "deregistered before " + key + " reached etcd", this, new IllegalStateException("deregistered")));
+        }
+        final long lease = leaseId;
+        // Wait for a grant/put in flight: its completion sees DEREGISTERED and revokes what it granted,
+        // so once the delete below is done nothing of ours can come back.
+        final CompletableFuture<Void> settled = inFlight.handle((r, e) -> null);
+        final CompletableFuture<Void> delete = settled
+                .thenCompose(x -> registry.timed(registry.kv().delete(keyBytes), "delete " + key))
+                .thenApply(r -> null);
+        final CompletableFuture<Void> revoke = settled
+                .thenCompose(x -> lease == 0 ? CompletableFuture.completedFuture(null)
+                        : registry.timed(registry.lease().revoke(lease), "revoke lease " + hex(lease)))
+                .handle((r, e) -> {
+                    if (e != null && !isLeaseNotFound(e)) {
+                        logger.debug("revoking lease {} failed; it expires after its TTL: {}",
+                                     hex(lease), describe(unwrap(e)));
+                    }
+                    return null;
+                });
+        delete.thenCombine(revoke, (a, b) -> null).whenComplete((r, e) -> {
+            registry.removed(this);
+            if (e != null) {
+                final Throwable cause = unwrap(e);
+                logger.warn("deregistering {} failed; it disappears when lease {} expires: {}",
+                            key, hex(lease), describe(cause));
+                done.completeExceptionally(cause);
+            } else {
+                logger.info("deregistered {} (lease {} revoked)", key, hex(lease));
+                done.complete(null);
+            }
+        });
+    }
+
+    private void failFirst(Throwable cause) {
+        if (registered.isDone()) {
+            return;
+        }
+        final String where = "etcd at " + registry.etcdDescription;
+        final String what = isUnreachable(cause) ? where + " unreachable: " + describe(cause)
+                : where + " refused to register " + key + ": " + describe(cause);
+        final String then = state == RegistrationState.FAILED ? "; gave up (maxAttempts reached)"
+                : "; still trying in the background (see RegistrationException.registration())";
+        registered.completeExceptionally(new RegistrationException(what + then, this, cause));
+    }
+
+    private void transition(RegistrationState to, Throwable cause) {
+        final RegistrationState from = state;
+        if (from == to) {
+            return;
+        }
+        state = to;
+        registry.notifyListeners(this, from, to, cause);
+    }
+
+    // ---- helpers ----
+
+    static String hex(long lease) {
+        return lease == 0 ? "none" : Long.toHexString(lease);
+    }
+
+    static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /**
+     * The messages along the cause chain: gRPC wraps the useful part, e.g. {@code UNAUTHENTICATED}
+     * caused by {@code INVALID_ARGUMENT: etcdserver: authentication failed, ...}.
+     */
+    static String describe(Throwable t) {
+        final StringBuilder sb = new StringBuilder();
+        String previous = null;
+        for (int depth = 0; t != null && depth < 5; t = t.getCause(), depth++) {
+            final String m = t.getMessage();
+            if (m == null || m.isBlank()) {
+                if (depth == 0) {
+                    sb.append(t.getClass().getSimpleName());
+                }
+                continue;
+            }
+            if (previous != null && previous.contains(m)) {
+                continue;
+            }
+            if (sb.length() > 0) {
+                sb.append(": ");
+            }
+            sb.append(m);
+            previous = m;
+        }
+        return sb.toString();
+    }
+
+    static boolean isLeaseNotFound(Throwable t) {
+        final Throwable c = unwrap(t);
+        return c instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND;
+    }
+
+    static boolean isUnreachable(Throwable t) {
+        final Throwable c = unwrap(requireNonNull(t, "t"));
+        if (c instanceof TimeoutException) {
+            return true;
+        }
+        if (c instanceof EtcdException e) {
+            return e.getErrorCode() == ErrorCode.UNAVAILABLE || e.getErrorCode() == ErrorCode.DEADLINE_EXCEEDED;
+        }
+        final Status.Code code = Status.fromThrowable(c).getCode();
+        return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
+    }
+}
