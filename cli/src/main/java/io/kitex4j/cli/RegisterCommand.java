@@ -76,9 +76,6 @@ final class RegisterCommand implements Callable<Integer> {
             throw new UsageException("cannot register " + service + " at " + address + ": "
                     + Etcd.rootMessage(e instanceof ExecutionException ? e.getCause() : e));
         }
-        System.out.println("registered " + registration.key() + " lease " + registration.leaseId()
-                + " (Ctrl-C to deregister)");
-
         final CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -91,6 +88,9 @@ final class RegisterCommand implements Callable<Integer> {
                 done.countDown();
             }
         }, "kitex4j-deregister"));
+        // Announce only once the hook is in place, so a signal right after the line still deregisters.
+        System.out.println("registered " + registration.key() + " lease " + registration.leaseId()
+                + " (Ctrl-C to deregister)");
         done.await();
         return 0;
     }

@@ -52,14 +52,16 @@ final class WatchCommand implements Callable<Integer> {
             throw new UsageException("etcd at " + config.endpoints() + " is unreachable"
                     + (first.lastError() == null ? "" : ": " + Etcd.rootMessage(first.lastError())));
         }
-        synchronized (System.out) {
-            for (Instance i : first.instances()) {
-                print("current", i);
-            }
-            System.out.flush();
-        }
+        // The listener's first update replays the current view; print it as "current", then changes.
+        final boolean[] replayed = {false};
         watch.addListener(update -> {
             synchronized (System.out) {
+                if (!replayed[0]) {
+                    replayed[0] = true;
+                    update.current().instances().forEach(i -> print("current", i));
+                    System.out.flush();
+                    return;
+                }
                 update.removed().forEach(i -> print("removed", i));
                 update.added().forEach(i -> print("added", i));
                 update.updated().forEach(i -> print("updated", i));

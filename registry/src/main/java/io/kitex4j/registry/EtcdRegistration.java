@@ -83,7 +83,13 @@ final class EtcdRegistration implements Registration {
 
     /** Starts the loop; the returned future is {@link Registry#register}'s. */
     CompletableFuture<Registration> start() {
-        registry.execute(this::step);
+        if (!registry.execute(this::step)) {
+            // close() shut the scheduler down between our insertion and now.
+            state = RegistrationState.DEREGISTERED;
+            registry.removed(this);
+            registered.completeExceptionally(new IllegalStateException("the registry is closed"));
+            return registered;
+        }
         // A pass can take two call timeouts (grant, put); the caller was promised an answer within the dial timeout.
         registry.schedule(() -> {
             if (!registered.isDone()) {

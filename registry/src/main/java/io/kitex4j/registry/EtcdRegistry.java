@@ -257,21 +257,28 @@ public final class EtcdRegistry implements Registry {
         for (EtcdRegistration r : snapshot) {
             pending.add(r.deregister().handle((v, e) -> null));
         }
-        if (Thread.currentThread() != schedulerThread) {
-            // In flight: grant + put (two call timeouts); then delete and revoke in parallel (one).
-            final long waitMillis = callTimeout.toMillis() * 3 + 500;
-            try {
-                CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
-                        .get(waitMillis, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                logger.warn("etcd did not confirm every deregistration within {} ms; the leases expire by themselves",
-                            waitMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                // Each deregistration logs its own failure.
-            }
+        // In flight: grant + put (two call timeouts); then delete and revoke in parallel (one).
+        final long waitMillis = callTimeout.toMillis() * 3 + 500;
+        final CompletableFuture<Void> all = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
+        if (Thread.currentThread() == schedulerThread) {
+            // Called from a listener: waiting here would block the very thread the deregistrations need.
+            all.orTimeout(waitMillis, TimeUnit.MILLISECONDS).whenComplete((v, e) -> release());
+            return;
         }
+        try {
+            all.get(waitMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            logger.warn("etcd did not confirm every deregistration within {} ms; the leases expire by themselves",
+                        waitMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            // Each deregistration logs its own failure.
+        }
+        release();
+    }
+
+    private void release() {
         if (ownsClient) {
             client.close();
         }

@@ -64,7 +64,9 @@ import org.slf4j.LoggerFactory;
  * {@link State#UNREACHABLE} and keeps its instances. The read is not abandoned: jetcd's calls wait
  * for the connection to be ready, so the same read answers as soon as etcd is back (it is replaced
  * only if it has not answered after {@link #ABANDON_AFTER}, in case it was lost). A read that
- * fails outright is retried with exponential backoff.
+ * fails outright is retried with exponential backoff. For the same reason a new watch waits
+ * silently if etcd goes away while it is being created, so each watch must be confirmed by etcd
+ * (created notification) within the call timeout, or it counts as ended.
  *
  * <h2>Threads</h2>
  * Everything but {@link #current} and the listener list is touched only on the resolver's
@@ -112,6 +114,7 @@ final class EtcdServiceWatcher {
     private long syncStartedNanos;
     private ScheduledFuture<?> timer;
     private long watchStartedNanos;
+    private boolean watchConfirmed;
     private int failures;
     private long unreachableSinceNanos = -1;
     private boolean stopped;
@@ -292,8 +295,14 @@ final class EtcdServiceWatcher {
                 .withRevision(fromRevision)
                 // A member cut off from the leader would otherwise keep the watch open and silent.
                 .withRequireLeader(true)
+                // jetcd's calls wait for a ready connection, so a watch created while etcd goes away
+                // would wait silently: require etcd's confirmation, or treat the watch as broken.
+                .withCreateNotify(true)
                 .build();
         watchStartedNanos = System.nanoTime();
+        watchConfirmed = false;
+        cancelTimer();
+        timer = scheduler.schedule(() -> watchUnconfirmed(ep), resolver.callTimeout.toNanos(), NANOSECONDS);
         try {
             watcher = client.getWatchClient().watch(prefix, option, new Watch.Listener() {
                 @Override
@@ -321,9 +330,14 @@ final class EtcdServiceWatcher {
         if (ep != epoch || stopped) {
             return;
         }
+        if (response.isCreatedNotify()) {
+            watchConfirmed = true;
+            cancelTimer();
+            return;
+        }
         final List<WatchEvent> events = response.getEvents();
         if (events.isEmpty()) {
-            return; // created or progress notification
+            return; // progress notification
         }
         // Events of one revision (a transaction) share it, so compare with the revision before
         // this response, not with the one of the previous event.
@@ -352,12 +366,22 @@ final class EtcdServiceWatcher {
         publish(contentState(), null);
     }
 
+    private void watchUnconfirmed(long ep) {
+        if (ep != epoch || stopped || watchConfirmed) {
+            return;
+        }
+        watchEnded(ep, new TimeoutException(
+                "etcd did not confirm the watch of '" + prefixText + "' within " + resolver.callTimeout.toMillis()
+                        + " ms"));
+    }
+
     private void watchEnded(long ep, Throwable error) {
         if (ep != epoch || stopped) {
             return;
         }
         epoch++; // ignore anything else this watcher reports
         closeWatcher(); // and stop jetcd from resuming it by itself
+        cancelTimer();
         final boolean wasStable = System.nanoTime() - watchStartedNanos >= STABLE_NANOS;
         if (wasStable) {
             failures = 0;

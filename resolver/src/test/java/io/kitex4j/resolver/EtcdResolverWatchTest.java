@@ -300,14 +300,18 @@ class EtcdResolverWatchTest {
         client.getKVClient().compact(r2, CompactOption.builder().withCompactPhysical(true).build())
                 .get(10, TimeUnit.SECONDS);
         final BlockingQueue<Object> signals = new LinkedBlockingQueue<>();
-        try (Watch.Watcher ignored = client.getWatchClient().watch(bytes(dir),
+        final Watch.Watcher watcher = client.getWatchClient().watch(bytes(dir),
                 WatchOption.builder().isPrefix(true).withRevision(r1).build(),
-                Watch.listener(signals::add, signals::add, () -> signals.add("completed")))) {
+                Watch.listener(signals::add, signals::add, () -> signals.add("completed")));
+        try {
             final Object first = signals.poll(10, TimeUnit.SECONDS);
             assertThat(first).isInstanceOf(CompactedException.class);
             assertThat(((CompactedException) first).getCompactedRevision()).isEqualTo(r2);
             assertThat(signals.poll(10, TimeUnit.SECONDS)).isEqualTo("completed");
             assertThat(signals.poll(700, TimeUnit.MILLISECONDS)).as("no resume after a compaction").isNull();
+            assertThat(watcher.isClosed()).isTrue();
+        } finally {
+            watcher.close();
         }
     }
 }

@@ -1,0 +1,119 @@
+package io.kitex4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.kitex4j.testing.EtcdExtension;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code register} and {@code watch} run until a signal, so they are tested as real child JVMs:
+ * SIGTERM must deregister, and watch must print changes as they happen.
+ */
+class CliProcessTest {
+
+    @RegisterExtension
+    static final EtcdExtension ETCD = EtcdExtension.single();
+
+    private static final ThreadLocal<Path> STDERR = new ThreadLocal<>();
+
+    private static String stderr() throws java.io.IOException {
+        return java.nio.file.Files.readString(STDERR.get());
+    }
+
+    private static Process cli(String... args) throws Exception {
+        final String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final List<String> command = new java.util.ArrayList<>(List.of(
+                javaBin, "-cp", System.getProperty("java.class.path"), Kitex4jCli.class.getName()));
+        command.addAll(List.of(args));
+        final java.io.File err = java.io.File.createTempFile("kitex4j-cli", ".err");
+        err.deleteOnExit();
+        STDERR.set(err.toPath());
+        return new ProcessBuilder(command).redirectError(err).start();
+    }
+
+    private static BlockingQueue<String> lines(Process p) {
+        final BlockingQueue<String> q = new LinkedBlockingQueue<>();
+        final Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    q.add(line);
+                }
+            } catch (Exception ignored) {
+                // the process ended
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return q;
+    }
+
+    private static String get(Client c, String key) throws Exception {
+        final var kvs = c.getKVClient().get(ByteSequence.from(key, StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS).getKvs();
+        return kvs.isEmpty() ? null : kvs.get(0).getValue().toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void registerKeepsTheKeyUntilSigtermThenDeregisters() throws Exception {
+        final String key = "kitex/registry-etcd/cli.reg/10.1.2.3:9000";
+        final Process p = cli("register", "--etcd", ETCD.endpoints().get(0), "--service", "cli.reg",
+                "--addr", "10.1.2.3:9000", "--weight", "0", "--tag", "zone=z1", "--ttl", "10");
+        try (Client c = ETCD.newClient()) {
+            final BlockingQueue<String> out = lines(p);
+            final String first = out.poll(30, TimeUnit.SECONDS);
+            assertThat(first).startsWith("registered " + key + " lease ");
+            assertThat(get(c, key)).isEqualTo(
+                    "{\"network\":\"tcp\",\"address\":\"10.1.2.3:9000\",\"weight\":10,\"tags\":{\"zone\":\"z1\"}}");
+
+            // SIGTERM through the handle: Process.destroy() would also close our end of its stdout.
+            p.toHandle().destroy();
+            assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(get(c, key)).as("key after SIGTERM; stderr: %s", stderr()).isNull();
+            assertThat(out.poll(5, TimeUnit.SECONDS)).as("stdout; exit %s; stderr was: %s", p.exitValue(), stderr()).isEqualTo("deregistered " + key);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    @Test
+    void watchPrintsCurrentInstancesThenEachChange() throws Exception {
+        final String prefix = "kitex/registry-etcd/cli.watch/";
+        try (Client c = ETCD.newClient()) {
+            c.getKVClient().put(ByteSequence.from(prefix + "10.0.0.1:1", StandardCharsets.UTF_8),
+                    ByteSequence.from("{\"network\":\"tcp\",\"address\":\"10.0.0.1:1\",\"weight\":5,\"tags\":null}",
+                            StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+            final Process p = cli("watch", "--etcd", ETCD.endpoints().get(0), "--json", "cli.watch");
+            try {
+                final BlockingQueue<String> out = lines(p);
+                assertThat(out.poll(30, TimeUnit.SECONDS)).isEqualTo(
+                        "{\"event\":\"current\",\"service\":\"cli.watch\",\"network\":\"tcp\",\"address\":\"10.0.0.1:1\",\"weight\":5,\"tags\":{}}");
+
+                c.getKVClient().put(ByteSequence.from(prefix + "10.0.0.2:2", StandardCharsets.UTF_8),
+                        ByteSequence.from("{\"network\":\"tcp\",\"address\":\"10.0.0.2:2\",\"weight\":0,\"tags\":null}",
+                                StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+                assertThat(out.poll(10, TimeUnit.SECONDS)).isEqualTo(
+                        "{\"event\":\"added\",\"service\":\"cli.watch\",\"network\":\"tcp\",\"address\":\"10.0.0.2:2\",\"weight\":10,\"tags\":{}}");
+
+                c.getKVClient().delete(ByteSequence.from(prefix + "10.0.0.1:1", StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
+                assertThat(out.poll(10, TimeUnit.SECONDS)).startsWith("{\"event\":\"removed\",\"service\":\"cli.watch\"")
+                        .contains("10.0.0.1:1");
+            } finally {
+                p.destroy();
+                await().atMost(Duration.ofSeconds(20)).until(() -> !p.isAlive());
+            }
+        }
+    }
+}
