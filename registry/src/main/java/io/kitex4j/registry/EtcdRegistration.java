@@ -70,6 +70,7 @@ final class EtcdRegistration implements Registration {
     private boolean leaseLost;
     private boolean busy;
     private boolean everRegistered;
+    private boolean etcdUnreachable;
     private ScheduledFuture<?> next;
     private CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
 
@@ -149,6 +150,11 @@ final class EtcdRegistration implements Registration {
         next = null;
         if (state.isFinal() || busy) {
             return;
+        }
+        if (etcdUnreachable) {
+            // Otherwise gRPC may wait up to two minutes before it even tries to reconnect.
+            EtcdChannels.resetConnectBackoff(registry.client());
+            etcdUnreachable = false;
         }
         if (leaseId == 0 || leaseLost) {
             putUnderNewLease();
@@ -277,6 +283,7 @@ final class EtcdRegistration implements Registration {
         final Throwable cause = unwrap(err);
         lastError = cause;
         consecutiveFailures++;
+        etcdUnreachable = isUnreachable(cause);
         if (registry.maxAttempts > 0 && consecutiveFailures >= registry.maxAttempts) {
             logger.error("{} {} failed {} times in a row, giving up (maxAttempts={}): {}",
                          what, key, consecutiveFailures, registry.maxAttempts, describe(cause));

@@ -94,7 +94,9 @@ import org.slf4j.LoggerFactory;
  * (default 10 s) &plusmn; {@code retryJitter} (default 20%). With {@code maxAttempts} &gt; 0, that
  * many consecutive failed calls end the registration in {@link RegistrationState#FAILED}; with the
  * default 0 it never gives up. So after an etcd outage or a restart (with or without its data)
- * the registration is back within about {@code retryDelay} of etcd answering again.
+ * the registration is back within about {@code retryDelay} of etcd answering again: before each
+ * retry after an "unreachable" error the registry resets the gRPC channel's reconnect backoff
+ * ({@link EtcdChannels}), which otherwise grows to two minutes during long outages.
  *
  * <h2>The register() future</h2>
  * {@link #register} validates and resolves the address synchronously: a bad address, a key
@@ -292,6 +294,10 @@ public final class EtcdRegistry implements Registry {
     }
 
     // ---- used by EtcdRegistration ----
+
+    Client client() {
+        return client;
+    }
 
     KV kv() {
         return client.getKVClient();

@@ -164,6 +164,20 @@ class EtcdRegistryTest {
     }
 
     @Test
+    void closeFromAListenerDoesNotDeadlock() throws Exception {
+        final java.util.concurrent.atomic.AtomicReference<EtcdRegistry> self = new java.util.concurrent.atomic.AtomicReference<>();
+        final EtcdRegistry registry = registry().listener((r, from, to, cause) -> {
+            if (to == RegistrationState.REGISTERED) {
+                self.get().close();
+            }
+        }).build();
+        self.set(registry);
+        final Registration r = register(registry, RegistrationInfo.of("selfclose", "10.0.0.13:1"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> r.state() == RegistrationState.DEREGISTERED);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(probe.get(r.key())).isNull());
+    }
+
+    @Test
     void aSharedClientIsNotClosed() throws Exception {
         try (Client shared = ETCD.newClient()) {
             final EtcdRegistry registry = EtcdRegistry.builder().client(shared).env(n -> null).build();

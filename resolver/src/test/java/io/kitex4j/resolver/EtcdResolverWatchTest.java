@@ -290,6 +290,22 @@ class EtcdResolverWatchTest {
     }
 
     @Test
+    void suppliedClientIsUsed_andNotClosed() throws Exception {
+        put(client, "kitex/registry-etcd/wclient/10.0.0.1:1", goValue("10.0.0.1:1", 10));
+        try (Client own = ETCD.newClient()) {
+            try (EtcdResolver shared = EtcdResolver.builder().client(own).build();
+                 ServiceWatch watch = shared.watch("wclient")) {
+                assertThat(addresses(firstSync(watch))).containsExactly("10.0.0.1:1");
+            }
+            // Still usable after the resolver closed.
+            assertThat(own.getKVClient().get(bytes("kitex/registry-etcd/wclient/10.0.0.1:1"))
+                    .get(5, TimeUnit.SECONDS).getCount()).isEqualTo(1);
+        }
+        assertThatThrownBy(() -> EtcdResolver.builder().client(client)
+                .etcd(EtcdClientConfig.of("http://127.0.0.1:1")).build()).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void jetcdReportsAWatchFromACompactedRevisionAsCompactedExceptionThenCompletion() throws Exception {
         // The resolver never resumes a watch from an old revision (it reads the range again), but
         // a watch started right after a read can still meet a compaction. This pins down how jetcd

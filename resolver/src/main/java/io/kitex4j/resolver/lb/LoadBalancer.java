@@ -27,6 +27,8 @@ public interface LoadBalancer {
      * "weight_round_robin"}, {@code "weight_random_with_alias_method"}, {@code
      * "interleaved_weighted_round_robin"} or {@code "consist"}. Kitex uses it as part of the key of
      * its shared balancer cache, so two balancers with the same name are assumed to behave alike.
+     *
+     * @return the Kitex policy name
      */
     String name();
 

@@ -10,12 +10,15 @@ package io.kitex4j.resolver.lb;
  *   <li><b>Weights.</b> The three weighted policies drop instances with weight &le; 0 and log a
  *       warning, as Kitex does; with none left the picker returns {@code null}. If all remaining
  *       weights are equal they use plain round robin (from a random start) or plain random.
- *   <li><b>Randomness.</b> Each picker starts at a random rotation of the instance list (Kitex's
- *       {@code fastrand} offset), so two clients do not hit the same instance in step. Picks are
- *       the same as Kitex's for the same rotation.
- *   <li><b>Cost.</b> Building a picker is O(n) (round robin: up to O(500 n), see {@link
- *       #weightedRoundRobin()}); a pick is O(1) without locks or allocation, except consistent
- *       hashing, which is O(log v) for v virtual nodes and allocates only for non-ASCII keys.
+ *   <li><b>Randomness.</b> Each round-robin picker starts at a random rotation of the instance
+ *       list (Kitex's {@code fastrand} offset), so two clients do not hit the same instance in
+ *       step; for the same rotation its picks are Kitex's, in the same order. The random policy
+ *       builds Kitex's alias table bit for bit and draws from {@link
+ *       java.util.concurrent.ThreadLocalRandom}.
+ *   <li><b>Cost.</b> Building a picker is O(n) for the random policy, up to O(500 n) for smooth
+ *       round robin (see {@link #weightedRoundRobin()}) and O(v) for consistent hashing with v
+ *       virtual nodes. A pick is O(1) without locks or allocation, except consistent hashing: O(log
+ *       v), allocating only to encode a non-ASCII key.
  * </ul>
  */
 public final class LoadBalancers {
@@ -35,6 +38,8 @@ public final class LoadBalancers {
      *
      * <p>A cycle longer than 4,194,304 entries is not precomputed; picks then run the algorithm
      * under a lock (same sequence, O(n) per pick). Kitex would allocate the whole cycle.
+     *
+     * @return the shared smooth weighted round-robin balancer
      */
     public static LoadBalancer weightedRoundRobin() {
         return WeightedBalancer.ROUND_ROBIN;
@@ -45,6 +50,8 @@ public final class LoadBalancers {
      * "weight_random_with_alias_method"}). Instance {@code i} is picked with probability {@code
      * w_i / sum(w)}; equal weights: uniform random. Uses {@link
      * java.util.concurrent.ThreadLocalRandom}, so picks never contend.
+     *
+     * @return the shared alias-method weighted random balancer
      */
     public static LoadBalancer weightedRandom() {
         return WeightedBalancer.RANDOM_WITH_ALIAS_METHOD;
@@ -59,6 +66,8 @@ public final class LoadBalancers {
      * by ascending weight (stable), so A3,B1 starting with A gives A,B,A,A then B,A,A,A forever. This
      * implementation precomputes the same sequence and serves it lock-free (Kitex uses a mutex).
      * Equal weights: plain round robin from a random start.
+     *
+     * @return the shared interleaved weighted round-robin balancer
      */
     public static LoadBalancer interleavedWeightedRoundRobin() {
         return WeightedBalancer.INTERLEAVED;
@@ -77,6 +86,8 @@ public final class LoadBalancers {
      *
      * <p>Kitex v0.16.2 and later hash with Go's {@code hash/maphash} and a random seed per process;
      * no other process, Go or Java, can reproduce those placements.
+     *
+     * @return the shared consistent-hash balancer with Kitex's default options
      */
     public static LoadBalancer consistentHash() {
         return ConsistentHashBalancer.DEFAULT;
@@ -92,6 +103,7 @@ public final class LoadBalancers {
      *     IllegalArgumentException}; Kitex recommends staying under 20 million.
      * @param weighted whether the virtual node count is {@code weight * virtualFactor}; if false
      *     every instance, whatever its weight, gets {@code virtualFactor} virtual nodes
+     * @return a consistent-hash balancer with these options
      * @throws IllegalArgumentException if {@code virtualFactor <= 0}
      */
     public static LoadBalancer consistentHash(int virtualFactor, boolean weighted) {
@@ -101,7 +113,11 @@ public final class LoadBalancers {
         return new ConsistentHashBalancer(virtualFactor, weighted);
     }
 
-    /** The balancer Kitex uses when none is configured: {@link #weightedRoundRobin()}. */
+    /**
+     * The balancer Kitex uses when none is configured.
+     *
+     * @return {@link #weightedRoundRobin()}
+     */
     public static LoadBalancer defaultBalancer() {
         return weightedRoundRobin();
     }
