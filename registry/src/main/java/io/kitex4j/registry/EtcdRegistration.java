@@ -89,7 +89,7 @@ final class EtcdRegistration implements Registration {
             state = RegistrationState.DEREGISTERED;
             registry.removed(this);
             registered.completeExceptionally(new IllegalStateException("the registry is closed"));
-            return registered;
+            return registered.copy();
         }
         // A pass can take two call timeouts (grant, put); the caller was promised an answer within the dial timeout.
         registry.schedule(() -> {
@@ -97,7 +97,8 @@ final class EtcdRegistration implements Registration {
                 failFirst(new TimeoutException("no answer within " + EtcdRegistry.format(registry.dialTimeout)));
             }
         }, registry.dialTimeout);
-        return registered;
+        // A copy: a caller cancelling or completing its future must not touch the registration's own.
+        return registered.copy();
     }
 
     @Override

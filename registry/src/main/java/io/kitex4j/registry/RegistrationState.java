@@ -3,13 +3,13 @@ package io.kitex4j.registry;
 /**
  * Where a {@link Registration} stands.
  *
- * <pre>
+ * <pre>{@code
  *   REGISTERING --ok--> REGISTERED <--ok-- RETRYING
  *        |                  |                 ^  |
  *        +------fail--------|-----------------+  +--max attempts--> FAILED
  *                           +--fail, key or lease lost--^
  *   any state --deregister() or Registry.close()--> DEREGISTERED
- * </pre>
+ * }</pre>
  */
 public enum RegistrationState {
     /** The first attempt is running; nothing is known yet. */

@@ -124,12 +124,16 @@ class EtcdRegistryFaultTest {
             final long oldLease = r.leaseId();
             member.stop();
             await().atMost(Duration.ofSeconds(7)).until(() -> r.state() == RegistrationState.RETRYING);
-            Thread.sleep(8000); // well past the TTL: the keepalive gives up on the lease
+            // Six TTLs: the keepalive gives up on the lease, and gRPC's reconnect backoff grows past 10 s,
+            // which the registry must cut short (EtcdChannels) to be back within a retry delay or two.
+            Thread.sleep(30_000);
             member.start();
+            // The probe's own client went through the same outage; without this it may wait out gRPC's backoff.
+            EtcdChannels.resetConnectBackoff(probeClient);
             // etcd restores the old lease with a fresh TTL, and the key survives under it, but nobody keeps it alive:
             // the registration must move the key to a new lease before that one expires.
-            final long ms = awaitBack(r, oldLease, Duration.ofSeconds(15));
-            System.out.printf("etcd stopped 8+ s (TTL 5 s) and restarted with its data: re-registered after %d ms%n", ms);
+            final long ms = awaitBack(r, oldLease, Duration.ofSeconds(5));
+            System.out.printf("etcd stopped 30 s (TTL 5 s) and restarted with its data: re-registered after %d ms%n", ms);
             await().atMost(Duration.ofSeconds(3)).until(() -> probe.ttl(oldLease) == -1);
             assertStaysFor(r, Duration.ofSeconds(6));
         }
@@ -138,14 +142,17 @@ class EtcdRegistryFaultTest {
     @Test
     void etcdRestartedWithAWipedDataDir() throws Exception {
         final EtcdMember member = ETCD.cluster().member(0);
-        try (EtcdRegistry registry = registry(5, 2, 1).build()) {
+        // observeDelay 30 s: only the keepalive (etcd answering "lease not found") can bring it back within the bound.
+        try (EtcdRegistry registry = registry(5, 30, 1).build()) {
             final Registration r = registry.register(RegistrationInfo.of("wiped", "10.0.1.5:1")).get(5, TimeUnit.SECONDS);
             final long oldLease = r.leaseId();
             member.wipeAndStart();
             assertThat(probe.get(r.key())).as("wiped").satisfiesAnyOf(
                     kv -> assertThat(kv).isNull(), kv -> assertThat(kv.getLease()).isNotEqualTo(oldLease));
-            final long ms = awaitBack(r, oldLease, Duration.ofSeconds(10));
+            // The keepalive asks every TTL/3; etcd answers TTL 0 for the lost lease.
+            final long ms = awaitBack(r, oldLease, Duration.ofSeconds(5));
             System.out.printf("etcd restarted with a wiped data dir: re-registered after %d ms%n", ms);
+            assertThat(r.lastError()).hasMessageContaining("is gone");
             assertStaysFor(r, Duration.ofSeconds(6));
         }
     }
