@@ -12,6 +12,7 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
+import io.kitex4j.registry.EtcdChannels;
 import io.kitex4j.registry.Instance;
 import io.kitex4j.registry.InstanceCodec;
 import io.kitex4j.registry.InvalidInstanceException;
@@ -86,6 +87,9 @@ final class EtcdServiceWatcher {
     private static final long BACKOFF_MAX_NANOS = Duration.ofSeconds(5).toNanos();
     /** A read still unanswered after this long is presumed lost and replaced by a new one. */
     static final Duration ABANDON_AFTER = Duration.ofSeconds(30);
+
+    /** How often a pending read resets the channel's reconnect backoff while etcd is unreachable. */
+    static final Duration RECONNECT_NUDGE = Duration.ofSeconds(2);
 
     final String service;
     private final EtcdResolver resolver;
@@ -246,10 +250,15 @@ final class EtcdServiceWatcher {
             sync();
             return;
         }
-        markUnreachable(new TimeoutException(
-                "etcd did not answer a read of '" + prefixText + "' within " + resolver.callTimeout.toMillis() + " ms"));
-        // Keep waiting for this read: it answers as soon as etcd is reachable again.
-        timer = scheduler.schedule(() -> syncSlow(ep), ABANDON_AFTER.toNanos() - waited, NANOSECONDS);
+        if (unreachableSinceNanos < 0) {
+            markUnreachable(new TimeoutException(
+                    "etcd did not answer a read of '" + prefixText + "' within " + resolver.callTimeout.toMillis() + " ms"));
+        }
+        // Keep waiting for this read: it answers as soon as etcd is reachable again. gRPC's reconnect
+        // backoff grows to two minutes during a long outage, so nudge the channel now and then.
+        EtcdChannels.resetConnectBackoff(client);
+        timer = scheduler.schedule(() -> syncSlow(ep),
+                Math.min(RECONNECT_NUDGE.toNanos(), ABANDON_AFTER.toNanos() - waited), NANOSECONDS);
     }
 
     private void syncDone(long ep, GetResponse response, Throwable error) {
@@ -261,6 +270,7 @@ final class EtcdServiceWatcher {
         if (error != null) {
             failures++;
             markUnreachable(unwrap(error));
+            EtcdChannels.resetConnectBackoff(client);
             scheduleSync(backoffNanos(failures));
             return;
         }
