@@ -116,4 +116,47 @@ class CliProcessTest {
             }
         }
     }
+
+    /**
+     * Reference test case 10: an instance that dies without deregistering leaves the view when its
+     * lease expires (here TTL 5 s); one that deregisters leaves it at once. Go clients see the same
+     * keys up to 5 s later (their refresh interval).
+     */
+    @Test
+    void killedInstanceLeavesTheViewWhenItsLeaseExpiresAndAGracefulOneAtOnce() throws Exception {
+        final var config = io.kitex4j.registry.EtcdClientConfig.builder().endpoints(ETCD.endpoints()).build();
+        try (var resolver = io.kitex4j.resolver.EtcdResolver.builder().etcd(config).build();
+             var watch = resolver.watch("cli.crash")) {
+            final Process crashing = cli("register", "--etcd", ETCD.endpoints().get(0), "--service", "cli.crash",
+                    "--addr", "10.3.3.3:1", "--ttl", "5");
+            final Process graceful = cli("register", "--etcd", ETCD.endpoints().get(0), "--service", "cli.crash",
+                    "--addr", "10.3.3.4:1", "--ttl", "5");
+            try {
+                assertThat(lines(crashing).poll(30, TimeUnit.SECONDS)).startsWith("registered ");
+                final BlockingQueue<String> gracefulOut = lines(graceful);
+                assertThat(gracefulOut.poll(30, TimeUnit.SECONDS)).startsWith("registered ");
+                await().atMost(Duration.ofSeconds(10)).until(() -> watch.snapshot().instances().size() == 2);
+
+                crashing.toHandle().destroyForcibly(); // SIGKILL: no deregistration
+                long start = System.nanoTime();
+                await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20)).until(() ->
+                        watch.snapshot().instances().stream().noneMatch(i -> i.address().equals("10.3.3.3:1")));
+                final long crashMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                System.out.printf("killed instance left the view after %d ms (lease TTL 5 s)%n", crashMs);
+                // It must be the lease, not anything sooner, that removes a crashed instance.
+                assertThat(crashMs).isGreaterThan(1_000);
+
+                graceful.toHandle().destroy(); // SIGTERM: deregisters
+                start = System.nanoTime();
+                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() ->
+                        watch.snapshot().instances().isEmpty());
+                final long gracefulMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                System.out.printf("deregistered instance left the view after %d ms%n", gracefulMs);
+                assertThat(gracefulOut.poll(10, TimeUnit.SECONDS)).startsWith("deregistered ");
+            } finally {
+                crashing.destroyForcibly();
+                graceful.destroyForcibly();
+            }
+        }
+    }
 }
