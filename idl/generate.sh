@@ -22,7 +22,9 @@ if [[ "$version" != "$expected_version" ]]; then
   exit 3
 fi
 
-rm -rf "$out/io/kitex4j/idl/echo" "$out/io/kitex4j/idl/interop"
+# Everything under io/kitex4j/idl in the output directory is generated: remove it all, so code of a
+# renamed or deleted type does not linger.
+rm -rf "$out/io/kitex4j/idl"
 mkdir -p "$out"
 for idl in echo.thrift interop.thrift; do
   "$thrift" --gen "java:$java_options" -out "$out" "$here/$idl"

@@ -35,7 +35,7 @@ union Choice {
 // Every Thrift type, with required, optional and default requiredness, and default values.
 struct AllTypes {
     1: required bool boolField,
-    2: required byte byteField,
+    2: required i8 byteField,
     3: required i16 i16Field,
     4: required i32 i32Field,
     5: required i64 i64Field,
@@ -61,7 +61,7 @@ struct AllTypes {
     32: optional Choice choice,
 
     40: optional bool optBool,
-    41: optional byte optByte,
+    41: optional i8 optByte,
     42: optional i16 optI16,
     43: optional i32 optI32,
     44: optional i64 optI64,
@@ -133,7 +133,7 @@ service InteropService {
     bool echoBool(1: bool value),
     map<string, list<Inner>> echoContainers(1: map<string, list<Inner>> value),
     // many arguments of every primitive type; returns an AllTypes with fields 1..8 set from them
-    AllTypes echoFields(1: bool boolValue, 2: byte byteValue, 3: i16 i16Value, 4: i32 i32Value,
+    AllTypes echoFields(1: bool boolValue, 2: i8 byteValue, 3: i16 i16Value, 4: i32 i32Value,
                         5: i64 i64Value, 6: double doubleValue, 7: string stringValue, 8: binary binaryValue),
 
     // large payloads
