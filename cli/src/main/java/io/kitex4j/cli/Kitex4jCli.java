@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "kitex4j", mixinStandardHelpOptions = true, version = "kitex4j 0.1.0-SNAPSHOT",
         description = "Kitex mesh tool for Java: list, register and watch Kitex instances in etcd.",
-        subcommands = {LsCommand.class, RegisterCommand.class, WatchCommand.class, DemoCommand.class})
+        subcommands = {LsCommand.class, RegisterCommand.class, WatchCommand.class, ServeCommand.class, CallCommand.class,
+            DemoCommand.class})
 public final class Kitex4jCli {
 
     /** Exit status for every failure. */

@@ -1,0 +1,94 @@
+package io.kitex4j.cli;
+
+import io.kitex4j.idl.echo.EchoServer;
+import io.kitex4j.registry.EtcdRegistry;
+import io.kitex4j.registry.HostAndPort;
+import io.kitex4j.thriftrpc.server.KitexServer;
+import io.kitex4j.thriftrpc.server.KitexServerBuilder;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code kitex4j serve}: an echo.thrift {@code EchoServer} that Go Kitex clients (and the public
+ * Kitex benchmark clients) can call, registered in etcd when {@code --etcd} is given. It answers
+ * every transport Kitex speaks, and stops gracefully on SIGINT or SIGTERM: deregister, serve for
+ * the exit wait, drain.
+ */
+@Command(name = "serve", description = "Run an echo.thrift EchoServer (registered in etcd with --etcd) until SIGINT/SIGTERM.")
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--addr", required = true, paramLabel = "HOST:PORT", description = "Listen address (port 0: any free port).")
+    String address;
+
+    @Mixin
+    EtcdOptions etcd;
+
+    @Option(names = "--service", paramLabel = "S", description = "Service name to register (with --etcd).")
+    String service;
+
+    @Option(names = "--weight", paramLabel = "N", defaultValue = "10", description = "Weight (default: ${DEFAULT-VALUE}).")
+    int weight;
+
+    @Option(names = "--tag", paramLabel = "k=v", description = "A tag; repeat for more.")
+    Map<String, String> tags = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        final HostAndPort listen;
+        try {
+            listen = HostAndPort.parse(address);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--addr: " + e.getMessage());
+        }
+        final KitexServerBuilder b = KitexServer.builder()
+                .address(listen.host().isEmpty() ? "0.0.0.0" : listen.host(), listen.port())
+                .service(EchoServer.class, new EchoHandler())
+                .shutdownHook(false);
+        EtcdRegistry registry = null;
+        final boolean registering = etcd.endpoints != null && !etcd.endpoints.isEmpty();
+        if (registering != (service != null)) {
+            throw new UsageException("--etcd and --service go together");
+        }
+        if (registering) {
+            try {
+                registry = EtcdRegistry.builder().etcd(etcd.toConfig()).keyLayout(etcd.layout()).build();
+                b.registry(registry, service).weight(weight).tags(tags);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+        final KitexServer server;
+        try {
+            server = b.build().startBlocking();
+        } catch (RuntimeException e) {
+            if (registry != null) {
+                registry.close();
+            }
+            throw new UsageException("cannot start the server on " + address + ": " + Etcd.rootMessage(e));
+        }
+        final EtcdRegistry registryToClose = registry;
+        final CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.stop().join();
+                System.out.println("stopped");
+            } finally {
+                if (registryToClose != null) {
+                    registryToClose.close();
+                }
+                done.countDown();
+            }
+        }, "kitex4j-serve-stop"));
+        // Announce only once the hook is in place, so a signal right after the line still stops gracefully.
+        final HostAndPort bound = new HostAndPort(server.localAddress().getAddress().getHostAddress(), server.port());
+        System.out.println("serving EchoServer on " + bound
+                + (registering ? " registered as " + service : "") + " (Ctrl-C to stop)");
+        done.await();
+        return 0;
+    }
+}

@@ -1,0 +1,55 @@
+package io.kitex4j.thriftrpc.client;
+
+import io.kitex4j.thriftrpc.codec.KitexFrame;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+
+/**
+ * One connection as a call sees it. A call acquires it from a pool, sends one request, and then
+ * hands it back in exactly one of three ways: {@link #recycle()}, {@link #discard()} or
+ * {@link #abort(int)}.
+ */
+abstract class ClientConnection {
+
+    final Channel channel;
+    final String address;
+
+    ClientConnection(Channel channel, String address) {
+        this.channel = channel;
+        this.address = address;
+    }
+
+    /** The allocator to encode requests with. */
+    final ByteBufAllocator alloc() {
+        return channel.alloc();
+    }
+
+    /** Whether several requests share this connection (TTHeader flag 0x0001). */
+    abstract boolean multiplexed();
+
+    /**
+     * Writes one request. The outcome goes to {@code exchange}: the reply, a failure, or for a
+     * oneway request the completed write. Takes ownership of {@code frame}.
+     */
+    abstract void send(KitexFrame frame, int seqId, Exchange exchange, boolean oneway);
+
+    /** The call is done and the connection is healthy: it may serve another call. */
+    abstract void recycle();
+
+    /**
+     * The connection must not serve another call (an error, {@code crrst}, a oneway call): close
+     * it, or for a shared multiplexed connection stop using it once its calls are done.
+     */
+    abstract void discard();
+
+    /**
+     * The call gave up while its request was in flight (timeout, cancellation). A reply may still
+     * come, so a dedicated connection is closed; a multiplexed one forgets the sequence id.
+     */
+    abstract void abort(int seqId);
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + '{' + address + ", " + channel.id().asShortText() + '}';
+    }
+}

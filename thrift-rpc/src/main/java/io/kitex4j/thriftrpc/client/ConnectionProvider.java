@@ -1,0 +1,21 @@
+package io.kitex4j.thriftrpc.client;
+
+import java.util.concurrent.CompletableFuture;
+
+/** Hands out connections to addresses: the long-connection pool or the multiplexed one. */
+interface ConnectionProvider extends AutoCloseable {
+
+    /**
+     * A connection to {@code address} ({@code host:port}) ready for one request. Fails with a
+     * {@link org.apache.thrift.transport.TTransportException} of type {@code NOT_OPEN} if it
+     * cannot connect.
+     */
+    CompletableFuture<ClientConnection> acquire(String address, int connectTimeoutMillis);
+
+    /** The address left the instance list: stop keeping connections to it. */
+    void evict(String address);
+
+    /** Closes every connection. */
+    @Override
+    void close();
+}

@@ -1,0 +1,108 @@
+package io.kitex4j.thriftrpc.client;
+
+import io.kitex4j.registry.Instance;
+import io.kitex4j.resolver.ResolvedInstances;
+import io.kitex4j.resolver.Resolver;
+import io.kitex4j.resolver.ResolverListener;
+import io.kitex4j.resolver.ResolverUpdate;
+import io.kitex4j.resolver.ServiceWatch;
+import io.kitex4j.resolver.lb.LoadBalancer;
+import io.kitex4j.resolver.lb.Picker;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArraySet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The instances of a service as a {@link Resolver} reports them. The picker is rebuilt only when
+ * the instance list changes, so round-robin state survives state-only updates (Kitex's balancer
+ * cache does the same).
+ */
+final class DiscoveredEndpoints implements Endpoints, ResolverListener {
+
+    private static final Logger log = LoggerFactory.getLogger(DiscoveredEndpoints.class);
+
+    private final String service;
+    private final LoadBalancer balancer;
+    private final ServiceWatch watch;
+    private final CompletableFuture<Picker> first = new CompletableFuture<>();
+    // A set: variants sharing these endpoints and a pool register the pool once.
+    private final Set<ConnectionProvider> evictOnRemoval = new CopyOnWriteArraySet<>();
+    private volatile CompletableFuture<Picker> current = first;
+    private volatile ResolvedInstances view;
+
+    DiscoveredEndpoints(Resolver resolver, String service, LoadBalancer balancer) {
+        this.service = service;
+        this.balancer = balancer;
+        this.watch = resolver.watch(service);
+        watch.addListener(this);
+        // A listener hears of the first sync too; this covers a resolver that reports an
+        // unreachable etcd only through firstSync().
+        watch.firstSync().thenAccept(this::onFirstSync);
+    }
+
+    private synchronized void onFirstSync(ResolvedInstances instances) {
+        if (view == null) {
+            install(instances);
+        }
+    }
+
+    @Override
+    public synchronized void onUpdate(ResolverUpdate update) {
+        if (view == null || update.instancesChanged()) {
+            install(update.current());
+        } else {
+            view = update.current();
+        }
+        for (Instance removed : update.removed()) {
+            for (ConnectionProvider p : evictOnRemoval) {
+                try {
+                    p.evict(removed.address());
+                } catch (RuntimeException e) {
+                    log.warn("Failed to evict the connections to {}", removed.address(), e);
+                }
+            }
+        }
+    }
+
+    private void install(ResolvedInstances instances) {
+        view = instances;
+        final Picker picker = balancer.newPicker(instances.instances());
+        log.debug("Service {}: {} instance(s), state {}", service, instances.instances().size(), instances.state());
+        current = CompletableFuture.completedFuture(picker);
+        // Calls waiting for the first answer go on.
+        first.complete(picker);
+    }
+
+    @Override
+    public CompletableFuture<Picker> picker() {
+        return current;
+    }
+
+    @Override
+    public String describeEmpty() {
+        final ResolvedInstances v = view;
+        if (v == null) {
+            return "service '" + service + "' is not resolved yet";
+        }
+        return switch (v.state()) {
+            case UNREACHABLE -> "service '" + service + "' has no known instance: etcd is unreachable ("
+                    + v.lastError() + ")";
+            case NO_INSTANCES -> "no instance remains for " + service;
+            default -> "the load balancer picked none of the " + v.instances().size() + " instance(s) of service '"
+                    + service + "'";
+        };
+    }
+
+    @Override
+    public void evictOnRemoval(ConnectionProvider connections) {
+        evictOnRemoval.add(connections);
+    }
+
+    @Override
+    public void close() {
+        watch.close();
+        first.cancel(false);
+    }
+}

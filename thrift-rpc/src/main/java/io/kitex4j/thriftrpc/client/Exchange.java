@@ -1,0 +1,21 @@
+package io.kitex4j.thriftrpc.client;
+
+import io.kitex4j.thriftrpc.codec.KitexFrame;
+
+/** The receiving end of one request sent on a {@link ClientConnection}: one attempt of a call. */
+interface Exchange {
+
+    /** The reply arrived. Takes ownership of {@code frame}: it must be released. */
+    void onFrame(ClientConnection connection, KitexFrame frame);
+
+    /**
+     * The request failed on the connection, which is closed or closing.
+     *
+     * @param retryable whether the server cannot have processed the request (nothing was
+     *     delivered, or a reused connection was found closed before any reply byte came)
+     */
+    void onFailure(ClientConnection connection, Throwable cause, boolean retryable);
+
+    /** A oneway request was written. */
+    void onSent(ClientConnection connection);
+}

@@ -1,0 +1,39 @@
+package io.kitex4j.thriftrpc.client;
+
+import io.kitex4j.registry.Instance;
+import io.kitex4j.resolver.lb.LoadBalancer;
+import io.kitex4j.resolver.lb.Picker;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** A fixed list of instances (Kitex's {@code client.WithHostPorts}). */
+final class FixedEndpoints implements Endpoints {
+
+    private final List<Instance> instances;
+    private final CompletableFuture<Picker> picker;
+
+    FixedEndpoints(List<Instance> instances, LoadBalancer balancer) {
+        this.instances = List.copyOf(instances);
+        this.picker = CompletableFuture.completedFuture(balancer.newPicker(this.instances));
+    }
+
+    @Override
+    public CompletableFuture<Picker> picker() {
+        return picker;
+    }
+
+    @Override
+    public String describeEmpty() {
+        return "the load balancer picked none of " + instances.size() + " fixed address(es)";
+    }
+
+    @Override
+    public void evictOnRemoval(ConnectionProvider connections) {
+        // Never changes.
+    }
+
+    @Override
+    public void close() {
+        // Nothing to release.
+    }
+}

@@ -1,0 +1,391 @@
+package io.kitex4j.thriftrpc.client;
+
+import static java.util.Objects.requireNonNull;
+
+import io.kitex4j.thriftrpc.Metainfo;
+import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.thriftrpc.server.ServerCallContext;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
+import org.apache.thrift.TBase;
+import org.apache.thrift.TException;
+import org.apache.thrift.transport.TTransportException;
+
+/**
+ * A client of one Kitex service, speaking Kitex's Thrift transports byte for byte. Calls go
+ * through proxies of Apache Thrift generated {@code Iface} interfaces, blocking or asynchronous.
+ *
+ * <pre>{@code
+ * KitexClient client = KitexClient.builder()
+ *         .service("echo")                       // the Kitex service name
+ *         .resolver(resolver)                    // or .addresses("10.0.0.5:8888", ...)
+ *         .rpcTimeout(Duration.ofSeconds(1))
+ *         .build();
+ *
+ * EchoServer.Iface echo = client.stub(EchoServer.Iface.class);
+ * Response r = echo.Echo(new Request("hi"));                          // blocking
+ *
+ * CompletableFuture<Response> f = client.async(EchoServer.Iface.class)
+ *         .call(e -> e.Echo(new Request("hi")));                       // asynchronous
+ * }</pre>
+ *
+ * <h2>Sharing</h2>
+ * Build one client per service and share it: it is immutable and thread-safe, and it holds an
+ * event loop, connection pools and a discovery watch. {@link #newBuilder()} makes a variant with
+ * other settings (another timeout, transport or even service) that <em>shares</em> the event
+ * loop, the pools and, for the same service, the watch; variants are cheap. The client built by
+ * {@link #builder()} owns those resources: {@link #close()} on it closes them, and every variant
+ * stops working. {@code close()} on a variant only stops that variant.
+ *
+ * <h2>Wire behaviour (as a Kitex Go client)</h2>
+ * <ul>
+ *   <li><b>Transport</b>: {@link Transport#FRAMED} by default, as Kitex since v0.13; any of the
+ *       four can be set. Replies are accepted in any of the four.
+ *   <li><b>TTHeader meta</b> (TTHeader transports only): int keys 1 (transport type), 3 (from
+ *       service), 6 (to service), 9 (method), 20 (from method: the method of the kitex4j server
+ *       call being handled on this thread, else {@code ""}), 22 (message type), 12 (RPC timeout
+ *       in ms, when one is set) and 17 (connect timeout in ms, when set explicitly), string
+ *       {@code isn} (the IDL service name: the class that nests the {@code Iface}), and the
+ *       metainfo ({@link Metainfo#current()} or {@link CallOptions#metainfo()}). Over Buffered and
+ *       Framed there is no header: metainfo, business errors and backward values are lost, as with
+ *       Kitex.
+ *   <li><b>Errors</b>: an EXCEPTION reply throws {@link org.apache.thrift.TApplicationException}
+ *       with its type and message; a declared IDL exception is thrown as itself; a business status
+ *       error ({@code biz-status} != 0) throws {@link io.kitex4j.thriftrpc.BizStatusException}; a
+ *       reply whose method name or sequence id does not match throws a
+ *       {@code TApplicationException} ({@code WRONG_METHOD_NAME}, {@code BAD_SEQUENCE_ID}) and the
+ *       connection is discarded; transport failures throw
+ *       {@link TTransportException} ({@link RpcTimeoutException} for the RPC timeout,
+ *       {@link NoInstanceException} when there is no instance).
+ *   <li><b>Oneway</b> methods send message type 4, wait only for the write, and close the
+ *       connection afterwards, as Kitex does.
+ *   <li><b>Connections</b>: long connections, one request at a time each; per address at most
+ *       {@code maxIdlePerAddress} (10) idle, {@code maxIdleGlobal} (100) idle in all, closed after
+ *       {@code maxIdleTimeout} (1 minute) idle. A connection is discarded after an error, an
+ *       EXCEPTION reply, a oneway call or a reply carrying {@code crrst}. Optionally
+ *       {@linkplain KitexClientBuilder#multiplexed(int) multiplexed}.
+ *   <li><b>Retries</b>: when the request provably did not reach the server (connect or write
+ *       failure, a reused connection found closed), the call is retried on another instance, up
+ *       to {@code maxAttempts} (3) attempts within the RPC timeout. Nothing else is retried.
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * Futures complete on the client's I/O threads: callbacks chained with {@code thenApply} and the
+ * like run there and must not block; use the {@code ...Async} variants to move off them. A
+ * blocking stub called on one of those threads throws {@link IllegalStateException} rather than
+ * deadlock.
+ */
+public final class KitexClient implements AutoCloseable {
+
+    private final ClientResources resources;
+    private final boolean ownsResources;
+    private final String service;
+    private final String fromService;
+    private final Transport transport;
+    private final Duration rpcTimeout;
+    private final Duration connectTimeout;
+    private final boolean connectTimeoutSet;
+    private final int maxAttempts;
+    private final Endpoints endpoints;
+    private final ConnectionProvider connections;
+    private final KitexClientBuilder settings;
+    private volatile boolean closed;
+
+    KitexClient(KitexClientBuilder b, ClientResources resources, boolean ownsResources, Endpoints endpoints,
+                ConnectionProvider connections) {
+        this.resources = resources;
+        this.ownsResources = ownsResources;
+        this.service = b.service;
+        this.fromService = b.fromService;
+        this.transport = b.effectiveTransport();
+        this.rpcTimeout = b.rpcTimeout == null || b.rpcTimeout.isZero() ? null : b.rpcTimeout;
+        this.connectTimeout = b.connectTimeout != null ? b.connectTimeout : KitexClientBuilder.DEFAULT_CONNECT_TIMEOUT;
+        this.connectTimeoutSet = b.connectTimeout != null;
+        this.maxAttempts = b.maxAttempts;
+        this.endpoints = endpoints;
+        this.connections = connections;
+        this.settings = b.copy();
+    }
+
+    /** A builder of a client with its own event loop and pools. */
+    public static KitexClientBuilder builder() {
+        return new KitexClientBuilder();
+    }
+
+    /**
+     * A builder holding this client's settings whose client shares this one's event loop,
+     * connection pools (when the pool settings are unchanged) and discovery watch (when the
+     * service, resolver and load balancer are unchanged).
+     */
+    public KitexClientBuilder newBuilder() {
+        return settings.copy().sharing(resources);
+    }
+
+    // ------------------------------------------------------------------ stubs
+
+    /**
+     * A blocking proxy of a generated {@code Iface}, for example {@code EchoServer.Iface.class}.
+     * Each method call is one RPC; see the class description for what it throws. Stubs are cheap
+     * and thread-safe.
+     *
+     * @throws IllegalArgumentException if {@code iface} is not a generated {@code <Service>.Iface}
+     */
+    public <I> I stub(Class<I> iface) {
+        return stub(iface, CallOptions.DEFAULT);
+    }
+
+    /**
+     * A blocking proxy whose calls use {@code options}.
+     *
+     * @throws IllegalArgumentException if {@code iface} is not a generated {@code <Service>.Iface}
+     */
+    public <I> I stub(Class<I> iface, CallOptions options) {
+        requireNonNull(iface, "iface");
+        requireNonNull(options, "options");
+        final ServiceDescriptor descriptor = ServiceDescriptor.of(iface);
+        return iface.cast(Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface},
+                new BlockingStubHandler(this, descriptor, options)));
+    }
+
+    /**
+     * An asynchronous view of a generated {@code Iface}:
+     * {@code client.async(EchoServer.Iface.class).call(e -> e.Echo(req))} returns a
+     * {@code CompletableFuture<Response>}. See {@link AsyncStub}.
+     *
+     * @throws IllegalArgumentException if {@code iface} is not a generated {@code <Service>.Iface}
+     */
+    public <I> AsyncStub<I> async(Class<I> iface) {
+        return async(iface, CallOptions.DEFAULT);
+    }
+
+    /**
+     * An asynchronous view whose calls use {@code options}.
+     *
+     * @throws IllegalArgumentException if {@code iface} is not a generated {@code <Service>.Iface}
+     */
+    public <I> AsyncStub<I> async(Class<I> iface, CallOptions options) {
+        requireNonNull(iface, "iface");
+        requireNonNull(options, "options");
+        return new AsyncStub<>(this, ServiceDescriptor.of(iface), options);
+    }
+
+    // ------------------------------------------------------------------ generic calls
+
+    /**
+     * Calls a method by name with a hand-made {@code _args} struct, for code without a generated
+     * {@code Iface}. The future completes with the decoded result struct as is (its success or
+     * declared-exception field set), or fails as described in the class description.
+     *
+     * @param idlService the IDL service name sent as {@code isn}; {@code ""} sends none
+     * @param method the method name on the wire
+     * @param args the arguments struct
+     * @param resultFactory makes the empty result struct to decode the reply into
+     */
+    public <R extends TBase<?, ?>> CompletableFuture<R> call(String idlService, String method, TBase<?, ?> args,
+                                                            Supplier<R> resultFactory, CallOptions options) {
+        requireNonNull(idlService, "idlService");
+        requireNonNull(method, "method");
+        requireNonNull(args, "args");
+        requireNonNull(resultFactory, "resultFactory");
+        requireNonNull(options, "options");
+        final CallTarget target = new CallTarget() {
+            @Override
+            public String name() {
+                return method;
+            }
+
+            @Override
+            public String idlService() {
+                return idlService;
+            }
+
+            @Override
+            public boolean oneway() {
+                return false;
+            }
+
+            @Override
+            public TBase<?, ?> newResult() {
+                return requireNonNull(resultFactory.get(), "resultFactory returned null");
+            }
+
+            @Override
+            public Object unwrap(TBase<?, ?> result) {
+                return result;
+            }
+        };
+        @SuppressWarnings("unchecked")
+        final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) start(target, args, options);
+        return f;
+    }
+
+    /**
+     * Sends a oneway call by name with a hand-made {@code _args} struct. The future completes when
+     * the request is written.
+     */
+    public CompletableFuture<Void> oneway(String idlService, String method, TBase<?, ?> args, CallOptions options) {
+        requireNonNull(idlService, "idlService");
+        requireNonNull(method, "method");
+        requireNonNull(args, "args");
+        requireNonNull(options, "options");
+        final CallTarget target = new CallTarget() {
+            @Override
+            public String name() {
+                return method;
+            }
+
+            @Override
+            public String idlService() {
+                return idlService;
+            }
+
+            @Override
+            public boolean oneway() {
+                return true;
+            }
+
+            @Override
+            public TBase<?, ?> newResult() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public Object unwrap(TBase<?, ?> result) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        @SuppressWarnings("unchecked")
+        final CompletableFuture<Void> f = (CompletableFuture<Void>) (CompletableFuture<?>) start(target, args, options);
+        return f;
+    }
+
+    /** A future of nothing that follows {@code f}, and cancels it when cancelled. */
+    static CompletableFuture<Void> discardValue(CompletableFuture<Object> f) {
+        final CompletableFuture<Void> v = f.thenApply(x -> null);
+        v.whenComplete((x, e) -> {
+            if (v.isCancelled()) {
+                f.cancel(false);
+            }
+        });
+        return v;
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    /** Starts a call; never throws (a failure before the start completes the future). */
+    CompletableFuture<Object> start(CallTarget target, TBase<?, ?> args, CallOptions options) {
+        if (closed || resources.isClosed()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("client is closed"));
+        }
+        final Metainfo metainfo = options.metainfo() != null ? options.metainfo() : Metainfo.current();
+        final BackwardValues backward = options.backwardValues() != null ? options.backwardValues()
+                : BackwardValues.current();
+        final ServerCallContext serving = ServerCallContext.currentOrNull();
+        final String fromMethod = serving != null ? serving.method() : "";
+        final RpcCall call = new RpcCall(this, target, args, options, metainfo, fromMethod, backward);
+        call.start();
+        return call.future;
+    }
+
+    /** Runs a call and waits for it, as the blocking stub does. */
+    Object invokeBlocking(CallTarget target, TBase<?, ?> args, CallOptions options) throws TException {
+        if (resources.inEventLoop()) {
+            throw new IllegalStateException("a blocking call on a kitex4j client I/O thread would deadlock; "
+                    + "use async() or a ...Async callback");
+        }
+        final CompletableFuture<Object> f = start(target, args, options);
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause());
+        } catch (InterruptedException e) {
+            f.cancel(false);
+            Thread.currentThread().interrupt();
+            throw new TTransportException(TTransportException.UNKNOWN, "interrupted while calling " + target.name(), e);
+        }
+    }
+
+    private static TException rethrow(Throwable cause) throws TException {
+        if (cause instanceof TException te) {
+            throw te;
+        }
+        if (cause instanceof RuntimeException re) {
+            throw re;
+        }
+        if (cause instanceof Error err) {
+            throw err;
+        }
+        throw new TTransportException(TTransportException.UNKNOWN, cause.toString(), cause);
+    }
+
+    ClientResources resources() {
+        return resources;
+    }
+
+    Endpoints endpoints() {
+        return endpoints;
+    }
+
+    ConnectionProvider connections() {
+        return connections;
+    }
+
+    boolean connectTimeoutSet() {
+        return connectTimeoutSet;
+    }
+
+    // ------------------------------------------------------------------ settings
+
+    /** The Kitex service name called (TTHeader key 6, and the name discovery looks up). */
+    public String service() {
+        return service;
+    }
+
+    /** The caller's service name sent as TTHeader key 3; {@code ""} if not set. */
+    public String fromService() {
+        return fromService;
+    }
+
+    /** The transport requests are sent with. */
+    public Transport transport() {
+        return transport;
+    }
+
+    /** The RPC timeout of each call, or {@code null} for none (the default, as in Kitex). */
+    public Duration rpcTimeout() {
+        return rpcTimeout;
+    }
+
+    /** The connect timeout (default 50 ms, as in Kitex). */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** The most attempts a call makes when connections fail (default 3). */
+    public int maxAttempts() {
+        return maxAttempts;
+    }
+
+    /**
+     * Closes the client. For the client built by {@link #builder()}, this closes every connection,
+     * stops discovery and shuts down the event loop (if the client created it), which stops every
+     * {@link #newBuilder()} variant too; calls in flight fail. For a variant, it only makes the
+     * variant refuse new calls. Idempotent.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        if (ownsResources) {
+            resources.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "KitexClient{service=" + service + ", transport=" + transport + ", endpoints=" + settings.describeTarget()
+                + (rpcTimeout != null ? ", rpcTimeout=" + rpcTimeout : "") + '}';
+    }
+}

@@ -1,0 +1,342 @@
+package io.kitex4j.thriftrpc.client;
+
+import static java.util.Objects.requireNonNull;
+
+import io.kitex4j.registry.HostAndPort;
+import io.kitex4j.registry.Instance;
+import io.kitex4j.resolver.Resolver;
+import io.kitex4j.resolver.lb.LoadBalancer;
+import io.kitex4j.resolver.lb.LoadBalancers;
+import io.kitex4j.thriftrpc.codec.KitexFrameDecoder;
+import io.kitex4j.thriftrpc.codec.Transport;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Builds a {@link KitexClient}. Setters only record values; {@link #build()} checks them and names
+ * the first bad one in its exception.
+ *
+ * <p>Required: {@link #service(String)} and exactly one of {@link #resolver(Resolver)} or
+ * {@link #addresses(List)} (or {@link #instances(List)}). Everything else has Kitex's default.
+ */
+public final class KitexClientBuilder {
+
+    /** Kitex's default connect timeout ({@code pkg/rpcinfo/rpcconfig.go}). */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofMillis(50);
+    /** Kitex's {@code connpool.LongConnConfig} default {@code MaxIdlePerAddress}. */
+    public static final int DEFAULT_MAX_IDLE_PER_ADDRESS = 10;
+    /** Kitex's default {@code MaxIdleGlobal}. */
+    public static final int DEFAULT_MAX_IDLE_GLOBAL = 100;
+    /** Kitex's default {@code MaxIdleTimeout}. */
+    public static final Duration DEFAULT_MAX_IDLE_TIMEOUT = Duration.ofMinutes(1);
+    /** Default attempts per call (Kitex's failure-retry default of 2 retries). */
+    public static final int DEFAULT_MAX_ATTEMPTS = 3;
+
+    String service;
+    String fromService = "";
+    Resolver resolver;
+    List<Instance> instances;
+    LoadBalancer loadBalancer = LoadBalancers.defaultBalancer();
+    Transport transport;
+    Duration rpcTimeout;
+    Duration connectTimeout;
+    int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    int maxIdlePerAddress = DEFAULT_MAX_IDLE_PER_ADDRESS;
+    int maxIdleGlobal = DEFAULT_MAX_IDLE_GLOBAL;
+    Duration maxIdleTimeout = DEFAULT_MAX_IDLE_TIMEOUT;
+    int muxConnections;
+    int maxFrameBytes = KitexFrameDecoder.DEFAULT_MAX_FRAME_BYTES;
+    Integer ioThreads;
+    EventLoopGroup eventLoopGroup;
+    // Set for newBuilder() variants: the resources to share.
+    private ClientResources shared;
+    private String invalid;
+
+    KitexClientBuilder() {}
+
+    /**
+     * The Kitex service to call: the name discovery looks up and TTHeader key 6. Required.
+     */
+    public KitexClientBuilder service(String service) {
+        this.service = requireNonNull(service, "service");
+        return this;
+    }
+
+    /** This caller's service name, sent as TTHeader key 3 (Kitex's {@code WithClientBasicInfo}); default {@code ""}. */
+    public KitexClientBuilder fromService(String fromService) {
+        this.fromService = requireNonNull(fromService, "fromService");
+        return this;
+    }
+
+    /**
+     * Finds the instances of {@link #service(String)} through {@code resolver}, following its
+     * changes. The resolver is not closed by the client.
+     */
+    public KitexClientBuilder resolver(Resolver resolver) {
+        this.resolver = requireNonNull(resolver, "resolver");
+        return this;
+    }
+
+    /** Calls fixed addresses ({@code host:port}, {@code [v6]:port}), each with the default weight 10. */
+    public KitexClientBuilder addresses(String... addresses) {
+        return addresses(Arrays.asList(requireNonNull(addresses, "addresses")));
+    }
+
+    /** Calls fixed addresses ({@code host:port}, {@code [v6]:port}), each with the default weight 10. */
+    public KitexClientBuilder addresses(List<String> addresses) {
+        requireNonNull(addresses, "addresses");
+        final List<Instance> list = new ArrayList<>(addresses.size());
+        for (String a : addresses) {
+            requireNonNull(a, "address");
+            try {
+                list.add(Instance.of(HostAndPort.parse(a).toString(), Instance.DEFAULT_WEIGHT));
+            } catch (IllegalArgumentException e) {
+                invalid = "addresses: " + e.getMessage();
+            }
+        }
+        this.instances = list;
+        return this;
+    }
+
+    /** Calls fixed instances, with their weights. */
+    public KitexClientBuilder instances(List<Instance> instances) {
+        requireNonNull(instances, "instances");
+        instances.forEach(i -> requireNonNull(i, "instance"));
+        this.instances = List.copyOf(instances);
+        return this;
+    }
+
+    /** The load balancer; default {@link LoadBalancers#defaultBalancer()} (Kitex's weighted round robin). */
+    public KitexClientBuilder loadBalancer(LoadBalancer loadBalancer) {
+        this.loadBalancer = requireNonNull(loadBalancer, "loadBalancer");
+        return this;
+    }
+
+    /**
+     * The transport of requests; default {@link Transport#FRAMED} (as Kitex since v0.13), or
+     * {@link Transport#TTHEADER_FRAMED} when {@linkplain #multiplexed(int) multiplexed}. Metainfo,
+     * business errors and backward values need a TTHeader transport.
+     */
+    public KitexClientBuilder transport(Transport transport) {
+        this.transport = requireNonNull(transport, "transport");
+        return this;
+    }
+
+    /**
+     * The RPC timeout of each call: from the call's start to its decoded reply, retries included.
+     * Sent to the server as TTHeader key 12. Default none, as in Kitex; {@link Duration#ZERO} means
+     * none. {@link CallOptions} overrides it per call.
+     */
+    public KitexClientBuilder rpcTimeout(Duration rpcTimeout) {
+        this.rpcTimeout = requireNonNull(rpcTimeout, "rpcTimeout");
+        return this;
+    }
+
+    /**
+     * The connect timeout; default 50 ms, as in Kitex. When set here it is also sent as TTHeader
+     * key 17, as Kitex does for an explicitly set one.
+     */
+    public KitexClientBuilder connectTimeout(Duration connectTimeout) {
+        this.connectTimeout = requireNonNull(connectTimeout, "connectTimeout");
+        return this;
+    }
+
+    /**
+     * The most attempts per call when the request provably did not reach a server (connect or
+     * write failure, stale pooled connection); default 3. 1 disables retries.
+     */
+    public KitexClientBuilder maxAttempts(int maxAttempts) {
+        this.maxAttempts = maxAttempts;
+        return this;
+    }
+
+    /** Idle connections kept per address; default 10. 0 closes every connection after its call. */
+    public KitexClientBuilder maxIdlePerAddress(int maxIdlePerAddress) {
+        this.maxIdlePerAddress = maxIdlePerAddress;
+        return this;
+    }
+
+    /** Idle connections kept in all; default 100. */
+    public KitexClientBuilder maxIdleGlobal(int maxIdleGlobal) {
+        this.maxIdleGlobal = maxIdleGlobal;
+        return this;
+    }
+
+    /** How long a connection may stay idle before it is closed; default 1 minute. */
+    public KitexClientBuilder maxIdleTimeout(Duration maxIdleTimeout) {
+        this.maxIdleTimeout = requireNonNull(maxIdleTimeout, "maxIdleTimeout");
+        return this;
+    }
+
+    /**
+     * Multiplexes calls over {@code connectionsPerAddress} shared connections per address (Kitex's
+     * deprecated {@code WithMuxConnection}); 0 (the default) turns it off. Needs a TTHeader
+     * transport and a server that supports it (Kitex's {@code WithMuxTransport}, or kitex4j's
+     * server): replies may come in any order and are matched by the TTHeader sequence id.
+     */
+    public KitexClientBuilder multiplexed(int connectionsPerAddress) {
+        this.muxConnections = connectionsPerAddress;
+        return this;
+    }
+
+    /** The largest reply frame accepted; default 16 MiB. A larger one fails the call and closes its connection. */
+    public KitexClientBuilder maxFrameBytes(int maxFrameBytes) {
+        this.maxFrameBytes = maxFrameBytes;
+        return this;
+    }
+
+    /**
+     * The number of I/O threads of the client's own event loop; default the number of processors.
+     * Not for {@link KitexClient#newBuilder()} variants, which share their parent's.
+     */
+    public KitexClientBuilder ioThreads(int ioThreads) {
+        this.ioThreads = ioThreads;
+        return this;
+    }
+
+    /**
+     * Runs the client on an existing {@code EpollEventLoopGroup} or {@code NioEventLoopGroup},
+     * which the client does not shut down. Not for {@link KitexClient#newBuilder()} variants.
+     */
+    public KitexClientBuilder eventLoopGroup(EventLoopGroup eventLoopGroup) {
+        this.eventLoopGroup = requireNonNull(eventLoopGroup, "eventLoopGroup");
+        return this;
+    }
+
+    /**
+     * Checks the settings and builds the client.
+     *
+     * @throws IllegalArgumentException naming the first invalid setting
+     * @throws IllegalStateException if this is a variant of a closed client
+     */
+    public KitexClient build() {
+        validate();
+        final boolean root = shared == null;
+        final ClientResources resources = root
+                ? (eventLoopGroup != null ? ClientResources.on(eventLoopGroup)
+                        : ClientResources.create(ioThreads != null ? ioThreads : Runtime.getRuntime().availableProcessors()))
+                : shared;
+        try {
+            final ConnectionProvider connections = muxConnections > 0
+                    ? resources.muxPool(muxConnections, maxFrameBytes)
+                    : resources.pool(maxIdlePerAddress, maxIdleGlobal, maxIdleTimeout, maxFrameBytes);
+            final Endpoints endpoints;
+            if (resolver != null) {
+                final Resolver r = resolver;
+                final String s = service;
+                final LoadBalancer lb = loadBalancer;
+                endpoints = resources.endpoints(List.of("resolver", r, s, lb), () -> new DiscoveredEndpoints(r, s, lb));
+                endpoints.evictOnRemoval(connections);
+            } else {
+                endpoints = resources.endpoints(List.of("fixed", instances, loadBalancer),
+                        () -> new FixedEndpoints(instances, loadBalancer));
+            }
+            return new KitexClient(this, resources, root, endpoints, connections);
+        } catch (RuntimeException e) {
+            if (root) {
+                resources.close();
+            }
+            throw e;
+        }
+    }
+
+    private void validate() {
+        if (invalid != null) {
+            throw new IllegalArgumentException(invalid);
+        }
+        if (service == null || service.isEmpty()) {
+            throw new IllegalArgumentException("service: required");
+        }
+        if (resolver == null && instances == null) {
+            throw new IllegalArgumentException("resolver: a resolver or fixed addresses are required");
+        }
+        if (resolver != null && instances != null) {
+            throw new IllegalArgumentException("addresses: set either a resolver or fixed addresses, not both");
+        }
+        if (instances != null && instances.isEmpty()) {
+            throw new IllegalArgumentException("addresses: empty");
+        }
+        if (rpcTimeout != null && rpcTimeout.isNegative()) {
+            throw new IllegalArgumentException("rpcTimeout: " + rpcTimeout + " is negative");
+        }
+        if (connectTimeout != null && (connectTimeout.isNegative() || connectTimeout.isZero())) {
+            throw new IllegalArgumentException("connectTimeout: " + connectTimeout + " is not positive");
+        }
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("maxAttempts: " + maxAttempts + " is less than 1");
+        }
+        if (maxIdlePerAddress < 0) {
+            throw new IllegalArgumentException("maxIdlePerAddress: " + maxIdlePerAddress + " is negative");
+        }
+        if (maxIdleGlobal < 0) {
+            throw new IllegalArgumentException("maxIdleGlobal: " + maxIdleGlobal + " is negative");
+        }
+        if (maxIdleTimeout.isNegative() || maxIdleTimeout.isZero()) {
+            throw new IllegalArgumentException("maxIdleTimeout: " + maxIdleTimeout + " is not positive");
+        }
+        if (muxConnections < 0) {
+            throw new IllegalArgumentException("multiplexed: " + muxConnections + " connections is negative");
+        }
+        if (muxConnections > 0 && transport != null && !transport.hasTTHeader()) {
+            throw new IllegalArgumentException("transport: multiplexing needs TTHEADER or TTHEADER_FRAMED, not "
+                    + transport);
+        }
+        if (maxFrameBytes <= 0) {
+            throw new IllegalArgumentException("maxFrameBytes: " + maxFrameBytes + " is not positive");
+        }
+        if (ioThreads != null && ioThreads < 1) {
+            throw new IllegalArgumentException("ioThreads: " + ioThreads + " is less than 1");
+        }
+        if (shared != null && (ioThreads != null || eventLoopGroup != null)) {
+            throw new IllegalArgumentException((ioThreads != null ? "ioThreads" : "eventLoopGroup")
+                    + ": a newBuilder() variant shares its parent's event loop");
+        }
+        if (eventLoopGroup != null && ioThreads != null) {
+            throw new IllegalArgumentException("ioThreads: not used with an eventLoopGroup");
+        }
+        if (eventLoopGroup != null) {
+            ClientResources.channelClass(eventLoopGroup);
+        }
+    }
+
+    Transport effectiveTransport() {
+        if (transport != null) {
+            return transport;
+        }
+        return muxConnections > 0 ? Transport.TTHEADER_FRAMED : Transport.FRAMED;
+    }
+
+    KitexClientBuilder sharing(ClientResources resources) {
+        this.shared = resources;
+        return this;
+    }
+
+    KitexClientBuilder copy() {
+        final KitexClientBuilder b = new KitexClientBuilder();
+        b.service = service;
+        b.fromService = fromService;
+        b.resolver = resolver;
+        b.instances = instances;
+        b.loadBalancer = loadBalancer;
+        b.transport = transport;
+        b.rpcTimeout = rpcTimeout;
+        b.connectTimeout = connectTimeout;
+        b.maxAttempts = maxAttempts;
+        b.maxIdlePerAddress = maxIdlePerAddress;
+        b.maxIdleGlobal = maxIdleGlobal;
+        b.maxIdleTimeout = maxIdleTimeout;
+        b.muxConnections = muxConnections;
+        b.maxFrameBytes = maxFrameBytes;
+        b.invalid = invalid;
+        // ioThreads and eventLoopGroup are deliberately not copied: variants share the event loop.
+        return b;
+    }
+
+    String describeTarget() {
+        return resolver != null ? "resolver(" + service + ")" : String.valueOf(
+                instances.stream().map(Instance::address).toList());
+    }
+}

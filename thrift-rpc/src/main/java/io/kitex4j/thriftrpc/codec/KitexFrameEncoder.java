@@ -1,0 +1,89 @@
+package io.kitex4j.thriftrpc.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToMessageEncoder;
+import java.util.List;
+
+/**
+ * Writes {@link KitexFrame}s in their transport's framing, without copying the payload.
+ *
+ * <pre>
+ * BUFFERED          payload
+ * FRAMED            [u32 len] + payload
+ * TTHEADER          [LENGTH 0x1000 FLAGS seqId HSIZE info padding] + payload
+ * TTHEADER_FRAMED   [LENGTH 0x1000 FLAGS seqId HSIZE info padding u32 len] + payload
+ *                    \___ a small new buffer, exactly sized ___/   \_ the frame's own buffer _/
+ * </pre>
+ *
+ * The framing goes into a small buffer of its own, and the two are emitted as one
+ * {@link CompositeByteBuf}, so the transport writes both with one gathering write and the payload is
+ * never copied. TTHeader fields are written as Kitex writes them: FLAGS as in the header (0 unless set),
+ * SEQUENCE ID equal to the payload's Thrift seqId (whatever the {@link TTHeader} says), protocol id 0,
+ * no transforms, and the key-value blocks as described in {@link TTHeader}. A null header is written
+ * as an empty one; a header given with a transport that has none is not written, as in Kitex.
+ *
+ * <p>The encoder never flushes: write any number of frames and flush once, and they leave in one
+ * system call. On failure (a header over the limits of {@link TTHeader}, a payload that is not a strict
+ * Thrift message) the write's promise fails with a {@link KitexEncodeException}, the frame is released
+ * and nothing is written, so the connection stays usable.
+ *
+ * <p>Stateless and {@linkplain ChannelHandler.Sharable sharable}.
+ */
+@ChannelHandler.Sharable
+public final class KitexFrameEncoder extends MessageToMessageEncoder<KitexFrame> {
+
+    /** A shared instance. */
+    public static final KitexFrameEncoder INSTANCE = new KitexFrameEncoder();
+
+    /** Use {@link #INSTANCE} unless a separate instance is wanted. */
+    public KitexFrameEncoder() {
+        super(KitexFrame.class);
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, KitexFrame frame, List<Object> out) {
+        out.add(encode(ctx.alloc(), frame));
+    }
+
+    /**
+     * Encodes {@code frame} into a buffer ready to be written. The frame is not released and its payload
+     * indexes do not move; the result holds its own reference to the payload (so release both).
+     *
+     * @throws KitexEncodeException if the frame cannot be written (see the class description)
+     */
+    public static ByteBuf encode(ByteBufAllocator alloc, KitexFrame frame) {
+        final ByteBuf payload = frame.payload();
+        final Transport transport = frame.transport();
+        if (transport == Transport.BUFFERED) {
+            checkPayload(payload);
+            return payload.retainedDuplicate();
+        }
+        final int payloadLength = payload.readableBytes();
+        final ByteBuf head;
+        if (transport == Transport.FRAMED) {
+            checkPayload(payload);
+            head = alloc.ioBuffer(4).writeInt(payloadLength);
+        } else {
+            final int seqId = checkPayload(payload);
+            final TTHeader header = frame.header() == null ? TTHeader.empty() : frame.header();
+            head = TTHeaderCodec.encode(alloc, header, seqId, transport.isFramed(), payloadLength);
+        }
+        final CompositeByteBuf composite = alloc.compositeBuffer(2);
+        composite.addComponent(true, head);
+        composite.addComponent(true, payload.retainedDuplicate());
+        return composite;
+    }
+
+    /** Checks the payload is a strict binary Thrift message and returns its seqId. */
+    private static int checkPayload(ByteBuf payload) {
+        try {
+            return ThriftCodec.peekSeqId(payload, payload.readerIndex(), payload.readableBytes());
+        } catch (KitexCodecException e) {
+            throw new KitexEncodeException("payload is not a strict binary Thrift message: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.kitex4j.thriftrpc.server;
+
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * What all connections of one server share: the router, the handler executor, the options, and
+ * the set of open connections for shutdown. Thread-safe.
+ */
+final class CallDispatcher {
+
+    private final ServiceRouter router;
+    private final Executor executor;
+    private final boolean enforceDeadline;
+    private final boolean interruptOnDeadline;
+    private final boolean ttheaderServerMeta;
+    private final Set<ServerConnectionHandler> connections = ConcurrentHashMap.newKeySet();
+    private final CompletableFuture<Void> allClosed = new CompletableFuture<>();
+
+    // Set when the server starts to stop: responses over TTHeader then carry crrst=1, like Kitex's
+    // svrTransHandler.inGracefulShutdown (pkg/remote/trans/default_server_handler.go).
+    private volatile boolean connectionReset;
+    // Set once the listener is closed: connections finish the requests they have read and close.
+    private volatile boolean draining;
+
+    CallDispatcher(ServiceRouter router, Executor executor, boolean enforceDeadline, boolean interruptOnDeadline,
+                   boolean ttheaderServerMeta) {
+        this.router = router;
+        this.executor = executor;
+        this.enforceDeadline = enforceDeadline || interruptOnDeadline;
+        this.interruptOnDeadline = interruptOnDeadline;
+        this.ttheaderServerMeta = ttheaderServerMeta;
+    }
+
+    ServiceRouter router() {
+        return router;
+    }
+
+    Executor executor() {
+        return executor;
+    }
+
+    boolean enforceDeadline() {
+        return enforceDeadline;
+    }
+
+    boolean interruptOnDeadline() {
+        return interruptOnDeadline;
+    }
+
+    boolean ttheaderServerMeta() {
+        return ttheaderServerMeta;
+    }
+
+    boolean connectionReset() {
+        return connectionReset;
+    }
+
+    void startConnectionReset() {
+        connectionReset = true;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    int connectionCount() {
+        return connections.size();
+    }
+
+    /** Returns false if the server is already draining; the caller then closes the connection. */
+    boolean connectionOpened(ServerConnectionHandler c) {
+        connections.add(c);
+        if (draining) {
+            connections.remove(c);
+            checkAllClosed();
+            return false;
+        }
+        return true;
+    }
+
+    void connectionClosed(ServerConnectionHandler c) {
+        connections.remove(c);
+        checkAllClosed();
+    }
+
+    /**
+     * Asks every connection to finish the requests it has already read, then close. The future
+     * completes when all connections are closed.
+     */
+    CompletableFuture<Void> drain() {
+        draining = true;
+        for (ServerConnectionHandler c : connections) {
+            c.drainAndClose();
+        }
+        checkAllClosed();
+        return allClosed;
+    }
+
+    /** Closes every connection now. */
+    void closeAll() {
+        for (ServerConnectionHandler c : connections) {
+            c.forceClose();
+        }
+    }
+
+    private void checkAllClosed() {
+        if (draining && connections.isEmpty()) {
+            allClosed.complete(null);
+        }
+    }
+}

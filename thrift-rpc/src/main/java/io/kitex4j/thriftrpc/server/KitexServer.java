@@ -1,0 +1,581 @@
+package io.kitex4j.thriftrpc.server;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.kitex4j.registry.HostAndPort;
+import io.kitex4j.registry.Registration;
+import io.kitex4j.registry.RegistrationException;
+import io.kitex4j.registry.RegistrationInfo;
+import io.kitex4j.registry.Registry;
+import io.kitex4j.thriftrpc.codec.KitexFrameDecoder;
+import io.kitex4j.thriftrpc.codec.KitexFrameEncoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/**
+ * A Thrift server that Kitex (Go) clients can call: it speaks Kitex's four transports (Buffered,
+ * Framed, TTHeader, TTHeaderFramed, detected per message and answered in kind) and answers
+ * exactly as a Kitex server does, byte for byte, including its errors.
+ *
+ * <pre>{@code
+ * KitexServer server = KitexServer.builder()
+ *         .port(8888)
+ *         .service(EchoServer.class, new EchoHandler())     // generated class + Iface implementation
+ *         .registry(registry, "echo")                       // optional
+ *         .build();
+ * server.start().join();
+ * ...
+ * server.close();                                           // graceful
+ * }</pre>
+ *
+ * <h2>Threads</h2>
+ * Netty I/O threads (native epoll when available, NIO otherwise) read, route and write; handlers
+ * never run on them but on the {@linkplain KitexServerBuilder#executor(Executor) handler executor}.
+ * The calls of one connection run one at a time and are answered in order, as Kitex does; calls
+ * of different connections run in parallel. The I/O threads are not daemons: a started server
+ * keeps the JVM alive until it is stopped.
+ *
+ * <h2>What the handler sees</h2>
+ * {@link ServerCallContext#current()} (caller service and method, RPC timeout and deadline,
+ * transport, received metainfo, remote address, backward metainfo) and
+ * {@link io.kitex4j.thriftrpc.Metainfo#current()} (the metainfo a downstream kitex4j call forwards).
+ *
+ * <h2>Errors (as Kitex v0.16)</h2>
+ * <ul>
+ *   <li>Unknown method: a TApplicationException of type 20 {@code "unknown service <isn>, method m"}
+ *       when no service has it (always so without {@code isn}), or type 1
+ *       {@code "unknown method m (service S)"} when {@code isn} names a registered service S; then
+ *       the connection is closed.</li>
+ *   <li>A handler exception the IDL does not declare: type 6, {@code "biz error: <message>"}; the
+ *       connection stays open. A {@link java.lang.Error} is treated like a Go panic:
+ *       {@code "panic: [happened in biz handler, method=S.m, please check the panic at the server side] <message>"}.</li>
+ *   <li>IDL-declared exceptions are result fields, as in any Thrift server.</li>
+ *   <li>{@link io.kitex4j.thriftrpc.BizStatusException}: a normal reply with an empty result, and
+ *       {@code biz-status}/{@code biz-message}/{@code biz-extra} in the TTHeader response. Over
+ *       Buffered or Framed the business error is lost and the caller sees success with an empty
+ *       result, exactly as with Kitex.</li>
+ *   <li>Oneway methods (decided by the IDL, not the message type) never get a reply, not even an
+ *       error.</li>
+ *   <li>Malformed input, an oversized frame, or a message type other than CALL/ONEWAY: no reply;
+ *       the connection is closed after answering the requests read before, with a WARN log naming
+ *       the peer and the reason. Other connections are not affected.</li>
+ *   <li>Arguments that cannot be decoded: type 7 with the decoder's message, then close.</li>
+ * </ul>
+ *
+ * <h2>Stopping</h2>
+ * {@link #stop()}: (1) TTHeader responses start to carry {@code crrst=1} (with
+ * {@link KitexServerBuilder#ttheaderServerMeta(boolean)}), so Kitex clients with
+ * {@code ClientTTHeaderHandler} drop their connections; (2) with a registry, the instance is
+ * deregistered, then the server keeps serving for the {@linkplain KitexServerBuilder#exitWait exit
+ * wait} while clients refresh their lists; (3) the listener closes; (4) every connection answers
+ * the requests it has read and closes, within the {@linkplain KitexServerBuilder#drainTimeout
+ * drain timeout}, after which the rest are closed; (5) the event loops and the default executor
+ * shut down. A JVM shutdown hook does this on exit (on by default).
+ *
+ * <p>Thread-safe. A server starts once; after it stopped (or failed to start) it cannot be
+ * restarted: build a new one.
+ */
+public final class KitexServer implements AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(KitexServer.class);
+
+    /** The maximum number of threads of the default handler executor. */
+    public static final int DEFAULT_MAX_HANDLER_THREADS = 200;
+
+    /** Returns a new builder. */
+    public static KitexServerBuilder builder() {
+        return new KitexServerBuilder();
+    }
+
+    private final InetSocketAddress bindAddress;
+    private final ServiceRouter router;
+    private final Executor userExecutor;
+    private final boolean shutdownUserExecutor;
+    private final int ioThreads;
+    private final int maxFrameBytes;
+    private final boolean enforceDeadline;
+    private final boolean interruptOnDeadline;
+    private final boolean ttheaderServerMeta;
+    private final Registry registry;
+    private final String registryServiceName;
+    private final HostAndPort registryAddress;
+    private final int weight;
+    private final Map<String, String> tags;
+    private final boolean requireRegistration;
+    private final Duration exitWait;
+    private final Duration drainTimeout;
+    private final Duration deregisterTimeout;
+    private final Duration idleTimeout;
+    private final boolean shutdownHook;
+    private final boolean preferNativeTransport;
+    private final List<ServerListener> listeners;
+
+    private final CompletableFuture<KitexServer> startFuture = new CompletableFuture<>();
+    private final CompletableFuture<Void> stopFuture = new CompletableFuture<>();
+
+    // Guarded by this.
+    private ServerState state = ServerState.CREATED;
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private Channel serverChannel;
+    private Executor executor;
+    private boolean ownsExecutor;
+    private CallDispatcher dispatcher;
+    private Registration registration;
+    private Thread hook;
+
+    private volatile InetSocketAddress localAddress;
+
+    KitexServer(KitexServerBuilder b, ServiceRouter router) {
+        bindAddress = b.address;
+        this.router = router;
+        userExecutor = b.executor;
+        shutdownUserExecutor = b.shutdownExecutorOnStop;
+        ioThreads = b.ioThreads;
+        maxFrameBytes = b.maxFrameBytes;
+        enforceDeadline = b.enforceDeadline;
+        interruptOnDeadline = b.interruptOnDeadline;
+        ttheaderServerMeta = b.ttheaderServerMeta;
+        registry = b.registry;
+        registryServiceName = b.registryServiceName;
+        registryAddress = b.registryAddress;
+        weight = b.weight;
+        tags = Map.copyOf(b.tags);
+        requireRegistration = b.requireRegistration;
+        exitWait = b.exitWait;
+        drainTimeout = b.drainTimeout;
+        deregisterTimeout = b.deregisterTimeout;
+        idleTimeout = b.idleTimeout;
+        shutdownHook = b.shutdownHook;
+        preferNativeTransport = b.preferNativeTransport;
+        listeners = List.copyOf(b.listeners);
+    }
+
+    /**
+     * Starts the server: binds the port, then registers it if a registry was configured. The future
+     * completes with this server once it serves (and is registered), or fails if binding or (with
+     * {@link KitexServerBuilder#requireRegistration(boolean)}) registering fails, in which case the
+     * server is {@link ServerState#STOPPED}. Calling it again returns the same future.
+     */
+    public CompletableFuture<KitexServer> start() {
+        synchronized (this) {
+            if (state != ServerState.CREATED) {
+                return startFuture;
+            }
+            state = ServerState.STARTING;
+        }
+        notifyListeners("serverStarting", l -> l.serverStarting(this));
+        try {
+            final boolean epoll = preferNativeTransport && Epoll.isAvailable();
+            final Class<? extends ServerChannel> channelType;
+            final ServerBootstrap bootstrap = new ServerBootstrap();
+            synchronized (this) {
+                if (epoll) {
+                    bossGroup = new EpollEventLoopGroup(1, new DefaultThreadFactory("kitex4j-server-boss", false));
+                    workerGroup = new EpollEventLoopGroup(ioThreads, new DefaultThreadFactory("kitex4j-server-io", false));
+                    channelType = EpollServerSocketChannel.class;
+                } else {
+                    bossGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("kitex4j-server-boss", false));
+                    workerGroup = new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("kitex4j-server-io", false));
+                    channelType = NioServerSocketChannel.class;
+                }
+                if (userExecutor != null) {
+                    executor = userExecutor;
+                    ownsExecutor = shutdownUserExecutor;
+                } else {
+                    executor = newDefaultExecutor();
+                    ownsExecutor = true;
+                }
+                dispatcher = new CallDispatcher(router, executor, enforceDeadline, interruptOnDeadline,
+                                                ttheaderServerMeta);
+            }
+            final CallDispatcher d = dispatcher;
+            bootstrap.group(bossGroup, workerGroup)
+                     .channel(channelType)
+                     .option(ChannelOption.SO_REUSEADDR, true)
+                     .childOption(ChannelOption.TCP_NODELAY, true)
+                     .childOption(ChannelOption.SO_KEEPALIVE, true)
+                     .childHandler(new ChannelInitializer<SocketChannel>() {
+                         @Override
+                         protected void initChannel(SocketChannel ch) {
+                             if (!idleTimeout.isZero()) {
+                                 ch.pipeline().addLast("idle", new IdleStateHandler(
+                                         0, 0, idleTimeout.toNanos(), TimeUnit.NANOSECONDS));
+                             }
+                             ch.pipeline().addLast("kitexDecoder", new KitexFrameDecoder(maxFrameBytes))
+                                          .addLast("kitexEncoder", KitexFrameEncoder.INSTANCE)
+                                          .addLast("kitexServer", new ServerConnectionHandler(d));
+                         }
+                     });
+            bootstrap.bind(bindAddress).addListener((ChannelFuture f) -> onBound(f, epoll));
+        } catch (Throwable t) {
+            failStart(t);
+        }
+        return startFuture;
+    }
+
+    /**
+     * {@link #start()}, waiting for it.
+     *
+     * @throws IllegalStateException wrapping the cause if the server could not start
+     */
+    public KitexServer startBlocking() {
+        try {
+            return start().join();
+        } catch (CompletionException e) {
+            final Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            throw new IllegalStateException("cannot start " + this, cause);
+        }
+    }
+
+    private void onBound(ChannelFuture f, boolean epoll) {
+        if (!f.isSuccess()) {
+            failStart(f.cause());
+            return;
+        }
+        synchronized (this) {
+            serverChannel = f.channel();
+        }
+        localAddress = (InetSocketAddress) f.channel().localAddress();
+        logger.info("Serving {} on {} ({})", router.services().keySet(), localAddress, epoll ? "epoll" : "nio");
+        if (registry == null) {
+            started();
+            return;
+        }
+        final RegistrationInfo info;
+        try {
+            final RegistrationInfo.Builder rb = RegistrationInfo.builder()
+                                                                .service(registryServiceName)
+                                                                .weight(weight)
+                                                                .tags(tags);
+            if (registryAddress != null) {
+                rb.address(registryAddress);
+            } else {
+                rb.address(localAddress);
+            }
+            info = rb.build();
+        } catch (RuntimeException e) {
+            failStart(e);
+            return;
+        }
+        final CompletableFuture<Registration> registered;
+        try {
+            registered = registry.register(info);
+        } catch (RuntimeException e) {
+            failStart(e);
+            return;
+        }
+        registered.whenComplete((reg, err) -> {
+            if (err == null) {
+                synchronized (this) {
+                    registration = reg;
+                }
+                logger.info("Registered {} as {}", localAddress, reg.key());
+                started();
+                return;
+            }
+            final Throwable cause = unwrap(err);
+            if (cause instanceof RegistrationException) {
+                synchronized (this) {
+                    // Still retrying in the background: keep the handle to deregister it.
+                    registration = ((RegistrationException) cause).registration();
+                }
+            }
+            if (requireRegistration) {
+                failStart(cause);
+            } else {
+                logger.warn("Registration of {} failed; serving anyway: {}", info, cause.toString());
+                started();
+            }
+        });
+    }
+
+    private void started() {
+        synchronized (this) {
+            if (state != ServerState.STARTING) {
+                return;
+            }
+            state = ServerState.STARTED;
+            if (shutdownHook) {
+                hook = new Thread(() -> {
+                    logger.info("JVM shutdown: stopping {}", this);
+                    stop().join();
+                }, "kitex4j-server-shutdown-hook");
+                try {
+                    Runtime.getRuntime().addShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    hook = null;   // the JVM is already shutting down
+                }
+            }
+        }
+        notifyListeners("serverStarted", l -> l.serverStarted(this));
+        startFuture.complete(this);
+    }
+
+    private void failStart(Throwable cause) {
+        final Registration reg;
+        synchronized (this) {
+            if (state == ServerState.STOPPED) {
+                return;
+            }
+            state = ServerState.STOPPED;
+            reg = registration;
+            registration = null;
+        }
+        logger.warn("Failed to start {}: {}", this, cause.toString());
+        // Not on the calling thread: it may be an event loop of the groups being shut down.
+        final Thread t = new Thread(() -> {
+            try {
+                if (reg != null) {
+                    reg.deregister();
+                }
+                releaseResources();
+            } finally {
+                notifyListeners("serverStopped", l -> l.serverStopped(this));
+                startFuture.completeExceptionally(cause);
+                stopFuture.complete(null);
+            }
+        }, "kitex4j-server-stop");
+        t.start();
+    }
+
+    /**
+     * Stops the server gracefully (see the class documentation for the steps). Returns a future that
+     * completes when it has stopped; calling it again returns the same future. Stopping a server
+     * that is starting waits for the start to end.
+     */
+    public CompletableFuture<Void> stop() {
+        synchronized (this) {
+            switch (state) {
+                case CREATED:
+                    state = ServerState.STOPPED;
+                    startFuture.completeExceptionally(new IllegalStateException("stopped before it was started"));
+                    stopFuture.complete(null);
+                    return stopFuture;
+                case STARTING:
+                    return startFuture.handle((s, e) -> null).thenCompose(ignored -> stop());
+                case STARTED:
+                    state = ServerState.STOPPING;
+                    break;
+                default:
+                    return stopFuture;
+            }
+        }
+        final Thread t = new Thread(this::doStop, "kitex4j-server-stop");
+        t.start();
+        return stopFuture;
+    }
+
+    /** {@link #stop()} and wait for it. */
+    @Override
+    public void close() {
+        stop().join();
+    }
+
+    private void doStop() {
+        try {
+            notifyListeners("serverStopping", l -> l.serverStopping(this));
+            final CallDispatcher d;
+            final Registration reg;
+            final Channel listener;
+            synchronized (this) {
+                d = dispatcher;
+                reg = registration;
+                listener = serverChannel;
+            }
+            d.startConnectionReset();
+            if (reg != null) {
+                deregister(reg);
+                if (!exitWait.isZero()) {
+                    logger.info("Deregistered; serving {} more for clients to refresh", exitWait);
+                    sleep(exitWait);
+                }
+            }
+            if (listener != null) {
+                listener.close().awaitUninterruptibly();
+            }
+            final CompletableFuture<Void> drained = d.drain();
+            try {
+                drained.get(drainTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                logger.warn("{} connection(s) still busy after {}; closing them", d.connectionCount(), drainTimeout);
+                d.closeAll();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                d.closeAll();
+            } catch (ExecutionException e) {
+                d.closeAll();
+            }
+            releaseResources();
+            synchronized (this) {
+                if (hook != null && Thread.currentThread() != hook) {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    } catch (IllegalStateException e) {
+                        // The JVM is shutting down; the hook is running or about to and will find us stopped.
+                    }
+                }
+                hook = null;
+                state = ServerState.STOPPED;
+            }
+            logger.info("Stopped {}", this);
+        } catch (Throwable t) {
+            logger.error("Error while stopping {}", this, t);
+            synchronized (this) {
+                state = ServerState.STOPPED;
+            }
+        } finally {
+            notifyListeners("serverStopped", l -> l.serverStopped(this));
+            stopFuture.complete(null);
+        }
+    }
+
+    private void deregister(Registration reg) {
+        try {
+            reg.deregister().get(deregisterTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            logger.info("Deregistered {}", reg.key());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            // The lease is no longer kept alive, so the instance disappears when it expires anyway.
+            logger.warn("Deregistration of {} failed: {}", reg.key(), unwrap(e).toString());
+        }
+    }
+
+    private void releaseResources() {
+        final EventLoopGroup boss;
+        final EventLoopGroup workers;
+        final Channel listener;
+        final Executor exec;
+        final boolean ownsExec;
+        final CallDispatcher d;
+        synchronized (this) {
+            boss = bossGroup;
+            workers = workerGroup;
+            listener = serverChannel;
+            exec = executor;
+            ownsExec = ownsExecutor;
+            d = dispatcher;
+        }
+        if (listener != null) {
+            listener.close().awaitUninterruptibly();
+        }
+        if (d != null) {
+            d.closeAll();
+        }
+        if (boss != null) {
+            boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        }
+        if (workers != null) {
+            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        }
+        if (boss != null) {
+            boss.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        if (workers != null) {
+            workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        if (ownsExec && exec instanceof ExecutorService) {
+            // Handlers still running after the drain timeout are not interrupted; their replies are dropped.
+            ((ExecutorService) exec).shutdown();
+        }
+    }
+
+    private static ThreadPoolExecutor newDefaultExecutor() {
+        final ThreadPoolExecutor pool = new ThreadPoolExecutor(
+                DEFAULT_MAX_HANDLER_THREADS, DEFAULT_MAX_HANDLER_THREADS, 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), new DefaultThreadFactory("kitex4j-handler", true));
+        // With core == max, this lets idle threads end, so an idle server holds no handler threads.
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    /** The address the server listens on, or {@code null} before it is bound. */
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    /** The port the server listens on, or -1 before it is bound. */
+    public int port() {
+        final InetSocketAddress a = localAddress;
+        return a == null ? -1 : a.getPort();
+    }
+
+    /** The current state. */
+    public synchronized ServerState state() {
+        return state;
+    }
+
+    /** The IDL service names served (what clients send as TTHeader {@code isn}), in registration order. */
+    public Set<String> serviceNames() {
+        return router.services().keySet();
+    }
+
+    /** The registration, once registered; {@code null} without a registry or after stopping. */
+    public synchronized Registration registration() {
+        return state == ServerState.STOPPED ? null : registration;
+    }
+
+    private void notifyListeners(String event, java.util.function.Consumer<ServerListener> call) {
+        for (ServerListener l : listeners) {
+            try {
+                call.accept(l);
+            } catch (Throwable t) {
+                logger.warn("ServerListener.{} of {} failed", event, l, t);
+            }
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        final InetSocketAddress a = localAddress;
+        return "KitexServer{services=" + router.services().keySet() + (a != null ? ", address=" + a : "") + '}';
+    }
+}

@@ -1,0 +1,347 @@
+package io.kitex4j.thriftrpc.server;
+
+import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.thrift.TApplicationException;
+import org.apache.thrift.TBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.kitex4j.thriftrpc.BizStatusException;
+import io.kitex4j.thriftrpc.Metainfo;
+import io.kitex4j.thriftrpc.codec.KitexErrorTypes;
+import io.kitex4j.thriftrpc.codec.KitexFrame;
+import io.kitex4j.thriftrpc.codec.MetaKeys;
+import io.kitex4j.thriftrpc.codec.TTHeader;
+import io.kitex4j.thriftrpc.codec.ThriftCodec;
+import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
+import io.kitex4j.thriftrpc.codec.Transport;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+
+/**
+ * One request being served, run on the handler executor: decodes the arguments, calls the
+ * implementation with the {@link ServerCallContext} and {@link Metainfo} current, and encodes the
+ * response exactly as a Kitex server would. Then hands the response to its connection, which
+ * writes it in order.
+ */
+final class ServerCall implements Runnable {
+
+    private static final Logger logger = LoggerFactory.getLogger(ServerCall.class);
+
+    private static final byte REPLY = ThriftMessageHeader.REPLY;
+    private static final byte EXCEPTION = ThriftMessageHeader.EXCEPTION;
+    /** Kitex accepts message type 5 (Stream) from clients, too (pkg/remote/codec/util.go#UpdateMsgType). */
+    static final byte STREAM = 5;
+
+    private static final int INTERNAL_ERROR = KitexErrorTypes.INTERNAL_ERROR;
+    private static final int PROTOCOL_ERROR = KitexErrorTypes.PROTOCOL_ERROR;
+
+    /** {@code kerrors.ErrBiz}: what Kitex prefixes to an error a handler returns. */
+    static final String BIZ_ERROR_PREFIX = "biz error: ";
+    /** Go's {@code context.DeadlineExceeded.Error()}, as a Kitex handler returning {@code ctx.Err()} sends it. */
+    static final String DEADLINE_EXCEEDED = "context deadline exceeded";
+    /** {@code kerrors.ErrQPSOverLimit}: Kitex's answer when its limiter refuses a request. */
+    static final String OVER_LIMIT = "request over limit: request too frequent";
+
+    // Interruption states (interruptOnDeadline): the deadline timer and the handler thread agree
+    // through this so an interrupt never lands after the handler returned.
+    private static final int NOT_STARTED = 0;
+    private static final int RUNNING = 1;
+    private static final int FINISHED = 2;
+    private static final int INTERRUPTING = 3;
+    private static final int INTERRUPTED = 4;
+
+    private final ServerConnectionHandler connection;
+    private final CallDispatcher dispatcher;
+    private final ChannelHandlerContext channelCtx;
+    private final ServerConnectionHandler.PendingRequest request;
+    private final ThriftMessageHeader messageHeader;
+    private final MethodDefinition method;
+    private final AtomicInteger state = new AtomicInteger(NOT_STARTED);
+    private volatile Thread handlerThread;
+
+    ServerCall(ServerConnectionHandler connection, CallDispatcher dispatcher, ChannelHandlerContext channelCtx,
+               ServerConnectionHandler.PendingRequest request, ThriftMessageHeader messageHeader,
+               MethodDefinition method) {
+        this.connection = connection;
+        this.dispatcher = dispatcher;
+        this.channelCtx = channelCtx;
+        this.request = request;
+        this.messageHeader = messageHeader;
+        this.method = method;
+    }
+
+    @Override
+    public void run() {
+        Reply reply;
+        try {
+            reply = serve();
+        } catch (Throwable t) {
+            // A bug of ours, not the handler's: do not leave the connection hanging.
+            logger.error("Failed to serve {} from {}; closing the connection", method, connection.remoteAddress(), t);
+            reply = Reply.close("internal error: " + t);
+        }
+        connection.complete(reply);
+    }
+
+    /**
+     * The executor refused the call: Kitex's limiter answer ({@code kerrors.ErrQPSOverLimit}), and
+     * the connection stays open. Returns the reply for the connection to write.
+     */
+    Reply rejected() {
+        final KitexFrame frame = request.frame();
+        try {
+            logger.warn("Executor rejected {} from {}", method, connection.remoteAddress());
+            return method.isOneway() ? Reply.NONE
+                    : exceptionReply(channelCtx.alloc(), dispatcher, frame.transport(), messageHeader.name(),
+                                     messageHeader.seqId(), INTERNAL_ERROR, OVER_LIMIT, null, false);
+        } finally {
+            frame.release();
+        }
+    }
+
+    private Reply serve() {
+        final KitexFrame frame = request.frame();
+        final Transport transport = frame.transport();
+        final String name = messageHeader.name();
+        final int seqId = messageHeader.seqId();
+        final ServerCallContext ctx;
+        final TBase<?, ?> args;
+        try {
+            final TTHeader header = frame.header();
+            ctx = new ServerCallContext(method.service().name(), name, seqId, transport, method.isOneway(), header,
+                                        handlerMetainfo(header), connection.remoteAddress(),
+                                        rpcTimeout(header), request.receivedNanos(), request.receivedAt());
+            args = method.newArgs();
+            try {
+                ThriftCodec.decodeMessage(frame.payload(), args);
+            } catch (Exception e) {
+                // Kitex: remote.NewTransError(remote.ProtocolError, err) from the args decoder, a read
+                // error, so the exception is sent (unless oneway) and the connection closed.
+                final String msg = message(e);
+                logger.warn("Closing connection from {}: {}", connection.remoteAddress(), msg);
+                final Reply r = method.isOneway() ? Reply.NONE
+                        : exceptionReply(channelCtx.alloc(), dispatcher, transport, name, seqId,
+                                         PROTOCOL_ERROR, msg, null, true);
+                return r.closingAfterward(msg);
+            }
+        } finally {
+            frame.release();
+        }
+
+        if (dispatcher.enforceDeadline() && ctx.isDeadlineExceeded()) {
+            logger.debug("Not starting {} from {}: its deadline passed", method, connection.remoteAddress());
+            return method.isOneway() ? Reply.NONE
+                    : exceptionReply(channelCtx.alloc(), dispatcher, transport, name, seqId, INTERNAL_ERROR,
+                                     BIZ_ERROR_PREFIX + DEADLINE_EXCEEDED, ctx, false);
+        }
+
+        TBase<?, ?> result = null;
+        Throwable failure = null;
+        boolean interrupted = false;
+        final ScheduledFuture<?> timer = startDeadlineTimer(ctx);
+        try (ServerCallContext.Scope ignored = ctx.push()) {
+            result = method.invoke(args);
+        } catch (Throwable t) {
+            failure = t;
+        } finally {
+            interrupted = finishInterruptible(timer);
+        }
+
+        if (method.isOneway()) {
+            if (failure != null) {
+                logger.warn("{} from {} failed (nothing is sent back)", method, connection.remoteAddress(),
+                            failure);
+            }
+            return Reply.NONE;
+        }
+        if (failure == null) {
+            return reply(transport, name, seqId, result, null, ctx);
+        }
+        final BizStatusException biz = bizStatus(failure);
+        if (biz != null) {
+            // Kitex: the BizStatusError is kept in the invocation and the handler "succeeds" with an
+            // empty result; ServerTTHeaderHandler writes biz-* (pkg/transmeta/ttheader.go). Without
+            // TTHeader the client sees a success with an empty result.
+            return reply(transport, name, seqId, method.newEmptyResult(), biz, ctx);
+        }
+        final String msg;
+        if (interrupted) {
+            msg = BIZ_ERROR_PREFIX + DEADLINE_EXCEEDED;
+        } else if (failure instanceof Exception) {
+            // Kitex wraps a returned error as kerrors.ErrBiz: "biz error: <err>" (server/server.go).
+            msg = BIZ_ERROR_PREFIX + message(failure);
+        } else {
+            // An Error is the Java counterpart of a Go panic, which Kitex recovers as kerrors.ErrPanic.
+            msg = "panic: [happened in biz handler, method=" + method.service().name() + '.' + name
+                  + ", please check the panic at the server side] " + message(failure);
+        }
+        logger.warn("{} from {} failed: {}", method, connection.remoteAddress(), msg, failure);
+        return exceptionReply(channelCtx.alloc(), dispatcher, transport, name, seqId, INTERNAL_ERROR, msg, ctx, false);
+    }
+
+    // Kitex's TransferForward (pkg/remote/bound/transmeta_bound.go#OnMessage): the handler reads every
+    // received value, but a downstream call forwards only the persistent ones.
+    private static Metainfo handlerMetainfo(TTHeader header) {
+        return header == null ? Metainfo.empty() : Metainfo.fromRequest(header).forNextHop();
+    }
+
+    private static Duration rpcTimeout(TTHeader header) {
+        if (header == null) {
+            return null;
+        }
+        final String v = header.intValue(MetaKeys.RPC_TIMEOUT);
+        if (v == null || v.isEmpty()) {
+            return null;
+        }
+        try {
+            // Kitex: strconv.Atoi, then only a positive timeout takes effect (serverTimeoutMW).
+            final long ms = Long.parseLong(v);
+            return ms > 0 ? Duration.ofMillis(ms) : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private ScheduledFuture<?> startDeadlineTimer(ServerCallContext ctx) {
+        handlerThread = Thread.currentThread();
+        state.set(RUNNING);
+        if (!dispatcher.interruptOnDeadline() || ctx.rpcTimeout() == null) {
+            return null;
+        }
+        final long delay = ctx.deadlineNanos() - System.nanoTime();
+        try {
+            return channelCtx.executor().schedule(this::deadlineReached, Math.max(0, delay), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            return null;   // the server is stopping; the call is not waited for anyway
+        }
+    }
+
+    private void deadlineReached() {
+        if (state.compareAndSet(RUNNING, INTERRUPTING)) {
+            handlerThread.interrupt();
+            state.set(INTERRUPTED);
+        }
+    }
+
+    /** Returns whether the handler was interrupted because of its deadline. */
+    private boolean finishInterruptible(ScheduledFuture<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        if (state.compareAndSet(RUNNING, FINISHED)) {
+            return false;
+        }
+        // The timer is interrupting us: wait for it, then clear the flag so it does not leak into
+        // the executor's next task.
+        while (state.get() != INTERRUPTED) {
+            Thread.onSpinWait();
+        }
+        Thread.interrupted();
+        return true;
+    }
+
+    private Reply reply(Transport transport, String name, int seqId, TBase<?, ?> result, BizStatusException biz,
+                        ServerCallContext ctx) {
+        final ByteBuf payload;
+        try {
+            payload = ThriftCodec.encodeMessage(channelCtx.alloc(), name, REPLY, seqId, result);
+        } catch (Exception e) {
+            // Apache Thrift validates required fields when writing (Go does not); the result cannot be sent.
+            final String msg = "encode " + method + " result failed: " + message(e);
+            logger.warn("{} from {}: {}", method, connection.remoteAddress(), msg);
+            return exceptionReply(channelCtx.alloc(), dispatcher, transport, name, seqId, PROTOCOL_ERROR, msg, ctx,
+                                  false);
+        }
+        return Reply.of(frame(dispatcher, transport, seqId, REPLY, payload, biz, ctx, false));
+    }
+
+    /** An EXCEPTION message with a TApplicationException, with the request's method name and seqId. */
+    static Reply exceptionReply(ByteBufAllocator alloc, CallDispatcher dispatcher, Transport transport, String name,
+                                int seqId, int type, String message, ServerCallContext ctx, boolean connReset) {
+        final ByteBuf payload = ThriftCodec.encodeException(alloc, name, seqId,
+                                                            new TApplicationException(type, message));
+        return Reply.of(frame(dispatcher, transport, seqId, EXCEPTION, payload, null, ctx, connReset));
+    }
+
+    private static KitexFrame frame(CallDispatcher dispatcher, Transport transport, int seqId, byte msgType,
+                                    ByteBuf payload, BizStatusException biz, ServerCallContext ctx,
+                                    boolean connReset) {
+        if (!transport.hasTTHeader()) {
+            return new KitexFrame(transport, null, payload);
+        }
+        try {
+            return new KitexFrame(transport, responseHeader(dispatcher, seqId, msgType, biz, ctx, connReset), payload);
+        } catch (RuntimeException e) {
+            payload.release();
+            throw e;
+        }
+    }
+
+    /**
+     * The response TTHeader: backward metainfo (MetainfoServerHandler), then, as Kitex's
+     * ServerTTHeaderHandler.WriteMeta does, int 22 = message type, the biz-* keys, and crrst.
+     */
+    static TTHeader responseHeader(CallDispatcher dispatcher, int seqId, byte msgType, BizStatusException biz,
+                                   ServerCallContext ctx, boolean connReset) {
+        final TTHeader.Builder b = TTHeader.builder().seqId(seqId);
+        if (ctx != null) {
+            // First, so that the server's own keys win on a clash.
+            Metainfo.writeBackward(ctx.backwardValues(), b);
+        }
+        if (dispatcher.ttheaderServerMeta()) {
+            b.intValue(MetaKeys.MSG_TYPE, Integer.toString(msgType));
+            if (biz != null) {
+                biz.writeTo(b);
+            }
+            if (connReset || dispatcher.connectionReset()) {
+                b.string(MetaKeys.CRRST, "1");
+            }
+        }
+        return b.build();
+    }
+
+    private static BizStatusException bizStatus(Throwable t) {
+        // Kitex uses errors.As, which unwraps; a few levels cover CompletionException and friends.
+        for (int i = 0; t != null && i < 8; i++, t = t.getCause()) {
+            if (t instanceof BizStatusException) {
+                return (BizStatusException) t;
+            }
+        }
+        return null;
+    }
+
+    private static String message(Throwable t) {
+        final String m = t.getMessage();
+        return m != null ? m : t.getClass().getName();
+    }
+
+    /** The outcome of a call for its connection: a frame to write (or none), and whether to close after it. */
+    record Reply(KitexFrame frame, boolean closeAfter, String closeReason) {
+        static final Reply NONE = new Reply(null, false, null);
+
+        static Reply of(KitexFrame frame) {
+            return new Reply(frame, false, null);
+        }
+
+        static Reply close(String reason) {
+            return new Reply(null, true, reason);
+        }
+
+        Reply closingAfterward(String reason) {
+            return new Reply(frame, true, reason);
+        }
+
+        void release() {
+            if (frame != null) {
+                frame.release();
+            }
+        }
+    }
+}

@@ -1,0 +1,302 @@
+package io.kitex4j.thriftrpc.server;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.kitex4j.thriftrpc.codec.KitexFrame;
+import io.kitex4j.thriftrpc.codec.MetaKeys;
+import io.kitex4j.thriftrpc.codec.TTHeader;
+import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.EncoderException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * Serves one connection: takes decoded {@link KitexFrame}s, runs one call at a time on the handler
+ * executor and writes the responses in request order.
+ *
+ * <p>One call at a time is what Kitex does: netpoll calls {@code OnRequest} serially per connection
+ * and Kitex's {@code OnRead} handles one message per call, so pipelined requests are answered in
+ * order with no concurrency within a connection (kitex-wire.md §6). Requests that arrive while a
+ * call runs wait in {@link #pending}; when too many wait, reading pauses (back-pressure through TCP).
+ *
+ * <p>All fields are confined to the channel's event loop. Handlers never run here: the only work
+ * done on the event loop is routing (a map lookup) and writing.
+ */
+final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger logger = LoggerFactory.getLogger(ServerConnectionHandler.class);
+
+    /** Reading pauses when this many requests wait behind the running one. */
+    static final int MAX_PENDING = 32;
+
+    private final CallDispatcher dispatcher;
+    private final ArrayDeque<PendingRequest> pending = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private InetSocketAddress remoteAddress;
+    // A call is running on the executor; the next one starts when its response is written.
+    private boolean busy;
+    // No further requests are taken: input was malformed, or the server drains. The connection
+    // closes once the requests already read are answered.
+    private boolean inputClosed;
+    private boolean closed;
+
+    ServerConnectionHandler(CallDispatcher dispatcher) {
+        this.dispatcher = dispatcher;
+    }
+
+    InetSocketAddress remoteAddress() {
+        return remoteAddress;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        final SocketAddress addr = ctx.channel().remoteAddress();
+        remoteAddress = addr instanceof InetSocketAddress ? (InetSocketAddress) addr : null;
+        if (!dispatcher.connectionOpened(this)) {
+            closed = true;
+            ctx.close();
+            return;
+        }
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof KitexFrame) || inputClosed || closed) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        // The deadline counts from here, not from when the call reaches the head of the queue.
+        pending.add(new PendingRequest((KitexFrame) msg, System.nanoTime(), Instant.now()));
+        if (pending.size() >= MAX_PENDING) {
+            ctx.channel().config().setAutoRead(false);
+        }
+        drain();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent) {
+            // Idle means nothing was read or written: a call that runs long is not idle.
+            if (!busy && pending.isEmpty() && !closed) {
+                logger.debug("Closing idle connection from {}", remoteAddress);
+                closed = true;
+                ctx.close();
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        closed = true;
+        releasePending();
+        dispatcher.connectionClosed(this);
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (closed) {
+            logger.debug("Error on closed connection from {}: {}", remoteAddress, cause.toString());
+            return;
+        }
+        if (cause instanceof DecoderException) {
+            // Malformed input (KitexCodecException) or an oversized frame. As in Kitex, requests
+            // read before the bad bytes are still answered, in order; then the connection closes.
+            if (!inputClosed) {
+                logger.warn("Closing connection from {}: {}", remoteAddress, reason(cause));
+                stopInput();
+            }
+            return;
+        }
+        if (cause instanceof EncoderException) {
+            // A response the codec refuses (e.g. a TTHeader over 64 KiB of backward values): nothing
+            // was written, and the caller would wait forever for it, so close.
+            logger.warn("Cannot write a response to {}; closing the connection: {}", remoteAddress, reason(cause));
+        } else if (cause instanceof IOException) {
+            logger.debug("Connection from {} failed: {}", remoteAddress, cause.toString());
+        } else {
+            logger.warn("Unexpected error on connection from {}; closing it", remoteAddress, cause);
+        }
+        forceClose();
+    }
+
+    private static String reason(Throwable cause) {
+        final String m = cause.getMessage();
+        return m != null ? m : cause.getClass().getName();
+    }
+
+    /** Server shutdown: answer what was read, then close. Callable from any thread. */
+    void drainAndClose() {
+        ctx.executor().execute(() -> {
+            if (!closed) {
+                stopInput();
+            }
+        });
+    }
+
+    /** Closes now. Callable from any thread. */
+    void forceClose() {
+        ctx.channel().close();
+    }
+
+    private void stopInput() {
+        inputClosed = true;
+        ctx.channel().config().setAutoRead(false);
+        if (!busy && pending.isEmpty()) {
+            closed = true;
+            ctx.close();
+        }
+    }
+
+    private void drain() {
+        while (!busy && !closed) {
+            final PendingRequest req = pending.poll();
+            if (req == null) {
+                if (inputClosed) {
+                    closed = true;
+                    ctx.close();
+                } else if (!ctx.channel().config().isAutoRead()) {
+                    ctx.channel().config().setAutoRead(true);
+                }
+                return;
+            }
+            start(req);
+        }
+    }
+
+    // Kitex's order of checks for a request (pkg/remote/codec/thrift/thrift.go#Unmarshal and
+    // validateMessageBeforeDecode, pkg/remote/codec/util.go): message type, method name, service
+    // and method lookup, then the arguments (decoded on the executor, see ServerCall).
+    private void start(PendingRequest req) {
+        final KitexFrame frame = req.frame();
+        final ThriftMessageHeader mh;
+        try {
+            mh = frame.messageHeader();
+        } catch (RuntimeException e) {
+            frame.release();
+            closeWithoutReply("cannot read the Thrift message header: " + reason(e));
+            return;
+        }
+        final int type = mh.type();
+        if (type != ThriftMessageHeader.CALL && type != ThriftMessageHeader.ONEWAY && type != ServerCall.STREAM) {
+            // Kitex: TransError "server side, invalid message type N", but the reply cannot be
+            // encoded because the method name is not set yet, so nothing is sent and the
+            // connection is closed.
+            frame.release();
+            closeWithoutReply("server side, invalid message type " + type);
+            return;
+        }
+        if (mh.name() == null || mh.name().isEmpty()) {
+            frame.release();
+            closeWithoutReply("method name that receive is empty");
+            return;
+        }
+        final TTHeader header = frame.header();
+        final String isn = header == null ? null : header.string(MetaKeys.ISN);
+        final ServiceRouter.Route route = dispatcher.router().route(isn, mh.name());
+        if (route.method() == null) {
+            // A read error in Kitex: the exception is written (with crrst), then the connection
+            // closes (default_server_handler.go#OnRead -> writeErrorReplyIfNeeded(..., connReset=true)).
+            logger.warn("Closing connection from {} after replying: {}", remoteAddress, route.errorMessage());
+            final ServerCall.Reply reply;
+            try {
+                reply = ServerCall.exceptionReply(ctx.alloc(), dispatcher, frame.transport(), mh.name(), mh.seqId(),
+                                                  route.errorType(), route.errorMessage(), null, true);
+            } finally {
+                frame.release();
+            }
+            write(reply.closingAfterward(route.errorMessage()));
+            return;
+        }
+        busy = true;
+        final ServerCall call = new ServerCall(this, dispatcher, ctx, req, mh, route.method());
+        try {
+            dispatcher.executor().execute(call);
+        } catch (RejectedExecutionException e) {
+            busy = false;
+            // Written here, not through complete(): drain() goes on with the next request, without
+            // recursion however many requests the executor refuses.
+            write(call.rejected());
+        }
+    }
+
+    private void closeWithoutReply(String reason) {
+        logger.warn("Closing connection from {}: {}", remoteAddress, reason);
+        closed = true;
+        releasePending();
+        ctx.close();
+    }
+
+    /** Called by a call when it has its response (or none). Callable from any thread. */
+    void complete(ServerCall.Reply reply) {
+        if (ctx.executor().inEventLoop()) {
+            callDone(reply);
+            return;
+        }
+        try {
+            ctx.executor().execute(() -> callDone(reply));
+        } catch (RejectedExecutionException e) {
+            // The server stopped (drain timeout) while the handler was still running.
+            reply.release();
+        }
+    }
+
+    private void callDone(ServerCall.Reply reply) {
+        busy = false;
+        if (write(reply)) {
+            drain();
+        }
+    }
+
+    /** Writes a reply (if any); returns false if the connection is closed or closing. */
+    private boolean write(ServerCall.Reply reply) {
+        if (closed) {
+            reply.release();
+            return false;
+        }
+        if (reply.closeAfter()) {
+            closed = true;
+            releasePending();
+            if (reply.frame() != null) {
+                ctx.writeAndFlush(reply.frame()).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                ctx.close();
+            }
+            return false;
+        }
+        if (reply.frame() != null) {
+            ctx.writeAndFlush(reply.frame()).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+        }
+        return true;
+    }
+
+    private void releasePending() {
+        PendingRequest r;
+        while ((r = pending.poll()) != null) {
+            r.frame().release();
+        }
+    }
+
+    /** A request read from the connection and the time it arrived. */
+    record PendingRequest(KitexFrame frame, long receivedNanos, Instant receivedAt) {}
+}

@@ -1,0 +1,114 @@
+package io.kitex4j.thriftrpc.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kitex4j.registry.Instance;
+import io.kitex4j.resolver.lb.LoadBalancers;
+import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
+import io.kitex4j.thriftrpc.codec.Transport;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(NettyLeakDetection.class)
+class KitexClientBuilderTest {
+
+    private static KitexClientBuilder valid() {
+        return KitexClient.builder().service("echo").addresses("127.0.0.1:8888");
+    }
+
+    private static void refused(Consumer<KitexClientBuilder> change, String message) {
+        final KitexClientBuilder b = valid();
+        change.accept(b);
+        assertThatThrownBy(b::build).isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+    }
+
+    @Test
+    void defaultsAreKitexs() {
+        try (KitexClient c = valid().build()) {
+            assertThat(c.service()).isEqualTo("echo");
+            assertThat(c.fromService()).isEmpty();
+            assertThat(c.transport()).isEqualTo(Transport.FRAMED);
+            assertThat(c.rpcTimeout()).isNull();
+            assertThat(c.connectTimeout()).isEqualTo(Duration.ofMillis(50));
+            assertThat(c.maxAttempts()).isEqualTo(3);
+            assertThat(c.toString()).contains("service=echo", "FRAMED", "127.0.0.1:8888");
+        }
+    }
+
+    @Test
+    void invalidSettingsFailAtBuildNamingTheSetting() {
+        assertThatThrownBy(() -> KitexClient.builder().addresses("127.0.0.1:1").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("service: required");
+        refused(b -> b.service(""), "service: required");
+        assertThatThrownBy(() -> KitexClient.builder().service("s").build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("resolver: a resolver or fixed addresses are required");
+        refused(b -> b.resolver(new DiscoveryTest.ManualResolver()),
+                "addresses: set either a resolver or fixed addresses, not both");
+        refused(b -> b.addresses(List.of()), "addresses: empty");
+        refused(b -> b.addresses("no-port"), "addresses: address: 'no-port' has no port");
+        refused(b -> b.rpcTimeout(Duration.ofMillis(-1)), "rpcTimeout: PT-0.001S is negative");
+        refused(b -> b.connectTimeout(Duration.ZERO), "connectTimeout: PT0S is not positive");
+        refused(b -> b.maxAttempts(0), "maxAttempts: 0 is less than 1");
+        refused(b -> b.maxIdlePerAddress(-1), "maxIdlePerAddress: -1 is negative");
+        refused(b -> b.maxIdleGlobal(-1), "maxIdleGlobal: -1 is negative");
+        refused(b -> b.maxIdleTimeout(Duration.ZERO), "maxIdleTimeout: PT0S is not positive");
+        refused(b -> b.multiplexed(-1), "multiplexed: -1 connections is negative");
+        refused(b -> b.maxFrameBytes(0), "maxFrameBytes: 0 is not positive");
+        refused(b -> b.ioThreads(0), "ioThreads: 0 is less than 1");
+        refused(b -> b.eventLoopGroup(new DefaultEventLoopGroup(1)),
+                "eventLoopGroup: io.netty.channel.DefaultEventLoopGroup is neither an EpollEventLoopGroup nor a "
+                        + "NioEventLoopGroup");
+        assertThatThrownBy(() -> valid().service(null)).isInstanceOf(NullPointerException.class).hasMessage("service");
+        assertThatThrownBy(() -> valid().transport(null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("transport");
+    }
+
+    @Test
+    void variantsCannotHaveTheirOwnEventLoop() {
+        try (KitexClient c = valid().build()) {
+            assertThatThrownBy(() -> c.newBuilder().ioThreads(2).build()).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("ioThreads: a newBuilder() variant shares its parent's event loop");
+        }
+    }
+
+    @Test
+    void anExternalEventLoopGroupIsNotShutDown() {
+        final NioEventLoopGroup group = new NioEventLoopGroup(1);
+        try {
+            valid().eventLoopGroup(group).build().close();
+            assertThat(group.isShuttingDown()).isFalse();
+        } finally {
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void fixedInstancesKeepTheirWeightsAndIpv6IsBracketed() {
+        try (KitexClient c = KitexClient.builder().service("s").loadBalancer(LoadBalancers.weightedRandom())
+                .instances(List.of(Instance.of("127.0.0.1:1", 5))).build()) {
+            assertThat(c.endpoints().picker().join().pick().weight()).isEqualTo(5);
+        }
+        try (KitexClient c = KitexClient.builder().service("s").addresses("::1:8888").build()) {
+            assertThat(c.endpoints().picker().join().pick().address()).isEqualTo("[::1]:8888");
+        }
+    }
+
+    @Test
+    void callOptionsValidateAndPrint() {
+        assertThatThrownBy(() -> CallOptions.builder().rpcTimeout(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("rpcTimeout: PT-1S is negative");
+        assertThatThrownBy(() -> CallOptions.builder().connectTimeout(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("connectTimeout: PT0S is not positive");
+        final CallOptions o = CallOptions.builder().rpcTimeout(Duration.ofMillis(5)).hashKey("k").build();
+        assertThat(o.toString()).isEqualTo("CallOptions{rpcTimeout=PT0.005S, hashKey=k}");
+        assertThat(o.toBuilder().build().hashKey()).isEqualTo("k");
+        assertThat(CallOptions.DEFAULT.toString()).isEqualTo("CallOptions{}");
+    }
+}

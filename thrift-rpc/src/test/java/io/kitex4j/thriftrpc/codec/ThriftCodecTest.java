@@ -1,0 +1,238 @@
+package io.kitex4j.thriftrpc.codec;
+
+import static io.kitex4j.thriftrpc.codec.TestBytes.bytes;
+import static io.kitex4j.thriftrpc.codec.TestBytes.hex;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kitex4j.idl.echo.Request;
+import io.kitex4j.idl.interop.AllTypes;
+import io.kitex4j.idl.interop.Inner;
+import io.kitex4j.idl.interop.InteropService;
+import io.kitex4j.thriftrpc.codec.KitexCodecException.Kind;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import java.util.List;
+import org.apache.thrift.TApplicationException;
+import org.apache.thrift.protocol.TBinaryProtocol;
+import org.apache.thrift.protocol.TMessage;
+import org.apache.thrift.protocol.TMessageType;
+import org.apache.thrift.transport.TMemoryBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+@ExtendWith(NettyLeakDetection.class)
+class ThriftCodecTest {
+
+    private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void allTypesRoundTripOnDirectAndHeapBuffers(boolean direct) {
+        final AllTypes value = Samples.allTypes();
+        final ByteBuf encoded = ThriftCodec.encodeMessage(alloc, "echoAll", ThriftMessageHeader.CALL, 77,
+                                                          new InteropService.echoAll_args(value), 16);
+        final ByteBuf payload = direct ? encoded : Unpooled.wrappedBuffer(bytes(encoded));
+        try {
+            final InteropService.echoAll_args decoded = new InteropService.echoAll_args();
+            final ThriftMessageHeader header = ThriftCodec.decodeMessage(payload, decoded);
+            assertThat(header).isEqualTo(new ThriftMessageHeader("echoAll", ThriftMessageHeader.CALL, 77));
+            assertThat(decoded.getValue()).isEqualTo(value);
+            assertThat(payload.isReadable()).isFalse();
+        } finally {
+            encoded.release();
+            if (!direct) {
+                payload.release();
+            }
+        }
+    }
+
+    @Test
+    void binaryFieldsAreCopiedNotViewsOfTheRecycledBuffer() {
+        final AllTypes value = Samples.allTypes();
+        final ByteBuf heap = PooledByteBufAllocator.DEFAULT.heapBuffer();
+        final ByteBuf encoded = ThriftCodec.encodeMessage(alloc, "echoAll", ThriftMessageHeader.CALL, 1,
+                                                          new InteropService.echoAll_args(value));
+        heap.writeBytes(encoded);
+        encoded.release();
+        final InteropService.echoAll_args decoded = new InteropService.echoAll_args();
+        ThriftCodec.decodeMessage(heap, decoded);
+        // Overwrite the buffer (as its pool would on reuse): the decoded binaries must not change.
+        heap.setZero(0, heap.capacity());
+        heap.release();
+        assertThat(decoded.getValue().getBinaryField()).containsExactly(0, 1, 0xFF, 0x80);
+        assertThat(decoded.getValue()).isEqualTo(value);
+    }
+
+    @Test
+    void bytesAreThoseOfLibthriftsStrictBinaryProtocol() throws Exception {
+        final Request request = new Request("action", "payload ✓");
+        final TMemoryBuffer memory = new TMemoryBuffer(64);
+        final TBinaryProtocol protocol = new TBinaryProtocol(memory, true, true);
+        protocol.writeMessageBegin(new TMessage("Echo", TMessageType.CALL, 5));
+        new io.kitex4j.idl.echo.EchoServer.Echo_args(request).write(protocol);
+        protocol.writeMessageEnd();
+        final byte[] expected = java.util.Arrays.copyOf(memory.getArray(), memory.length());
+
+        final ByteBuf ours = ThriftCodec.encodeMessage(alloc, "Echo", ThriftMessageHeader.CALL, 5,
+                                                       new io.kitex4j.idl.echo.EchoServer.Echo_args(request));
+        try {
+            assertThat(bytes(ours)).isEqualTo(expected);
+        } finally {
+            ours.release();
+        }
+    }
+
+    @Test
+    void missingRequiredFieldFailsTheEncodeAndReleasesTheBuffer() {
+        // Inner.id is required but a primitive; Request.action is a required string left null.
+        assertThatThrownBy(() -> ThriftCodec.encodeMessage(alloc, "Echo", ThriftMessageHeader.CALL, 1,
+                                                           new io.kitex4j.idl.echo.EchoServer.Echo_args(new Request())))
+                .isInstanceOf(KitexEncodeException.class)
+                .hasMessageContaining("cannot encode CALL Echo")
+                .hasRootCauseInstanceOf(org.apache.thrift.protocol.TProtocolException.class);
+    }
+
+    @Test
+    void exceptionBytesAreKitexs() {
+        final ByteBuf out = ThriftCodec.encodeException(alloc, "echo", 1, new TApplicationException(
+                KitexErrorTypes.UNKNOWN_SERVICE, "unknown service , method echo"));
+        try {
+            assertThat(bytes(out)).isEqualTo(hex("""
+                    80 01 00 03 00 00 00 04 'echo' 00 00 00 01
+                    0b 00 01 00 00 00 1d 'unknown service , method echo'
+                    08 00 02 00 00 00 14
+                    00
+                    """));
+            final TApplicationException e = ThriftCodec.decodeException(out);
+            assertThat(e.getType()).isEqualTo(KitexErrorTypes.UNKNOWN_SERVICE);
+            assertThat(e.getMessage()).isEqualTo("unknown service , method echo");
+        } finally {
+            out.release();
+        }
+    }
+
+    @Test
+    void exceptionWithoutMessageStillWritesFieldOne() {
+        final ByteBuf out = ThriftCodec.encodeException(alloc, "m", 2, new TApplicationException(6));
+        try {
+            assertThat(bytes(out)).endsWith(hex("0b 00 01 00 00 00 00 08 00 02 00 00 00 06 00"));
+        } finally {
+            out.release();
+        }
+    }
+
+    @Test
+    void decodeExceptionSkipsUnknownFieldsAndReadsWhatLibthriftWrites() throws Exception {
+        final ByteBuf in = Unpooled.wrappedBuffer(TestBytes.message("m", ThriftMessageHeader.EXCEPTION, 3, hex("""
+                0f 00 05 0c 00 00 00 01  08 00 01 00 00 00 01 00
+                08 00 02 00 00 00 07
+                0b 00 01 00 00 00 03 'bad'
+                00
+                """)));
+        try {
+            final TApplicationException e = ThriftCodec.decodeException(in);
+            assertThat(e.getType()).isEqualTo(KitexErrorTypes.PROTOCOL_ERROR);
+            assertThat(e.getMessage()).isEqualTo("bad");
+        } finally {
+            in.release();
+        }
+
+        // libthrift's own writer (no message when null) reads back too.
+        final TMemoryBuffer memory = new TMemoryBuffer(64);
+        final TBinaryProtocol protocol = new TBinaryProtocol(memory, true, true);
+        protocol.writeMessageBegin(new TMessage("m", TMessageType.EXCEPTION, 3));
+        new TApplicationException(KitexErrorTypes.INTERNAL_ERROR, "biz error: boom").write(protocol);
+        final ByteBuf lib = Unpooled.wrappedBuffer(memory.getArray(), 0, memory.length());
+        try {
+            final TApplicationException e = ThriftCodec.decodeException(lib);
+            assertThat(e.getType()).isEqualTo(6);
+            assertThat(e.getMessage()).isEqualTo("biz error: boom");
+        } finally {
+            lib.release();
+        }
+    }
+
+    @Test
+    void decodeExceptionRefusesOtherMessageTypesAndTruncation() {
+        final ByteBuf call = Unpooled.wrappedBuffer(Samples.echoStringCall(1, "x"));
+        try {
+            assertThatThrownBy(() -> ThriftCodec.decodeException(call)).hasMessageContaining("expected an EXCEPTION");
+        } finally {
+            call.release();
+        }
+        final ByteBuf cut = Unpooled.wrappedBuffer(TestBytes.message("m", 3, 1, hex("0b 00 01 00 00 00 09 'ab'")));
+        try {
+            assertThatThrownBy(() -> ThriftCodec.decodeException(cut)).isInstanceOf(KitexCodecException.class);
+        } finally {
+            cut.release();
+        }
+    }
+
+    @Test
+    void nonStrictMessageIsRefused() {
+        final ByteBuf in = Unpooled.wrappedBuffer(hex("00 00 00 04 'echo' 01 00 00 00 01 00"));
+        try {
+            assertThatThrownBy(() -> ThriftCodec.decodeMessage(in, new InteropService.echoString_args()))
+                    .isInstanceOfSatisfying(KitexCodecException.class,
+                                            e -> assertThat(e.kind()).isEqualTo(Kind.UNSUPPORTED_PROTOCOL))
+                    .hasMessageContaining("bad version 0x00000004");
+        } finally {
+            in.release();
+        }
+    }
+
+    @Test
+    void forgedContainerSizeFailsWithoutAllocatingIt() {
+        // echoAll_args{1: AllTypes{10: list<string> of 2^31-1 elements}} in a 40-byte message.
+        final ByteBuf in = Unpooled.wrappedBuffer(TestBytes.message("echoAll", 1, 1, hex(
+                "0c 00 01  0f 00 0a 0b 7f ff ff ff  00 00 00 01 'a'  00 00")));
+        try {
+            assertThatThrownBy(() -> ThriftCodec.decodeMessage(in, new InteropService.echoAll_args()))
+                    .isInstanceOf(KitexCodecException.class)
+                    .hasMessageContaining("cannot decode CALL echoAll");
+        } finally {
+            in.release();
+        }
+    }
+
+    @Test
+    void forgedStringLengthFailsWithoutAllocatingIt() {
+        final ByteBuf in = Unpooled.wrappedBuffer(TestBytes.message("echoString", 1, 1, hex("0b 00 01 7f ff ff ff 'ab' 00")));
+        try {
+            assertThatThrownBy(() -> ThriftCodec.decodeMessage(in, new InteropService.echoString_args()))
+                    .isInstanceOf(KitexCodecException.class);
+        } finally {
+            in.release();
+        }
+    }
+
+    @Test
+    void protocolOverAByteBufForTProcessorStyleCode() throws Exception {
+        final ByteBuf buf = alloc.buffer();
+        try {
+            final org.apache.thrift.protocol.TProtocol p = ThriftCodec.protocol(buf);
+            new Inner(5).setValues(List.of(1L)).write(p);
+            final Inner back = new Inner();
+            back.read(ThriftCodec.protocol(buf));
+            assertThat(back).isEqualTo(new Inner(5).setValues(List.of(1L)));
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void errorTypeNames() {
+        assertThat(KitexErrorTypes.name(20)).isEqualTo("UNKNOWN_SERVICE");
+        assertThat(KitexErrorTypes.name(21)).isEqualTo("NO_SERVICE_NAME");
+        assertThat(KitexErrorTypes.name(6)).isEqualTo("INTERNAL_ERROR");
+        assertThat(KitexErrorTypes.name(99)).isEqualTo("TYPE_99");
+        // Codes 0..10 are libthrift's.
+        assertThat(KitexErrorTypes.UNKNOWN_METHOD).isEqualTo(TApplicationException.UNKNOWN_METHOD);
+        assertThat(KitexErrorTypes.UNSUPPORTED_CLIENT_TYPE).isEqualTo(TApplicationException.UNSUPPORTED_CLIENT_TYPE);
+    }
+}
