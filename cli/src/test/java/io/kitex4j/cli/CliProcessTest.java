@@ -159,4 +159,44 @@ class CliProcessTest {
             }
         }
     }
+
+    /**
+     * {@code serve} registers an EchoServer; {@code call} finds it through etcd and calls it over
+     * every transport; SIGTERM deregisters and stops it.
+     */
+    @Test
+    void serveRegistersAndCallFindsItOverEveryTransport() throws Exception {
+        final Process server = cli("serve", "--addr", "127.0.0.1:0", "--etcd", ETCD.endpoints().get(0),
+                "--service", "cli.echo", "--tag", "lang=java");
+        try (Client c = ETCD.newClient()) {
+            final BlockingQueue<String> out = lines(server);
+            final String first = out.poll(30, TimeUnit.SECONDS);
+            assertThat(first).as("stderr: %s", stderr()).startsWith("serving EchoServer on 127.0.0.1:").contains("registered as cli.echo");
+            final String port = first.replaceAll(".*127\\.0\\.0\\.1:(\\d+).*", "$1");
+            assertThat(get(c, "kitex/registry-etcd/cli.echo/127.0.0.1:" + port)).isEqualTo(
+                    "{\"network\":\"tcp\",\"address\":\"127.0.0.1:" + port + "\",\"weight\":10,\"tags\":{\"lang\":\"java\"}}");
+
+            for (String transport : List.of("buffered", "framed", "ttheader", "ttheader-framed")) {
+                final java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+                final java.io.PrintStream saved = System.out;
+                System.setOut(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+                final int status;
+                try {
+                    status = Kitex4jCli.run(new String[] {"call", "--etcd", ETCD.endpoints().get(0), "--service", "cli.echo",
+                            "--transport", transport, "--msg", "hi " + transport, "-n", "2"}, new java.io.PrintWriter(System.err, true));
+                } finally {
+                    System.setOut(saved);
+                }
+                assertThat(status).as(transport).isZero();
+                assertThat(captured.toString(StandardCharsets.UTF_8).lines())
+                        .hasSize(2).allMatch(l -> l.startsWith("Echo action=echo msg=hi " + transport + " ("));
+            }
+
+            server.toHandle().destroy(); // SIGTERM: deregister, exit wait, drain
+            assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(get(c, "kitex/registry-etcd/cli.echo/127.0.0.1:" + port)).isNull();
+        } finally {
+            server.destroyForcibly();
+        }
+    }
 }
