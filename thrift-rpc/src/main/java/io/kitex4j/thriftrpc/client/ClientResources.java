@@ -9,6 +9,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,6 +84,10 @@ final class ClientResources {
 
     /** Whether the current thread is one of this group's I/O threads. */
     boolean inEventLoop() {
+        // Fast path: the threads of a group we created are all FastThreadLocalThreads.
+        if (ownsGroup && !(Thread.currentThread() instanceof FastThreadLocalThread)) {
+            return false;
+        }
         for (EventExecutor e : group) {
             if (e.inEventLoop()) {
                 return true;

@@ -11,8 +11,10 @@ interface Exchange {
     /**
      * The request failed on the connection, which is closed or closing.
      *
-     * @param retryable whether the server cannot have processed the request (nothing was
-     *     delivered, or a reused connection was found closed before any reply byte came)
+     * @param retryable whether the server cannot have processed the request: nothing was
+     *     delivered, the connection was reset before any reply byte came (the server left the
+     *     request unread), or a reused connection was found closed before any reply byte came
+     *     (the stale-connection race)
      */
     void onFailure(ClientConnection connection, Throwable cause, boolean retryable);
 

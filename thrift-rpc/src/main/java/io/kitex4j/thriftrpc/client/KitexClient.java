@@ -67,9 +67,14 @@ import org.apache.thrift.transport.TTransportException;
  *       {@code maxIdleTimeout} (1 minute) idle. A connection is discarded after an error, an
  *       EXCEPTION reply, a oneway call or a reply carrying {@code crrst}. Optionally
  *       {@linkplain KitexClientBuilder#multiplexed(int) multiplexed}.
- *   <li><b>Retries</b>: when the request provably did not reach the server (connect or write
- *       failure, a reused connection found closed), the call is retried on another instance, up
- *       to {@code maxAttempts} (3) attempts within the RPC timeout. Nothing else is retried.
+ *   <li><b>Retries</b>: when the server cannot have processed the request, the call is retried
+ *       on another instance if there is one, up to {@code maxAttempts} (3) attempts within the
+ *       RPC timeout: the connection could not be opened or written to; it was reset before any
+ *       reply byte came (a socket closed with unread data is reset, so the server never read the
+ *       request); or a connection reused from the pool was found closed before any reply byte
+ *       came (the server closed it while idle). Nothing else is retried: not timeouts, not
+ *       errors in replies, not a fresh connection closed without a reply (the server may have
+ *       read the request).
  * </ul>
  *
  * <h2>Threads</h2>

@@ -19,8 +19,9 @@ import java.util.List;
  * Builds a {@link KitexClient}. Setters only record values; {@link #build()} checks them and names
  * the first bad one in its exception.
  *
- * <p>Required: {@link #service(String)} and exactly one of {@link #resolver(Resolver)} or
- * {@link #addresses(List)} (or {@link #instances(List)}). Everything else has Kitex's default.
+ * <p>Required: {@link #service(String)} and where to find it: {@link #resolver(Resolver)},
+ * {@link #addresses(List)} or {@link #instances(List)} (the last one set wins). Everything else
+ * has Kitex's default.
  */
 public final class KitexClientBuilder {
 
@@ -73,21 +74,32 @@ public final class KitexClientBuilder {
 
     /**
      * Finds the instances of {@link #service(String)} through {@code resolver}, following its
-     * changes. The resolver is not closed by the client.
+     * changes (Kitex's {@code WithResolver}). Replaces fixed addresses set earlier. The resolver is
+     * not closed by the client.
      */
     public KitexClientBuilder resolver(Resolver resolver) {
         this.resolver = requireNonNull(resolver, "resolver");
+        this.instances = null;
+        this.invalid = null;
         return this;
     }
 
-    /** Calls fixed addresses ({@code host:port}, {@code [v6]:port}), each with the default weight 10. */
+    /**
+     * Calls fixed addresses ({@code host:port}, {@code [v6]:port}), each with the default weight
+     * 10 (Kitex's {@code WithHostPorts}). Replaces a resolver or addresses set earlier.
+     */
     public KitexClientBuilder addresses(String... addresses) {
         return addresses(Arrays.asList(requireNonNull(addresses, "addresses")));
     }
 
-    /** Calls fixed addresses ({@code host:port}, {@code [v6]:port}), each with the default weight 10. */
+    /**
+     * Calls fixed addresses ({@code host:port}, {@code [v6]:port}), each with the default weight
+     * 10 (Kitex's {@code WithHostPorts}). Replaces a resolver or addresses set earlier.
+     */
     public KitexClientBuilder addresses(List<String> addresses) {
         requireNonNull(addresses, "addresses");
+        this.resolver = null;
+        this.invalid = null;
         final List<Instance> list = new ArrayList<>(addresses.size());
         for (String a : addresses) {
             requireNonNull(a, "address");
@@ -101,11 +113,13 @@ public final class KitexClientBuilder {
         return this;
     }
 
-    /** Calls fixed instances, with their weights. */
+    /** Calls fixed instances, with their weights. Replaces a resolver or addresses set earlier. */
     public KitexClientBuilder instances(List<Instance> instances) {
         requireNonNull(instances, "instances");
         instances.forEach(i -> requireNonNull(i, "instance"));
         this.instances = List.copyOf(instances);
+        this.resolver = null;
+        this.invalid = null;
         return this;
     }
 
@@ -252,9 +266,6 @@ public final class KitexClientBuilder {
         }
         if (resolver == null && instances == null) {
             throw new IllegalArgumentException("resolver: a resolver or fixed addresses are required");
-        }
-        if (resolver != null && instances != null) {
-            throw new IllegalArgumentException("addresses: set either a resolver or fixed addresses, not both");
         }
         if (instances != null && instances.isEmpty()) {
             throw new IllegalArgumentException("addresses: empty");

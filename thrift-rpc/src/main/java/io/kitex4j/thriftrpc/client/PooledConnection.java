@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.thrift.transport.TTransportException;
 import org.slf4j.Logger;
@@ -87,6 +88,21 @@ final class PooledConnection extends ClientConnection {
         return channel.isActive() && pending.get() == null;
     }
 
+    /**
+     * Whether the peer reset the connection. A TCP stack resets (rather than closes) a socket that
+     * is closed with received data still unread, so a reset while our one request waits for its
+     * reply means the server never read the whole request: it cannot have processed it, and the
+     * call may be retried even on a fresh connection. A server that read the request and then
+     * died or closed sends a FIN instead, which is never retried on a fresh connection.
+     */
+    static boolean isReset(Throwable cause) {
+        if (!(cause instanceof IOException)) {
+            return false;
+        }
+        final String message = cause.getMessage();
+        return message != null && message.contains("Connection reset");
+    }
+
     /** Marks that bytes arrived; sits in front of the frame decoder. */
     final class ReadMarker extends ChannelInboundHandlerAdapter {
         @Override
@@ -141,7 +157,8 @@ final class PooledConnection extends ClientConnection {
                         cause), false);
             } else {
                 exchange.onFailure(PooledConnection.this, new TTransportException(TTransportException.UNKNOWN,
-                        "connection to " + address + " failed: " + cause, cause), reused && !bytesSeen);
+                        "connection to " + address + " failed: " + cause, cause),
+                        !bytesSeen && (reused || isReset(cause)));
             }
         }
     }

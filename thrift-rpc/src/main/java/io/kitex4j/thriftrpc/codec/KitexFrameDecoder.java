@@ -74,6 +74,7 @@ public final class KitexFrameDecoder extends ByteToMessageDecoder {
 
     private final int maxFrameBytes;
     private final ThriftBinarySkipper skipper;
+    private final TTHeaderCodec.StringReader strings = new TTHeaderCodec.StringReader();
     private boolean failed;
 
     /** A decoder with {@link #DEFAULT_MAX_FRAME_BYTES} and {@link #DEFAULT_MAX_NESTING_DEPTH}. */
@@ -219,7 +220,7 @@ public final class KitexFrameDecoder extends ByteToMessageDecoder {
         final int payloadStart = start + TTHeaderCodec.FIXED_BYTES + headerBytes;
         final int seqId = in.getInt(start + 8);
         final TTHeader header =
-                TTHeaderCodec.decodeInfo(in, start + TTHeaderCodec.FIXED_BYTES, headerBytes, flags, seqId);
+                TTHeaderCodec.decodeInfo(in, start + TTHeaderCodec.FIXED_BYTES, headerBytes, flags, seqId, strings);
         if (payloadLength < 8) {
             throw new KitexCodecException("TTHeader: payload of " + payloadLength
                                           + " bytes is too short for a Thrift message");

@@ -3,7 +3,6 @@ package io.kitex4j.thriftrpc.codec;
 import io.kitex4j.thriftrpc.codec.KitexCodecException.Kind;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -55,7 +54,7 @@ final class TTHeaderCodec {
      * @throws KitexCodecException on an unsupported protocol id, an unknown info id, or a block that
      *     runs past the header's end
      */
-    static TTHeader decodeInfo(ByteBuf in, int start, int length, int flags, int seqId) {
+    static TTHeader decodeInfo(ByteBuf in, int start, int length, int flags, int seqId, StringReader reader) {
         final int end = start + length;
         int idx = start;
         final int protocolId = in.getUnsignedByte(idx++);
@@ -86,10 +85,10 @@ final class TTHeaderCodec {
                     for (int i = 0; i < count; i++) {
                         final int keyLen = readU16(in, idx, end, "string key length");
                         idx = checkString(idx + 2, keyLen, end, "string key");
-                        final String key = in.toString(idx - keyLen, keyLen, StandardCharsets.UTF_8);
+                        final String key = reader.read(in, idx - keyLen, keyLen);
                         final int valueLen = readU16(in, idx, end, "string value length");
                         idx = checkString(idx + 2, valueLen, end, "string value");
-                        strings.put(key, in.toString(idx - valueLen, valueLen, StandardCharsets.UTF_8));
+                        strings.put(key, reader.read(in, idx - valueLen, valueLen));
                     }
                     break;
                 }
@@ -103,7 +102,7 @@ final class TTHeaderCodec {
                         final int key = readU16(in, idx, end, "integer key");
                         final int valueLen = readU16(in, idx + 2, end, "integer value length");
                         idx = checkString(idx + 4, valueLen, end, "integer value");
-                        ints.put(key, in.toString(idx - valueLen, valueLen, StandardCharsets.UTF_8));
+                        ints.put(key, reader.read(in, idx - valueLen, valueLen));
                     }
                     break;
                 }
@@ -113,7 +112,7 @@ final class TTHeaderCodec {
                     if (strings == null) {
                         strings = new LinkedHashMap<>(4);
                     }
-                    strings.put(MetaKeys.GDPR_TOKEN, in.toString(idx - len, len, StandardCharsets.UTF_8));
+                    strings.put(MetaKeys.GDPR_TOKEN, reader.read(in, idx - len, len));
                     break;
                 }
                 default:
@@ -124,6 +123,30 @@ final class TTHeaderCodec {
         return new TTHeader(flags, seqId, protocolId,
                             strings == null ? Map.of() : Collections.unmodifiableMap(strings),
                             ints == null ? Map.of() : Collections.unmodifiableMap(ints));
+    }
+
+    /**
+     * Decodes UTF-8 strings from a buffer through one reusable array. Netty's {@code ByteBuf.toString}
+     * copies direct memory into a temporary array first, cached only on Netty's own threads; a header
+     * has a dozen strings, so a decoder keeps its own array (one per connection, never shared).
+     */
+    static final class StringReader {
+        private byte[] scratch = new byte[128];
+
+        String read(ByteBuf in, int index, int length) {
+            if (length == 0) {
+                return "";
+            }
+            if (in.hasArray()) {
+                return new String(in.array(), in.arrayOffset() + index, length, StandardCharsets.UTF_8);
+            }
+            if (scratch.length < length) {
+                // Header strings are at most 65535 bytes, so this stays bounded.
+                scratch = new byte[Math.max(length, scratch.length * 2)];
+            }
+            in.getBytes(index, scratch, 0, length);
+            return new String(scratch, 0, length, StandardCharsets.UTF_8);
+        }
     }
 
     static KitexCodecException unsupportedProtocolId(int protocolId) {
@@ -150,7 +173,8 @@ final class TTHeaderCodec {
 
     /**
      * Writes the fixed part and the header info of a frame whose payload (after this buffer) has
-     * {@code afterHeader} bytes, to a new buffer of exactly the right size.
+     * {@code payloadLength} bytes (plus the u32 frame length if {@code framed}), to a new buffer of
+     * exactly the right size.
      *
      * <pre>
      * | LENGTH | 0x1000 FLAGS | seqId | HSIZE | info + padding | [u32 frameLength if framed] |
@@ -164,30 +188,37 @@ final class TTHeaderCodec {
         final Map<String, String> strings = header.strings();
         final Map<Integer, String> ints = header.ints();
 
-        // Pass 1: exact size, and every limit checked before anything is allocated.
-        int info = 2; // protocol id + transform count
+        // Pass 1: every string to UTF-8 (String.getBytes is an intrinsic, much faster than encoding char by
+        // char into the buffer), the exact size, and every limit checked before the buffer is allocated.
         final String token = strings.get(MetaKeys.GDPR_TOKEN);
-        int stringCount = strings.size();
+        final int stringCount = token == null ? strings.size() : strings.size() - 1;
+        checkCount(stringCount, "string");
+        checkCount(ints.size(), "integer");
+        final byte[][] encoded = new byte[(token == null ? 0 : 1) + 2 * stringCount + ints.size()][];
+        int n = 0;
+        int info = 2; // protocol id + transform count
         if (token != null) {
-            info += 1 + 2 + utf8Length(token, MetaKeys.GDPR_TOKEN);
-            stringCount--;
+            encoded[n] = utf8(token, MetaKeys.GDPR_TOKEN);
+            info += 1 + 2 + encoded[n++].length;
         }
         if (stringCount > 0) {
-            checkCount(stringCount, "string");
             info += 3;
             for (Map.Entry<String, String> e : strings.entrySet()) {
                 if (token != null && MetaKeys.GDPR_TOKEN.equals(e.getKey())) {
                     continue;
                 }
-                info += 4 + utf8Length(e.getKey(), e.getKey()) + utf8Length(e.getValue(), e.getKey());
+                encoded[n] = utf8(e.getKey(), e.getKey());
+                encoded[n + 1] = utf8(e.getValue(), e.getKey());
+                info += 4 + encoded[n].length + encoded[n + 1].length;
+                n += 2;
                 checkInfoSize(info); // fail early on headers far over the limit, before int overflow
             }
         }
         if (!ints.isEmpty()) {
-            checkCount(ints.size(), "integer");
             info += 3;
             for (Map.Entry<Integer, String> e : ints.entrySet()) {
-                info += 4 + utf8Length(e.getValue(), String.valueOf(e.getKey()));
+                encoded[n] = utf8(e.getValue(), String.valueOf(e.getKey()));
+                info += 4 + encoded[n++].length;
                 checkInfoSize(info);
             }
         }
@@ -201,60 +232,55 @@ final class TTHeaderCodec {
             throw new KitexEncodeException("TTHeader: frame of " + length + " bytes is too large");
         }
 
-        // Pass 2: write.
+        // Pass 2: write. The buffer is exactly sized, so nothing here can fail.
         final ByteBuf out = alloc.ioBuffer(FIXED_BYTES + info + (framed ? 4 : 0));
-        boolean ok = false;
-        try {
-            out.writeInt((int) length);
-            out.writeShort(MAGIC);
-            out.writeShort(header.flags());
-            out.writeInt(seqId);
-            out.writeShort(info >>> 2);
-            out.writeByte(TTHeader.PROTOCOL_THRIFT_BINARY);
-            out.writeByte(0); // no transforms
-            if (token != null) {
-                out.writeByte(INFO_ACL_TOKEN);
-                writeString(out, token);
-            }
-            if (stringCount > 0) {
-                out.writeByte(INFO_KEYVALUE);
-                out.writeShort(stringCount);
-                for (Map.Entry<String, String> e : strings.entrySet()) {
-                    if (token != null && MetaKeys.GDPR_TOKEN.equals(e.getKey())) {
-                        continue;
-                    }
-                    writeString(out, e.getKey());
-                    writeString(out, e.getValue());
-                }
-            }
-            if (!ints.isEmpty()) {
-                out.writeByte(INFO_INTKEYVALUE);
-                out.writeShort(ints.size());
-                for (Map.Entry<Integer, String> e : ints.entrySet()) {
-                    out.writeShort(e.getKey());
-                    writeString(out, e.getValue());
-                }
-            }
-            out.writeZero(padding);
-            if (framed) {
-                out.writeInt(payloadLength);
-            }
-            ok = true;
-            return out;
-        } finally {
-            if (!ok) {
-                out.release();
+        out.writeInt((int) length);
+        out.writeShort(MAGIC);
+        out.writeShort(header.flags());
+        out.writeInt(seqId);
+        out.writeShort(info >>> 2);
+        out.writeByte(TTHeader.PROTOCOL_THRIFT_BINARY);
+        out.writeByte(0); // no transforms
+        n = 0;
+        if (token != null) {
+            out.writeByte(INFO_ACL_TOKEN);
+            writeString(out, encoded[n++]);
+        }
+        if (stringCount > 0) {
+            out.writeByte(INFO_KEYVALUE);
+            out.writeShort(stringCount);
+            for (int i = 0; i < stringCount; i++) {
+                writeString(out, encoded[n++]);
+                writeString(out, encoded[n++]);
             }
         }
+        if (!ints.isEmpty()) {
+            out.writeByte(INFO_INTKEYVALUE);
+            out.writeShort(ints.size());
+            for (Integer key : ints.keySet()) {
+                out.writeShort(key);
+                writeString(out, encoded[n++]);
+            }
+        }
+        out.writeZero(padding);
+        if (framed) {
+            out.writeInt(payloadLength);
+        }
+        return out;
     }
 
-    private static int utf8Length(String s, String key) {
-        final int n = ByteBufUtil.utf8Bytes(s);
-        if (n > TTHeader.MAX_STRING_BYTES) {
-            throw new KitexEncodeException("TTHeader: string of " + n + " bytes for key '" + abbreviate(key)
+    private static byte[] utf8(String s, String key) {
+        // A string is at least as many UTF-8 bytes as chars: refuse a huge one before encoding it.
+        if (s.length() > TTHeader.MAX_STRING_BYTES) {
+            throw new KitexEncodeException("TTHeader: string of at least " + s.length() + " bytes for key '"
+                                           + abbreviate(key) + "' exceeds the 65535-byte limit of a u16 length");
+        }
+        final byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        if (b.length > TTHeader.MAX_STRING_BYTES) {
+            throw new KitexEncodeException("TTHeader: string of " + b.length + " bytes for key '" + abbreviate(key)
                                            + "' exceeds the 65535-byte limit of a u16 length");
         }
-        return n;
+        return b;
     }
 
     private static void checkCount(int count, String what) {
@@ -271,11 +297,9 @@ final class TTHeaderCodec {
         }
     }
 
-    private static void writeString(ByteBuf out, String s) {
-        final int lengthIndex = out.writerIndex();
-        out.writeShort(0);
-        final int written = ByteBufUtil.writeUtf8(out, s);
-        out.setShort(lengthIndex, written);
+    private static void writeString(ByteBuf out, byte[] bytes) {
+        out.writeShort(bytes.length);
+        out.writeBytes(bytes);
     }
 
     private static String abbreviate(String s) {

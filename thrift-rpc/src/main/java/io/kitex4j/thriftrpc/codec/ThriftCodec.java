@@ -24,8 +24,9 @@ import org.apache.thrift.protocol.TProtocol;
  *
  * The message header is written and read here directly (strict version word always, as Kitex:
  * non-strict input is refused); the struct is written and read by the generated {@code TBase} with
- * libthrift's {@link TBinaryProtocol} over a {@link ByteBufTransport}, so no intermediate byte array is
- * involved. Only libthrift API that is stable from 0.14 to 0.22 is used ({@code TBase},
+ * libthrift's {@link TBinaryProtocol} (a subclass whose primitive and string methods work on the
+ * {@code ByteBuf} directly) over a {@link ByteBufTransport}, so no intermediate byte array holds the
+ * message. Only libthrift API that is stable from 0.14 to 0.22 is used ({@code TBase},
  * {@code TProtocol}, {@code TBinaryProtocol}, {@code TApplicationException}).
  *
  * <p>Errors are unchecked: {@link KitexEncodeException} when writing, {@link KitexCodecException} (kind
@@ -52,7 +53,7 @@ public final class ThriftCodec {
      */
     public static TProtocol protocol(ByteBuf buf) {
         final long limit = buf.isReadable() ? buf.readableBytes() : -1; // -1: libthrift's NO_LENGTH_LIMIT
-        return new TBinaryProtocol(new ByteBufTransport(buf), limit, limit, true, true);
+        return new ByteBufBinaryProtocol(buf, limit);
     }
 
     /**

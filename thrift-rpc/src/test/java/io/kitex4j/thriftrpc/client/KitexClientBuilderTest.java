@@ -49,8 +49,6 @@ class KitexClientBuilderTest {
         assertThatThrownBy(() -> KitexClient.builder().service("s").build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("resolver: a resolver or fixed addresses are required");
-        refused(b -> b.resolver(new DiscoveryTest.ManualResolver()),
-                "addresses: set either a resolver or fixed addresses, not both");
         refused(b -> b.addresses(List.of()), "addresses: empty");
         refused(b -> b.addresses("no-port"), "addresses: address: 'no-port' has no port");
         refused(b -> b.rpcTimeout(Duration.ofMillis(-1)), "rpcTimeout: PT-0.001S is negative");
@@ -68,6 +66,17 @@ class KitexClientBuilderTest {
         assertThatThrownBy(() -> valid().service(null)).isInstanceOf(NullPointerException.class).hasMessage("service");
         assertThatThrownBy(() -> valid().transport(null)).isInstanceOf(NullPointerException.class)
                 .hasMessage("transport");
+    }
+
+    @Test
+    void theLastTargetSetWins() {
+        final DiscoveryTest.ManualResolver resolver = new DiscoveryTest.ManualResolver();
+        try (KitexClient c = valid().addresses("bad").resolver(resolver).build()) {
+            assertThat(resolver.watches).hasSize(1);
+            try (KitexClient fixed = c.newBuilder().addresses("127.0.0.1:2").build()) {
+                assertThat(fixed.endpoints()).isInstanceOf(FixedEndpoints.class);
+            }
+        }
     }
 
     @Test

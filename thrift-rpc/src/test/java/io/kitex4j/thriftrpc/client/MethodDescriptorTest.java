@@ -8,13 +8,13 @@ import io.kitex4j.idl.echo.Request;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.idl.interop.InvalidArgument;
 import io.kitex4j.idl.interop.NotFound;
+import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import org.apache.thrift.TApplicationException;
 import org.apache.thrift.TException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
 
 @ExtendWith(NettyLeakDetection.class)
 class MethodDescriptorTest {

@@ -8,6 +8,7 @@ import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.idl.interop.InvalidArgument;
 import io.kitex4j.thriftrpc.BizStatusException;
 import io.kitex4j.thriftrpc.codec.KitexFrame;
+import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
 import io.kitex4j.thriftrpc.codec.TTHeader;
 import io.kitex4j.thriftrpc.codec.ThriftCodec;
 import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
@@ -21,7 +22,6 @@ import org.apache.thrift.transport.TTransportException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 

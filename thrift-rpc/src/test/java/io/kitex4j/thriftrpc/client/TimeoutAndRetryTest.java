@@ -137,6 +137,24 @@ class TimeoutAndRetryTest {
     }
 
     @Test
+    void aResetBeforeAnyReplyIsRetriedEvenOnAFreshConnection() throws Exception {
+        // SO_LINGER 0 makes close() send a RST, as a server closing with our request unread does.
+        final AtomicInteger seen = new AtomicInteger();
+        server = new ScriptedServer((ctx, req) -> {
+            if (seen.incrementAndGet() == 1) {
+                ctx.channel().config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
+                ctx.close();
+                return;
+            }
+            echoOrSilence().handle(ctx, req);
+        });
+        client = KitexClient.builder().service("interop").addresses(server.address()).build();
+        assertThat(client.stub(InteropService.Iface.class).echoString("x")).isEqualTo("x");
+        assertThat(server.requests).hasSize(2);
+        assertThat(server.connections.get()).isEqualTo(2);
+    }
+
+    @Test
     void aFreshConnectionClosedBeforeTheReplyIsNotRetried() throws Exception {
         server = new ScriptedServer((ctx, req) -> ctx.close());
         client = KitexClient.builder().service("interop").addresses(server.address()).build();

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.thriftrpc.Metainfo;
+import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
 import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
 import io.kitex4j.thriftrpc.codec.Transport;
 import java.io.ByteArrayOutputStream;
@@ -17,7 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
 
 /** What the client puts on the wire, byte for byte where the bytes are fixed. */
 @ExtendWith(NettyLeakDetection.class)

@@ -88,6 +88,45 @@ class ThriftCodecTest {
     }
 
     @Test
+    void everyTypeHasLibthriftsBytesBothWays() throws Exception {
+        final AllTypes value = Samples.allTypes().setOptString("unpaired \uD800 surrogate, 4-byte \uD83D\uDE00");
+        final TMemoryBuffer memory = new TMemoryBuffer(1024);
+        final TBinaryProtocol protocol = new TBinaryProtocol(memory, true, true);
+        protocol.writeMessageBegin(new TMessage("echoAll", TMessageType.REPLY, 9));
+        new InteropService.echoAll_result().setSuccess(value).write(protocol);
+        protocol.writeMessageEnd();
+        final byte[] expected = java.util.Arrays.copyOf(memory.getArray(), memory.length());
+
+        final ByteBuf ours = ThriftCodec.encodeMessage(alloc, "echoAll", ThriftMessageHeader.REPLY, 9,
+                                                       new InteropService.echoAll_result().setSuccess(value));
+        try {
+            assertThat(bytes(ours)).isEqualTo(expected);
+        } finally {
+            ours.release();
+        }
+
+        final ByteBuf theirs = Unpooled.wrappedBuffer(expected);
+        try {
+            final InteropService.echoAll_result decoded = new InteropService.echoAll_result();
+            ThriftCodec.decodeMessage(theirs, decoded);
+            final TBinaryProtocol in = new TBinaryProtocol(new TMemoryBuffer(0) {
+                {
+                    write(expected);
+                }
+            }, true, true);
+            in.readMessageBegin();
+            final InteropService.echoAll_result libDecoded = new InteropService.echoAll_result();
+            libDecoded.read(in);
+            assertThat(decoded).isEqualTo(libDecoded);
+            // Both sides turn the unpaired surrogate into '?' (String.getBytes), the rest survives.
+            assertThat(decoded.getSuccess())
+                    .isEqualTo(value.deepCopy().setOptString("unpaired ? surrogate, 4-byte \uD83D\uDE00"));
+        } finally {
+            theirs.release();
+        }
+    }
+
+    @Test
     void missingRequiredFieldFailsTheEncodeAndReleasesTheBuffer() {
         // Inner.id is required but a primitive; Request.action is a required string left null.
         assertThatThrownBy(() -> ThriftCodec.encodeMessage(alloc, "Echo", ThriftMessageHeader.CALL, 1,
