@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Encoding and decoding one {@code EchoServer.Echo} call carrying a 1 KiB {@code echo.thrift} Request
- * ({@code action="echo"}, {@code msg} = 1,024 ASCII bytes: a 1,060-byte Thrift message), single-threaded,
+ * ({@code action="echo"}, {@code msg} = 1,024 ASCII bytes: a 1,063-byte Thrift message), single-threaded,
  * with the pooled direct allocator a Netty server uses.
  *
  * <ul>
@@ -43,7 +43,7 @@ import org.openjdk.jmh.annotations.TearDown;
  *
  * For TTHeader the header carries what a Kitex client with {@code ClientTTHeaderHandler} and metainfo
  * sends: {@code isn}, a transient and a persistent metainfo value, and integer keys 1, 3, 6, 9, 20, 22
- * (about 120 bytes of header). The header object is built once; building it per call is the caller's
+ * (a 168-byte header block). The header object is built once; building it per call is the caller's
  * cost, not the codec's. Both pipelines are {@link EmbeddedChannel}s, whose own overhead (a few tens of
  * ns per read or write) is included.
  */

@@ -100,6 +100,7 @@ class MetainfoTest {
     }
 
     @Test
+    @SuppressWarnings("try") // scopes are opened for their effect on the thread, not used in the block
     void threadLocalAttachAndRestore() {
         assertThat(Metainfo.current()).isSameAs(Metainfo.empty());
         final Metainfo outer = Metainfo.empty().withTransient("k", "outer");
@@ -109,13 +110,23 @@ class MetainfoTest {
                 assertThat(Metainfo.current().transientValue("k")).isEqualTo("inner");
             }
             assertThat(Metainfo.current()).isSameAs(outer);
-            s1.close();
-            s1.close(); // twice is harmless
         }
         assertThat(Metainfo.current()).isSameAs(Metainfo.empty());
     }
 
     @Test
+    void closingAScopeTwiceIsHarmless() {
+        final Metainfo.Scope outer = Metainfo.empty().withPersistent("p", "1").attach();
+        final Metainfo.Scope inner = Metainfo.empty().withPersistent("p", "2").attach();
+        inner.close();
+        inner.close(); // must not restore twice (which would drop "outer")
+        assertThat(Metainfo.current().persistentValue("p")).isEqualTo("1");
+        outer.close();
+        assertThat(Metainfo.current()).isSameAs(Metainfo.empty());
+    }
+
+    @Test
+    @SuppressWarnings("try")
     void asyncCodePassesMetainfoExplicitly() throws Exception {
         final ExecutorService pool = Executors.newSingleThreadExecutor();
         try (Metainfo.Scope s = Metainfo.empty().withTransient("k", "v").attach()) {

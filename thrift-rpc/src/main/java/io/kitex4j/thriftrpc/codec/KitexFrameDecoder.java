@@ -95,6 +95,9 @@ public final class KitexFrameDecoder extends ByteToMessageDecoder {
     /**
      * A decoder refusing messages larger than {@code maxFrameBytes} and Buffered messages nested deeper
      * than {@code maxNestingDepth} (the message's struct counts as 1).
+     *
+     * @throws IllegalArgumentException if {@code maxFrameBytes} is below 64 or {@code maxNestingDepth}
+     *     below 1
      */
     public KitexFrameDecoder(int maxFrameBytes, int maxNestingDepth) {
         if (maxFrameBytes < 64) {

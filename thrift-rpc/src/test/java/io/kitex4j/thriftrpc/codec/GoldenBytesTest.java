@@ -271,7 +271,7 @@ class GoldenBytesTest {
     private KitexFrame decodeOne(byte[] wire) {
         assertThat(decoder.writeInbound(buf(wire))).isTrue();
         final KitexFrame frame = decoder.readInbound();
-        assertThat((Object) decoder.readInbound()).isNull();
+        assertThat(decoder.<Object>readInbound()).isNull();
         return frame;
     }
 }

@@ -58,6 +58,20 @@ class KitexFrameDecoderTest {
         };
     }
 
+    /** {@code message} encoded by {@link KitexFrameEncoder}, with the header {@link #INFO_WITH_KVS} holds. */
+    private static byte[] encoded(Transport transport, byte[] message) {
+        final TTHeader header = TTHeader.builder().string(MetaKeys.ISN, "EchoService")
+                                        .intValue(MetaKeys.TO_METHOD, "echo").build();
+        final KitexFrame frame = new KitexFrame(transport, header, buf(message.clone()));
+        final ByteBuf out = KitexFrameEncoder.encode(UnpooledByteBufAllocator.DEFAULT, frame);
+        try {
+            return bytes(out);
+        } finally {
+            out.release();
+            frame.release();
+        }
+    }
+
     // ------------------------------------------------------------------ fragmentation and pipelining
 
     @ParameterizedTest
@@ -65,7 +79,10 @@ class KitexFrameDecoderTest {
     void oneByteAtATime(Transport transport) {
         final byte[] m1 = Samples.echoAllCallBytes(1);
         final byte[] m2 = Samples.echoStringCall(2, "second");
-        final byte[] wire = concat(wire(transport, m1, 1), wire(transport, m2, 2));
+        // What the encoder writes is exactly these bytes (so this is a full round trip).
+        assertThat(encoded(transport, m1)).isEqualTo(wire(transport, m1, 1));
+        assertThat(encoded(transport, m2)).isEqualTo(wire(transport, m2, 2));
+        final byte[] wire = concat(encoded(transport, m1), encoded(transport, m2));
         for (byte b : wire) {
             channel.writeInbound(buf(new byte[] {b}));
             drain();
@@ -186,7 +203,7 @@ class KitexFrameDecoderTest {
     void waitsForTheRestOfAFrame() {
         final byte[] wire = wire(Transport.TTHEADER_FRAMED, Samples.echoAllCallBytes(1), 1);
         channel.writeInbound(buf(Arrays.copyOf(wire, wire.length - 1)));
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         channel.writeInbound(buf(new byte[] {wire[wire.length - 1]}));
         drain();
         assertThat(frames).hasSize(1);
@@ -434,7 +451,7 @@ class KitexFrameDecoderTest {
         assertRefused(hex("de ad be ef de ad be ef"));
         // A valid message on the same connection is no longer decoded: the stream is out of sync.
         channel.writeInbound(buf(framed(Samples.echoStringCall(1, "x"))));
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
     }
 
     @ParameterizedTest
@@ -442,7 +459,7 @@ class KitexFrameDecoderTest {
     void truncatedMessageWaitsThenFailsWhenTheConnectionCloses(Transport transport) {
         final byte[] wire = wire(transport, Samples.echoAllCallBytes(1), 1);
         channel.writeInbound(buf(Arrays.copyOf(wire, wire.length / 2)));
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         assertThat(channel.isActive()).isTrue();
         assertThatThrownBy(channel::finish)
                 .isInstanceOfSatisfying(KitexCodecException.class, e -> assertThat(e.kind()).isEqualTo(Kind.TRUNCATED))

@@ -126,7 +126,7 @@ class KitexFrameEncoderTest {
         assertThat(f.cause()).isInstanceOf(KitexEncodeException.class)
                              .hasMessageContaining("string of 65536 bytes for key 'big' exceeds the 65535-byte limit");
         assertThat(payload.refCnt()).isZero();
-        assertThat((Object) channel.readOutbound()).isNull();
+        assertThat(channel.<Object>readOutbound()).isNull();
     }
 
     @Test
