@@ -136,4 +136,15 @@ class CliTest {
                 "--service", "svc", "--addr", "127.0.0.1:1")).isEqualTo(2);
         assertThat(err.toString().lines()).hasSize(1).first().asString().startsWith("kitex4j: cannot register svc");
     }
+
+    @Test
+    void demoRunsEndToEndAndNoCallFailsDuringTheGracefulShutdown() {
+        assertThat(run("demo")).as("stderr: %s", err).isZero();
+        assertThat(stdout())
+                .contains("| discover   | java client | etcd")
+                .contains("metainfo demo-step=call trace-id=t-42")
+                .contains("0 of 200 concurrent calls failed")
+                .contains("1 instance left")
+                .contains("demo finished in");
+    }
 }
