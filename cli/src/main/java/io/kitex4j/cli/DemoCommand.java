@@ -17,7 +17,14 @@ import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.codec.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
 import io.kitex4j.thriftrpc.server.ServerCallContext;
+import io.kitex4j.idl.interop.CallInfo;
+import io.kitex4j.idl.interop.InteropService;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +33,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code kitex4j demo}: a Java service joining a Kitex mesh, end to end, on a private etcd that is
@@ -33,13 +41,21 @@ import picocli.CommandLine.Command;
  * finds them through an etcd watch and calls them over TTHeader with metainfo; one server then shuts
  * down gracefully while calls go on.
  *
- * <p>A Go Kitex peer is not part of this demo yet: the Go interop peers are a later milestone, and
- * the demo says so when it runs.
+ * <p>With {@code --go-bin} (which {@code bin/kitex4j} sets when Go is installed), a Go Kitex server
+ * and client from {@code interop-tests/go} join the same etcd: the Java client calls the Go server,
+ * and the Go client calls the Java servers, both over TTHeader with metainfo.
  */
 @Command(name = "demo", description = "Start a private etcd, run Java Kitex servers and a client that find and call each other, clean up.")
 final class DemoCommand implements Callable<Integer> {
 
     private static final String SERVICE = "kitex4j.demo.echo";
+    private static final String GO_SERVICE = "kitex4j.demo.go";
+
+    @Option(names = "--go-bin", paramLabel = "DIR", description = "Directory with the Go Kitex peer's server and client binaries (bin/kitex4j builds them).")
+    Path goBin;
+
+    @Option(names = "--go-skip", paramLabel = "REASON", description = "Why the Go Kitex peer is left out (set by bin/kitex4j).")
+    String goSkip;
 
     private final List<String[]> rows = new ArrayList<>();
 
@@ -111,15 +127,96 @@ final class DemoCommand implements Callable<Integer> {
                             + failures[0] + " of 200 concurrent calls failed", t);
                     row("view", "java client", "-", watch.snapshot().instances().size() + " instance left", -1);
                 }
+                if (goBin != null) {
+                    goRoundTrip(etcd.endpoints().get(0), resolver);
+                }
                 java1.stop().get(30, TimeUnit.SECONDS);
             }
             closing = System.nanoTime();
         }
         row("cleanup", "-", "-", "servers stopped, etcd stopped and its data removed", closing);
-        row("go peer", "-", "-", "not in this demo yet: the Go Kitex peers are a later milestone", -1);
+        if (goBin == null) {
+            row("go peer", "-", "-", "skipped: " + (goSkip != null ? goSkip : "no --go-bin given (run it through bin/kitex4j)"), -1);
+        }
         printTable();
         System.out.printf("demo finished in %.1f s%n", (System.nanoTime() - start) / 1e9);
         return 0;
+    }
+
+    /** A Go Kitex server and client (interop-tests/go) meet the Java ones through the same etcd. */
+    private void goRoundTrip(String etcdEndpoint, EtcdResolver resolver) throws Exception {
+        final int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        long t = System.nanoTime();
+        final Process goServer = new ProcessBuilder(goBin.resolve("server").toString(), "-addr", "127.0.0.1:" + port,
+                "-etcd", etcdEndpoint, "-service", GO_SERVICE, "-name", "go-1")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            final BufferedReader serverOut = new BufferedReader(new InputStreamReader(goServer.getInputStream(), StandardCharsets.UTF_8));
+            if (!awaitLine(serverOut, "\"registered\"", Duration.ofSeconds(30))) {
+                throw new IllegalStateException("the Go Kitex server did not register within 30 s");
+            }
+            row("register", "go-1 (Go)", "etcd", GO_SERVICE + " at 127.0.0.1:" + port + " via registry-etcd", t);
+
+            try (KitexClient client = KitexClient.builder().service(GO_SERVICE).fromService("kitex4j.demo.client")
+                    .resolver(resolver).transport(Transport.TTHEADER_FRAMED).rpcTimeout(Duration.ofSeconds(5)).build()) {
+                final Metainfo meta = Metainfo.empty().withTransient("demo-step", "java-to-go").withPersistent("trace-id", "t-42");
+                t = System.nanoTime();
+                final CallInfo seen;
+                try (Metainfo.Scope ignored = meta.attach()) {
+                    seen = client.stub(InteropService.Iface.class).callInfo();
+                }
+                row("call", "java client", "go-1", "callInfo over TTHeaderFramed: Go saw caller " + seen.getCallerService()
+                        + ", transient " + seen.getTransients() + ", persistent " + seen.getPersistents(), t);
+            }
+
+            t = System.nanoTime();
+            final Process goClient = new ProcessBuilder(goBin.resolve("client").toString(), "-etcd", etcdEndpoint,
+                    "-service", SERVICE, "-transport", "ttheader", "-scenario", "echo", "-msg", "hello from go",
+                    "-transient", "demo-step=go-to-java", "-persistent", "trace-id=t-go", "-count", "1")
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            final BufferedReader clientOut = new BufferedReader(new InputStreamReader(goClient.getInputStream(), StandardCharsets.UTF_8));
+            String call = null;
+            for (String line; (line = clientOut.readLine()) != null; ) {
+                if (call == null && line.contains("\"event\":\"call\"")) {
+                    call = line;
+                }
+            }
+            goClient.waitFor(30, TimeUnit.SECONDS);
+            if (call == null || !call.contains("\"ok\":true")) {
+                throw new IllegalStateException("the Go Kitex client's call failed: " + call);
+            }
+            final com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(call);
+            row("call", "go client", "java", "Echo over TTHeader (Go process, " + json.path("latencyMicros").asLong() / 1000.0
+                    + " ms in Go): " + json.path("result").path("msg").asText(), t);
+        } finally {
+            goServer.toHandle().destroy(); // SIGTERM: registry-etcd deregisters
+            if (!goServer.waitFor(15, TimeUnit.SECONDS)) {
+                goServer.destroyForcibly();
+            }
+        }
+    }
+
+    private static boolean awaitLine(BufferedReader in, String needle, Duration within) throws Exception {
+        final java.util.concurrent.CompletableFuture<Boolean> found = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (line.contains(needle)) {
+                        return true;
+                    }
+                }
+                return false;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        try {
+            return found.get(within.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        }
     }
 
     private static KitexServer server(EtcdRegistry registry, String name, int weight) {
@@ -130,7 +227,7 @@ final class DemoCommand implements Callable<Integer> {
             public Response Echo(Request req) {
                 final ServerCallContext call = ServerCallContext.current();
                 call.sendBackward("served-by", name);
-                if ("whoami".equals(req.getAction())) {
+                if (!"sleep".equals(req.getAction())) {
                     final Metainfo m = call.metainfo();
                     return new Response(req.getAction(), name + " got '" + req.getMsg() + "' from "
                             + call.callerService() + ", metainfo demo-step=" + m.transientValue("demo-step")

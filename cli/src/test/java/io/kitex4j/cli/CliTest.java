@@ -145,6 +145,7 @@ class CliTest {
                 .contains("metainfo demo-step=call trace-id=t-42")
                 .contains("0 of 200 concurrent calls failed")
                 .contains("1 instance left")
-                .contains("demo finished in");
+                .contains("demo finished in")
+                .contains("| go peer    | -           | -      |           | skipped: no --go-bin given");
     }
 }
