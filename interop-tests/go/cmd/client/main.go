@@ -43,7 +43,7 @@ var (
 	ttheaderMeta = flag.Bool("ttheader-meta", true, "use transmeta.ClientTTHeaderHandler")
 	muxFlag      = flag.Int("mux", 0, "client.WithMuxConnection(n) if n > 0")
 	timeoutFlag  = flag.Duration("timeout", time.Second, "RPC timeout (0 = none)")
-	scenarioFlag = flag.String("scenario", "echo", "echo|echoAll|methods|callInfo|callInfoVia|throwDeclared|bizError|fail|sleep|oneway|binary|weighted|loop|resolve|rawCall")
+	scenarioFlag = flag.String("scenario", "echo", "echo|echoAll|methods|callInfo|callInfoVia|throwDeclared|bizError|fail|sleep|oneway|binary|weighted|loop|resolve|rawCall|bench")
 	countFlag    = flag.Int("count", 1, "number of calls")
 	concFlag     = flag.Int("concurrency", 1, "parallel callers (echo, weighted, loop)")
 	msgFlag      = flag.String("msg", "hello", "message / argument for the scenario")
@@ -102,6 +102,10 @@ func main() {
 	ec, err := echoserver.NewClient(*serviceFlag, opts...)
 	if err != nil {
 		fatal(err)
+	}
+	if *scenarioFlag == "bench" {
+		bench(ec)
+		return
 	}
 	ic, err := interopservice.NewClient(*serviceFlag, opts...)
 	if err != nil {

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# End-to-end load comparison on loopback: Go Kitex and kitex4j clients against Go Kitex and kitex4j
+# servers, over Framed and TTHeader, plus the bare Go TCP and bare Netty length-prefixed echo ceilings.
+# Prints a markdown table (medians over RUNS runs per case).
+#
+#   benchmarks/compare.sh                                   # defaults: DURATION=7s WARMUP=3s RUNS=3
+#   DURATION=5s WARMUP=3s RUNS=1 benchmarks/compare.sh      # quick check
+#
+# Env: DURATION, WARMUP, RUNS, CONC (100), PAYLOAD (1024), SKIP_BUILD=1 (reuse benchmarks.jar and Go
+# binaries in GO_BIN), JAVA_OPTS (extra JVM flags for the Java processes), KEEP_TMP=1.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DURATION="${DURATION:-7s}"
+WARMUP="${WARMUP:-3s}"
+RUNS="${RUNS:-3}"
+CONC="${CONC:-100}"
+PAYLOAD="${PAYLOAD:-1024}"
+JAVA_OPTS="${JAVA_OPTS:-}"
+CLIENT_TIMEOUT="${CLIENT_TIMEOUT:-300}"  # seconds; a client that hangs is killed and its run counted as failed
+JAR="$ROOT/benchmarks/target/benchmarks.jar"
+TMP="$(mktemp -d /tmp/kitex4j-compare.XXXXXX)"
+GO_BIN="${GO_BIN:-$TMP/bin}"
+RES="$TMP/results"
+mkdir -p "$GO_BIN" "$RES"
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then kill "$SERVER_PID" 2>/dev/null || true; fi
+  [ "${KEEP_TMP:-0}" = 1 ] || rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  echo "compare: building benchmarks.jar (mvn package) and the Go peers..." >&2
+  (cd "$ROOT" && mvn -B -q -ntp -DskipTests -pl benchmarks -am package) >&2
+  (cd "$ROOT/interop-tests/go" && go build -o "$GO_BIN/" ./cmd/client ./cmd/server ./cmd/tcpecho) >&2
+fi
+
+SRV_PIN=(); CLI_PIN=()
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+  SRV_PIN=(taskset -c 0); CLI_PIN=(taskset -c 1)
+  echo "compare: server pinned to CPU 0, client to CPU 1" >&2
+else
+  echo "compare: taskset unavailable or 1 CPU: no pinning" >&2
+fi
+
+PORT=9400
+wait_port() {  # host port pid
+  for _ in $(seq 1 200); do
+    if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
+    kill -0 "$3" 2>/dev/null || { echo "compare: server died" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "compare: server did not listen on $1:$2" >&2; return 1
+}
+
+start_server() {  # kind addr -> SERVER_PID
+  local kind="$1" addr="$2"
+  case "$kind" in
+    go)       "${SRV_PIN[@]}" "$GO_BIN/server" -addr "$addr" >"$TMP/server.log" 2>&1 & ;;
+    kitex4j)  "${SRV_PIN[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr" >"$TMP/server.log" 2>&1 & ;;
+    tcpecho)  "${SRV_PIN[@]}" "$GO_BIN/tcpecho" -mode server -addr "$addr" >"$TMP/server.log" 2>&1 & ;;
+    netty)    "${SRV_PIN[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.NettyEcho -server "$addr" >"$TMP/server.log" 2>&1 & ;;
+  esac
+  SERVER_PID=$!
+  wait_port 127.0.0.1 "${addr##*:}" "$SERVER_PID"
+}
+
+stop_server() {  # prints VmHWM in kB
+  local hwm
+  hwm="$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)"
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+  echo "${hwm:-0}"
+}
+
+run_client() {  # kind addr transport -> one JSON line
+  local kind="$1" addr="$2" tp="$3"
+  local pin=("${CLI_PIN[@]}")
+  if command -v timeout >/dev/null 2>&1; then pin=(timeout "$CLIENT_TIMEOUT" "${CLI_PIN[@]}"); fi
+  case "$kind" in
+    go)      "${pin[@]}" "$GO_BIN/client" -scenario bench -addr "$addr" -transport "$tp" -concurrency "$CONC" \
+               -payload "$PAYLOAD" -duration "$DURATION" -warmup "$WARMUP" ;;
+    kitex4j) "${pin[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -addr "$addr" -transport "$tp" \
+               -c "$CONC" -b "$PAYLOAD" -d "$DURATION" -w "$WARMUP" ;;
+    tcpecho) "${pin[@]}" "$GO_BIN/tcpecho" -mode client -addr "$addr" -concurrency "$CONC" -payload "$PAYLOAD" \
+               -duration "$DURATION" -warmup "$WARMUP" ;;
+    netty)   "${pin[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.NettyEcho -addr "$addr" -c "$CONC" \
+               -b "$PAYLOAD" -d "$DURATION" -w "$WARMUP" ;;
+  esac 2>>"$TMP/client.err" | grep '"event":"bench"\|"event": *"bench"' | tail -1
+}
+
+run_case() {  # name client server transport
+  local name="$1" cli="$2" srv="$3" tp="$4"
+  PORT=$((PORT + 1))
+  local addr="127.0.0.1:$PORT"
+  echo "compare: $name over $tp ($cli client -> $srv server, $addr), $RUNS run(s) of $WARMUP warm-up + $DURATION" >&2
+  start_server "$srv" "$addr"
+  for r in $(seq 1 "$RUNS"); do
+    local line
+    line="$(run_client "$cli" "$addr" "$tp" || true)"
+    [ -n "$line" ] || line='{"failed":true}'
+    echo "$line" >"$RES/$(printf '%02d' "$PORT").run$r.json"
+    echo "  run $r: $line" >&2
+  done
+  local hwm; hwm="$(stop_server)"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$tp" "$hwm" "$(printf '%02d' "$PORT")" >>"$RES/cases.tsv"
+}
+
+for tp in framed ttheader; do
+  run_case "Go client → Go Kitex server (control)" go go "$tp"
+  run_case "Go client → kitex4j server" go kitex4j "$tp"
+  run_case "kitex4j client → Go Kitex server" kitex4j go "$tp"
+  run_case "kitex4j client → kitex4j server" kitex4j kitex4j "$tp"
+done
+run_case "ceiling: Go TCP echo (length-prefixed)" tcpecho tcpecho raw
+run_case "ceiling: Netty echo (length-prefixed)" netty netty raw
+
+python3 - "$RES" "$RUNS" <<'PY'
+import json, os, statistics, sys
+res, runs = sys.argv[1], int(sys.argv[2])
+rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(res, "cases.tsv"))]
+def load(key):
+    out = []
+    for r in range(1, runs + 1):
+        try:
+            d = json.load(open(os.path.join(res, f"{key}.run{r}.json")))
+        except Exception:
+            d = {}
+        if "qps" in d:
+            out.append(d)
+    return out
+def med(ds, k):
+    return statistics.median(d[k] for d in ds) if ds else float("nan")
+data = {}
+for name, tp, hwm, key in rows:
+    data[(name, tp)] = (load(key), int(hwm or 0))
+control = {tp: med(data[(n, tp)][0], "qps") for (n, tp) in data if "(control)" in n}
+print("| case | transport | QPS | p50 (µs) | p99 (µs) | p999 (µs) | errors | QPS / Go–Go | server peak RSS (MiB) | runs |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for name, tp, hwm, key in rows:
+    ds, hwm = data[(name, tp)]
+    base = control.get(tp, control.get("framed"))
+    q = med(ds, "qps")
+    ratio = q / base if ds and base else float("nan")
+    label = {"framed": "Framed", "ttheader": "TTHeader (Framed)", "raw": "u32 length + bytes"}.get(tp, tp)
+    errs = sum(d["errors"] for d in ds) if ds else "n/a"
+    print(f"| {name} | {label} | {q:,.0f} | {med(ds,'p50Us'):,.0f} | {med(ds,'p99Us'):,.0f} | {med(ds,'p999Us'):,.0f} "
+          f"| {errs} | {ratio:.2f} | {hwm/1024:.0f} | {len(ds)}/{runs} |")
+print()
+print("Medians of each column over the runs; errors summed over the runs; ceilings' ratio is against Go–Go Framed.")
+PY
