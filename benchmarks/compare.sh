@@ -31,6 +31,7 @@ trap cleanup EXIT
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   echo "compare: building benchmarks.jar (mvn package) and the Go peers..." >&2
+  # Only the benchmark jar is needed; the tests are bin/test's job.
   (cd "$ROOT" && mvn -B -q -ntp -DskipTests -pl benchmarks -am package) >&2
   (cd "$ROOT/interop-tests/go" && go build -o "$GO_BIN/" ./cmd/client ./cmd/server ./cmd/tcpecho) >&2
 fi

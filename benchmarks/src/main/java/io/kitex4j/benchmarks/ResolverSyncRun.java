@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * its view retains, and how long a change takes to reach a listener.
  *
  * <pre>
- * mvn -B -q -o -pl benchmarks -am package -DskipTests
+ * mvn -B -q -o -pl benchmarks -am package -DskipTests    # only the jar is needed; bin/test runs the tests
  * java -cp benchmarks/target/benchmarks.jar io.kitex4j.benchmarks.ResolverSyncRun [instances] [runs]
  * </pre>
  *

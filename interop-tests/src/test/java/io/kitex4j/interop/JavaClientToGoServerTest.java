@@ -1,5 +1,6 @@
 package io.kitex4j.interop;
 
+import io.kitex4j.idl.structs.InteropValues;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

@@ -196,32 +196,7 @@ public final class KitexClient implements AutoCloseable {
         requireNonNull(args, "args");
         requireNonNull(resultFactory, "resultFactory");
         requireNonNull(options, "options");
-        final CallTarget target = new CallTarget() {
-            @Override
-            public String name() {
-                return method;
-            }
-
-            @Override
-            public String idlService() {
-                return idlService;
-            }
-
-            @Override
-            public boolean oneway() {
-                return false;
-            }
-
-            @Override
-            public TBase<?, ?> newResult() {
-                return requireNonNull(resultFactory.get(), "resultFactory returned null");
-            }
-
-            @Override
-            public Object unwrap(TBase<?, ?> result) {
-                return result;
-            }
-        };
+        final CallTarget target = new RawTarget(method, idlService, resultFactory);
         @SuppressWarnings("unchecked")
         final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) start(target, args, options);
         return f;
@@ -236,35 +211,39 @@ public final class KitexClient implements AutoCloseable {
         requireNonNull(method, "method");
         requireNonNull(args, "args");
         requireNonNull(options, "options");
-        final CallTarget target = new CallTarget() {
-            @Override
-            public String name() {
-                return method;
-            }
-
-            @Override
-            public String idlService() {
-                return idlService;
-            }
-
-            @Override
-            public boolean oneway() {
-                return true;
-            }
-
-            @Override
-            public TBase<?, ?> newResult() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public Object unwrap(TBase<?, ?> result) {
-                throw new UnsupportedOperationException();
-            }
-        };
+        final CallTarget target = new RawTarget(method, idlService, null);
         @SuppressWarnings("unchecked")
         final CompletableFuture<Void> f = (CompletableFuture<Void>) (CompletableFuture<?>) start(target, args, options);
         return f;
+    }
+
+    /**
+     * A call by name with a hand-made {@code _args} struct: the raw result struct is the value, and
+     * no result factory means oneway.
+     */
+    private record RawTarget(String name, String idlService, Supplier<? extends TBase<?, ?>> resultFactory)
+            implements CallTarget {
+
+        @Override
+        public boolean oneway() {
+            return resultFactory == null;
+        }
+
+        @Override
+        public TBase<?, ?> newResult() {
+            if (resultFactory == null) {
+                throw new UnsupportedOperationException("a oneway call has no result");
+            }
+            return requireNonNull(resultFactory.get(), "resultFactory returned null");
+        }
+
+        @Override
+        public Object unwrap(TBase<?, ?> result) {
+            if (resultFactory == null) {
+                throw new UnsupportedOperationException("a oneway call has no result");
+            }
+            return result;
+        }
     }
 
     /** A future of nothing that follows {@code f}, and cancels it when cancelled. */

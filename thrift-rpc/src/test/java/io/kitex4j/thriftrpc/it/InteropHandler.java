@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.it;
 
+import io.kitex4j.idl.structs.InteropValues;
 import io.kitex4j.idl.interop.AllTypes;
 import io.kitex4j.idl.interop.CallInfo;
 import io.kitex4j.idl.interop.Choice;

@@ -1,4 +1,4 @@
-package io.kitex4j.thriftrpc.it;
+package io.kitex4j.idl.structs;
 
 import io.kitex4j.idl.interop.AllTypes;
 import io.kitex4j.idl.interop.Choice;
@@ -10,21 +10,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Values at the edges of every Thrift type. */
-final class InteropValues {
+/** Values at the edges of every Thrift type, shared by the Java-to-Java and the Java-Go matrices. */
+public final class InteropValues {
 
     private InteropValues() {}
 
-    static final List<String> STRINGS = List.of("", "a", "héllo wörld", "中文字符", "emoji \uD83D\uDE80\uD83C\uDF89",
+    public static final List<String> STRINGS = List.of("", "a", "héllo wörld", "中文字符", "emoji \uD83D\uDE80\uD83C\uDF89",
             "nul\u0000inside", "x".repeat(70_000));
 
-    static final List<Long> I64S = List.of(0L, 1L, -1L, Long.MIN_VALUE, Long.MAX_VALUE,
+    public static final List<Long> I64S = List.of(0L, 1L, -1L, Long.MIN_VALUE, Long.MAX_VALUE,
             (long) Integer.MIN_VALUE - 1, (long) Integer.MAX_VALUE + 1);
 
-    static final List<Double> DOUBLES = List.of(0.0d, -0.0d, 1.5d, -2.75d, Double.MIN_VALUE, Double.MAX_VALUE,
+    public static final List<Double> DOUBLES = List.of(0.0d, -0.0d, 1.5d, -2.75d, Double.MIN_VALUE, Double.MAX_VALUE,
             -Double.MAX_VALUE, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NaN);
 
-    static byte[] allBytes() {
+    public static byte[] allBytes() {
         final byte[] b = new byte[256];
         for (int i = 0; i < 256; i++) {
             b[i] = (byte) i;
@@ -32,24 +32,24 @@ final class InteropValues {
         return b;
     }
 
-    static Inner inner(int id) {
+    public static Inner inner(int id) {
         return new Inner(id).setName("inner-" + id).setValues(List.of((long) id, Long.MIN_VALUE, Long.MAX_VALUE));
     }
 
     /** An AllTypes with the required fields set and the others at their defaults. */
-    static AllTypes required(boolean b, byte i8, short i16, int i32, long i64, double d, String s, ByteBuffer bin) {
+    public static AllTypes required(boolean b, byte i8, short i16, int i32, long i64, double d, String s, ByteBuffer bin) {
         return new AllTypes().setBoolField(b).setByteField(i8).setI16Field(i16).setI32Field(i32).setI64Field(i64)
                 .setDoubleField(d).setStringField(s).setBinaryField(bin);
     }
 
     /** Only the required fields, at their minimums. */
-    static AllTypes minimal() {
+    public static AllTypes minimal() {
         return required(false, Byte.MIN_VALUE, Short.MIN_VALUE, Integer.MIN_VALUE, Long.MIN_VALUE,
                 -Double.MAX_VALUE, "", ByteBuffer.wrap(new byte[0]));
     }
 
     /** Every field set, at their maximums and with nested, empty and large containers. */
-    static AllTypes full() {
+    public static AllTypes full() {
         final List<Inner> inners = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
             inners.add(inner(i));
@@ -90,7 +90,7 @@ final class InteropValues {
         return t;
     }
 
-    static List<Choice> choices() {
+    public static List<Choice> choices() {
         return List.of(Choice.number(Integer.MIN_VALUE), Choice.text(""), Choice.text("文字"), Choice.inner(inner(5)),
                 Choice.blob(allBytes()), Choice.blob(new byte[0]), Choice.words(List.of()),
                 Choice.words(List.of("a", "", "c")));
