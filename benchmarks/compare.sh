@@ -59,6 +59,8 @@ start_server() {  # kind addr -> SERVER_PID
   case "$kind" in
     go)       "${SRV_PIN[@]}" "$GO_BIN/server" -addr "$addr" >"$TMP/server.log" 2>&1 & ;;
     kitex4j)  "${SRV_PIN[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr" >"$TMP/server.log" 2>&1 & ;;
+    kitex4j-direct) "${SRV_PIN[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr" \
+               -handlers direct >"$TMP/server.log" 2>&1 & ;;
     tcpecho)  "${SRV_PIN[@]}" "$GO_BIN/tcpecho" -mode server -addr "$addr" >"$TMP/server.log" 2>&1 & ;;
     netty)    "${SRV_PIN[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.NettyEcho -server "$addr" >"$TMP/server.log" 2>&1 & ;;
   esac
@@ -66,13 +68,15 @@ start_server() {  # kind addr -> SERVER_PID
   wait_port 127.0.0.1 "${addr##*:}" "$SERVER_PID"
 }
 
-stop_server() {  # prints VmHWM in kB
-  local hwm
+stop_server() {  # prints "VmHWM-in-kB<TAB>server-bytes-allocated-per-call" (-1: not measured)
+  local hwm alloc
   hwm="$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)"
   kill "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
-  echo "${hwm:-0}"
+  # A kitex4j server prints what it allocated per call (after its first 100,000 calls) when stopped.
+  alloc="$(grep -o '"allocBytesPerCall":-\?[0-9]*' "$TMP/server.log" 2>/dev/null | tail -1 | cut -d: -f2)"
+  printf '%s\t%s\n' "${hwm:-0}" "${alloc:--1}"
 }
 
 run_client() {  # kind addr transport -> one JSON line
@@ -83,7 +87,9 @@ run_client() {  # kind addr transport -> one JSON line
     go)      "${pin[@]}" "$GO_BIN/client" -scenario bench -addr "$addr" -transport "$tp" -concurrency "$CONC" \
                -payload "$PAYLOAD" -duration "$DURATION" -warmup "$WARMUP" ;;
     kitex4j) "${pin[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -addr "$addr" -transport "$tp" \
-               -c "$CONC" -b "$PAYLOAD" -d "$DURATION" -w "$WARMUP" ;;
+               -c "$CONC" -b "$PAYLOAD" -d "$DURATION" -w "$WARMUP" -mode blocking ;;
+    kitex4j-async) "${pin[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -addr "$addr" \
+               -transport "$tp" -c "$CONC" -b "$PAYLOAD" -d "$DURATION" -w "$WARMUP" -mode async ;;
     tcpecho) "${pin[@]}" "$GO_BIN/tcpecho" -mode client -addr "$addr" -concurrency "$CONC" -payload "$PAYLOAD" \
                -duration "$DURATION" -warmup "$WARMUP" ;;
     netty)   "${pin[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.NettyEcho -addr "$addr" -c "$CONC" \
@@ -104,23 +110,35 @@ run_case() {  # name client server transport
     echo "$line" >"$RES/$(printf '%02d' "$PORT").run$r.json"
     echo "  run $r: $line" >&2
   done
-  local hwm; hwm="$(stop_server)"
-  printf '%s\t%s\t%s\t%s\n' "$name" "$tp" "$hwm" "$(printf '%02d' "$PORT")" >>"$RES/cases.tsv"
+  local stats; stats="$(stop_server)"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$tp" "$stats" "$(printf '%02d' "$PORT")" >>"$RES/cases.tsv"
 }
 
 for tp in framed ttheader; do
   run_case "Go client → Go Kitex server (control)" go go "$tp"
-  run_case "Go client → kitex4j server" go kitex4j "$tp"
-  run_case "kitex4j client → Go Kitex server" kitex4j go "$tp"
-  run_case "kitex4j client → kitex4j server" kitex4j kitex4j "$tp"
+  run_case "Go client → kitex4j server (default handler pool)" go kitex4j "$tp"
+  run_case "Go client → kitex4j server (directExecutor)" go kitex4j-direct "$tp"
+  run_case "kitex4j client, blocking stub × $CONC threads → Go Kitex server" kitex4j go "$tp"
+  run_case "kitex4j client, async stub ($CONC in flight) → Go Kitex server" kitex4j-async go "$tp"
+  run_case "kitex4j client, async → kitex4j server (directExecutor)" kitex4j-async kitex4j-direct "$tp"
 done
 run_case "ceiling: Go TCP echo (length-prefixed)" tcpecho tcpecho raw
 run_case "ceiling: Netty echo (length-prefixed)" netty netty raw
 
+# What the table was measured on, printed with it.
+echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'): DURATION=$DURATION WARMUP=$WARMUP RUNS=$RUNS CONC=$CONC PAYLOAD=$PAYLOAD" \
+     "JAVA_OPTS='${JAVA_OPTS}' ${SRV_PIN[*]:+server on CPU 0, client on CPU 1 (taskset)}"
+echo "Machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), kernel $(uname -r)," \
+     "load average before the table: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Java: $(java -version 2>&1 | sed -n 2p); Go: $(go version 2>/dev/null | cut -d' ' -f3);" \
+     "Kitex $(grep -m1 'github.com/cloudwego/kitex ' "$ROOT/interop-tests/go/go.mod" | awk '{print $2}');" \
+     "kitex4j $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') (Netty $(grep -m1 '<netty.version>' "$ROOT/pom.xml" | sed 's/.*>\(.*\)<.*/\1/'))"
+echo
 python3 - "$RES" "$RUNS" <<'PY'
 import json, os, statistics, sys
 res, runs = sys.argv[1], int(sys.argv[2])
 rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(res, "cases.tsv"))]
+# name, transport, server VmHWM kB, server bytes allocated per call, result key
 def load(key):
     out = []
     for r in range(1, runs + 1):
@@ -134,20 +152,27 @@ def load(key):
 def med(ds, k):
     return statistics.median(d[k] for d in ds) if ds else float("nan")
 data = {}
-for name, tp, hwm, key in rows:
+for name, tp, hwm, salloc, key in rows:
     data[(name, tp)] = (load(key), int(hwm or 0))
 control = {tp: med(data[(n, tp)][0], "qps") for (n, tp) in data if "(control)" in n}
-print("| case | transport | QPS | p50 (µs) | p99 (µs) | p999 (µs) | errors | QPS / Go–Go | server peak RSS (MiB) | runs |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-for name, tp, hwm, key in rows:
+def alloc(v):
+    return "–" if v is None or v < 0 else f"{v:,.0f}"
+print("| case | transport | QPS | p50 (µs) | p99 (µs) | p999 (µs) | errors | QPS / Go–Go | server peak RSS (MiB) "
+      "| client B/call | server B/call | runs |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for name, tp, hwm, salloc, key in rows:
     ds, hwm = data[(name, tp)]
     base = control.get(tp, control.get("framed"))
     q = med(ds, "qps")
     ratio = q / base if ds and base else float("nan")
     label = {"framed": "Framed", "ttheader": "TTHeader (Framed)", "raw": "u32 length + bytes"}.get(tp, tp)
     errs = sum(d["errors"] for d in ds) if ds else "n/a"
+    calloc = med([d for d in ds if "allocBytesPerCall" in d], "allocBytesPerCall") if any(
+        "allocBytesPerCall" in d for d in ds) else None
     print(f"| {name} | {label} | {q:,.0f} | {med(ds,'p50Us'):,.0f} | {med(ds,'p99Us'):,.0f} | {med(ds,'p999Us'):,.0f} "
-          f"| {errs} | {ratio:.2f} | {hwm/1024:.0f} | {len(ds)}/{runs} |")
+          f"| {errs} | {ratio:.2f} | {hwm/1024:.0f} | {alloc(calloc)} | {alloc(int(salloc))} | {len(ds)}/{runs} |")
 print()
 print("Medians of each column over the runs; errors summed over the runs; ceilings' ratio is against Go–Go Framed.")
+print("B/call: bytes the JVM allocated per call (HotSpot per-thread allocation counters): the client's over its")
+print("measured phase, the server's over its life after its first 100,000 calls; – where not measured (Go).")
 PY

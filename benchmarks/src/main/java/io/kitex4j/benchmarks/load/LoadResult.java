@@ -10,6 +10,12 @@ final class LoadResult {
     /** Histogram values are microseconds. */
     static void print(String client, String transport, int concurrency, int payload, Histogram h, long errors,
             double elapsedSeconds) {
+        print(client, transport, concurrency, payload, h, errors, elapsedSeconds, -1);
+    }
+
+    /** As above, with the bytes the client JVM allocated per call ({@code -1}: not measured). */
+    static void print(String client, String transport, int concurrency, int payload, Histogram h, long errors,
+            double elapsedSeconds, long allocatedPerCall) {
         final long calls = h.getTotalCount();
         final double qps = calls / elapsedSeconds;
         final double mean = calls == 0 ? 0 : h.getMean();
@@ -18,8 +24,9 @@ final class LoadResult {
         final long p999 = h.getValueAtPercentile(99.9);
         System.out.printf(java.util.Locale.ROOT,
                 "{\"event\":\"bench\",\"client\":\"%s\",\"transport\":\"%s\",\"concurrency\":%d,\"payload\":%d,"
-                        + "\"calls\":%d,\"qps\":%.1f,\"meanUs\":%.1f,\"p50Us\":%d,\"p99Us\":%d,\"p999Us\":%d,\"errors\":%d}%n",
-                client, transport, concurrency, payload, calls, qps, mean, p50, p99, p999, errors);
+                        + "\"calls\":%d,\"qps\":%.1f,\"meanUs\":%.1f,\"p50Us\":%d,\"p99Us\":%d,\"p999Us\":%d,\"errors\":%d%s}%n",
+                client, transport, concurrency, payload, calls, qps, mean, p50, p99, p999, errors,
+                allocatedPerCall >= 0 ? ",\"allocBytesPerCall\":" + allocatedPerCall : "");
         System.err.printf(java.util.Locale.ROOT,
                 "%s %s c=%d b=%d: QPS %.0f, mean %.1f us, p50 %d us, p99 %d us, p999 %d us, errors %d%n",
                 client, transport, concurrency, payload, qps, mean, p50, p99, p999, errors);
@@ -32,6 +39,28 @@ final class LoadResult {
         if (root instanceof ch.qos.logback.classic.Logger logback) {
             logback.setLevel(ch.qos.logback.classic.Level.WARN);
         }
+    }
+
+    /**
+     * Bytes allocated so far by the threads alive now (HotSpot's per-thread TLAB accounting). Threads
+     * that end before the second reading take their count with them, so short-lived threads must add
+     * their own share through {@link #currentThreadAllocatedBytes()}.
+     */
+    static long allocatedBytes() {
+        final com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long a : mx.getThreadAllocatedBytes(mx.getAllThreadIds())) {
+            if (a > 0) {
+                sum += a;
+            }
+        }
+        return sum;
+    }
+
+    static long currentThreadAllocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getCurrentThreadAllocatedBytes();
     }
 
     static long parseDurationMillis(String s) {

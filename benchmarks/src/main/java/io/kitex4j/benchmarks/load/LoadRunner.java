@@ -5,6 +5,7 @@ import io.kitex4j.idl.echo.ComplexResponse;
 import io.kitex4j.idl.echo.EchoServer;
 import io.kitex4j.idl.echo.Request;
 import io.kitex4j.idl.echo.Response;
+import io.kitex4j.thriftrpc.client.AsyncStub;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.codec.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
@@ -20,10 +21,17 @@ import org.HdrHistogram.Histogram;
  * End-to-end closed-loop load runner for echo.thrift {@code EchoServer.Echo}, with the flags of the public
  * Kitex benchmark runner: {@code -c} concurrency, {@code -b} payload bytes, {@code -d} duration, {@code -w}
  * warm-up, {@code -qps} target (0 = unlimited), {@code -transport} (framed, ttheader = TTHeaderFramed,
- * buffered, ttheader-unframed), {@code -addr host:port}. Each of the {@code c} workers keeps one blocking call
- * in flight through one shared {@link KitexClient} stub. Latencies go to HdrHistogram (microseconds).
+ * buffered, ttheader-unframed), {@code -addr host:port}, {@code -io N} (client I/O threads; default one per
+ * CPU). Latencies go to HdrHistogram (microseconds). With {@code -mode blocking} (the default) each of
+ * {@code c} threads keeps one blocking call in flight through one shared {@link KitexClient} stub, as a
+ * Go client's goroutines do; with {@code -mode async} {@code c} chains of {@link AsyncStub} calls each start
+ * the next call from the previous one's completion, with no application threads. The result line also
+ * gives the bytes the client JVM allocated per call during the measured phase.
  *
- * <p>{@code -server host:port} instead runs a kitex4j EchoServer (echo handler) until killed.
+ * <p>{@code -server host:port} instead runs a kitex4j EchoServer (echo handler) until killed, with
+ * {@code -handlers pool} (the default handler executor) or {@code -handlers direct}
+ * ({@link io.kitex4j.thriftrpc.server.KitexServerBuilder#directExecutor()}), and {@code -io N} I/O threads;
+ * when stopped it prints on stderr the bytes it allocated per call after its first 100,000 calls.
  */
 public final class LoadRunner {
 
@@ -46,6 +54,9 @@ public final class LoadRunner {
         String transport = "framed";
         String addr = "127.0.0.1:8888";
         String serve = null;
+        String mode = "blocking";
+        String handlers = "pool";
+        int io = 0;
         for (int i = 0; i < args.length; i++) {
             final String a = args[i];
             final String v = i + 1 < args.length ? args[i + 1] : null;
@@ -58,14 +69,23 @@ public final class LoadRunner {
                 case "-transport" -> { transport = v; i++; }
                 case "-addr" -> { addr = v; i++; }
                 case "-server" -> { serve = v; i++; }
+                case "-mode" -> { mode = v; i++; }
+                case "-handlers" -> { handlers = v; i++; }
+                case "-io" -> { io = Integer.parseInt(v); i++; }
                 default -> throw new IllegalArgumentException("unknown flag " + a
-                        + " (-c -b -d -w -qps -transport -addr | -server host:port)");
+                        + " (-c -b -d -w -qps -transport -addr -mode blocking|async"
+                        + " -io N | -server host:port -handlers pool|direct -io N)");
             }
         }
         if (serve != null) {
-            serve(serve);
+            serve(serve, handlers, io);
             return;
         }
+        final boolean async = switch (mode) {
+            case "blocking" -> false;
+            case "async" -> true;
+            default -> throw new IllegalArgumentException("unknown mode " + mode + " (blocking, async)");
+        };
         final Transport tp = switch (transport.toLowerCase(Locale.ROOT)) {
             case "framed" -> Transport.FRAMED;
             case "ttheader", "ttheader-framed" -> Transport.TTHEADER_FRAMED;
@@ -73,31 +93,133 @@ public final class LoadRunner {
             case "buffered" -> Transport.BUFFERED;
             default -> throw new IllegalArgumentException("unknown transport " + transport);
         };
-        final KitexClient client = KitexClient.builder()
+        final var clientBuilder = KitexClient.builder()
                 .service("echo")
                 .addresses(addr)
                 .transport(tp)
                 .rpcTimeout(Duration.ofSeconds(1))
                 .maxIdlePerAddress(Math.max(10, c))
-                .maxIdleGlobal(Math.max(100, c))
-                .build();
+                .maxIdleGlobal(Math.max(100, c));
+        if (io > 0) {
+            clientBuilder.ioThreads(io);
+        }
+        final KitexClient client = clientBuilder.build();
         final EchoServer.Iface stub = client.stub(EchoServer.Iface.class);
+        final AsyncStub<EchoServer.Iface> asyncStub = client.async(EchoServer.Iface.class);
         final String msg = "a".repeat(b);
         if (warmMs > 0) {
-            phase(stub, msg, c, warmMs, qps);
+            if (async) {
+                asyncPhase(asyncStub, msg, c, warmMs, qps);
+            } else {
+                phase(stub, msg, c, warmMs, qps);
+            }
         }
-        final Phase p = phase(stub, msg, c, durMs, qps);
-        LoadResult.print("kitex4j", transport, c, b, p.histogram, p.errors, p.seconds);
+        final long allocatedBefore = LoadResult.allocatedBytes();
+        final Phase p = async ? asyncPhase(asyncStub, msg, c, durMs, qps) : phase(stub, msg, c, durMs, qps);
+        final long allocated = LoadResult.allocatedBytes() - allocatedBefore + p.workerAllocated;
+        LoadResult.print(async ? "kitex4j-async" : "kitex4j", transport, c, b, p.histogram, p.errors, p.seconds,
+                p.calls > 0 ? allocated / p.calls : -1);
         client.close();
         System.exit(0);
     }
 
-    private record Phase(Histogram histogram, long errors, double seconds) {
+    /** {@code workerAllocated}: what threads that ended within the phase allocated. */
+    private record Phase(Histogram histogram, long errors, double seconds, long calls, long workerAllocated) {
+    }
+
+    /**
+     * {@code c} calls in flight through the {@link AsyncStub}, each started from the previous one's
+     * completion (on the client's I/O thread): no application threads at all.
+     */
+    private static Phase asyncPhase(AsyncStub<EchoServer.Iface> stub, String msg, int c, long millis, double qps)
+            throws InterruptedException {
+        final AtomicLong errors = new AtomicLong();
+        final AtomicLong calls = new AtomicLong();
+        final Histogram all = new Histogram(60_000_000L, 3);
+        final CountDownLatch done = new CountDownLatch(c);
+        final long start = System.nanoTime();
+        final long end = start + millis * 1_000_000L;
+        final long intervalNanos = qps > 0 ? (long) (1e9 * c / qps) : 0;
+        final Request req = new Request("echo", msg);
+        final java.util.concurrent.ScheduledExecutorService pacer = intervalNanos > 0
+                ? java.util.concurrent.Executors.newSingleThreadScheduledExecutor() : null;
+        for (int w = 0; w < c; w++) {
+            new AsyncWorker(stub, req, msg.length(), end, intervalNanos, pacer, all, errors, calls, done).next();
+        }
+        done.await();
+        final double seconds = (System.nanoTime() - start) / 1e9;
+        if (pacer != null) {
+            pacer.shutdownNow();
+        }
+        synchronized (all) {
+            return new Phase(all.copy(), errors.get(), seconds, calls.get(), 0);
+        }
+    }
+
+    /** One chain of calls: each completion records its latency and starts the next call. */
+    private static final class AsyncWorker {
+        private final AsyncStub<EchoServer.Iface> stub;
+        private final Request req;
+        private final int expectedLength;
+        private final long end;
+        private final long intervalNanos;
+        private final java.util.concurrent.ScheduledExecutorService pacer;
+        private final Histogram histogram;
+        private final AtomicLong errors;
+        private final AtomicLong calls;
+        private final CountDownLatch done;
+        private long nextStart = System.nanoTime();
+
+        AsyncWorker(AsyncStub<EchoServer.Iface> stub, Request req, int expectedLength, long end, long intervalNanos,
+                    java.util.concurrent.ScheduledExecutorService pacer, Histogram histogram, AtomicLong errors,
+                    AtomicLong calls, CountDownLatch done) {
+            this.stub = stub;
+            this.req = req;
+            this.expectedLength = expectedLength;
+            this.end = end;
+            this.intervalNanos = intervalNanos;
+            this.pacer = pacer;
+            this.histogram = histogram;
+            this.errors = errors;
+            this.calls = calls;
+            this.done = done;
+        }
+
+        void next() {
+            final long t0 = System.nanoTime();
+            if (t0 >= end) {
+                done.countDown();
+                return;
+            }
+            stub.call(e -> e.Echo(req)).whenComplete((r, ex) -> {
+                if (ex != null || r == null || r.getMsg() == null || r.getMsg().length() != expectedLength) {
+                    errors.incrementAndGet();
+                } else {
+                    final long us = Math.min((System.nanoTime() - t0) / 1000, 60_000_000L);
+                    // One histogram for all chains: they complete on a few I/O threads, so the lock is cheap.
+                    synchronized (histogram) {
+                        histogram.recordValue(us);
+                    }
+                    calls.incrementAndGet();
+                }
+                if (intervalNanos > 0) {
+                    nextStart += intervalNanos;
+                    final long delay = nextStart - System.nanoTime();
+                    if (delay > 0) {
+                        pacer.schedule(this::next, delay, java.util.concurrent.TimeUnit.NANOSECONDS);
+                        return;
+                    }
+                }
+                next();
+            });
+        }
     }
 
     private static Phase phase(EchoServer.Iface stub, String msg, int c, long millis, double qps)
             throws InterruptedException {
         final AtomicLong errors = new AtomicLong();
+        final AtomicLong calls = new AtomicLong();
+        final AtomicLong workerAllocated = new AtomicLong();
         final List<Histogram> hs = new ArrayList<>();
         final CountDownLatch done = new CountDownLatch(c);
         final long start = System.nanoTime();
@@ -109,6 +231,7 @@ public final class LoadRunner {
             hs.add(h);
             final Thread t = new Thread(() -> {
                 final Request req = new Request("echo", msg);
+                final long allocated0 = LoadResult.currentThreadAllocatedBytes();
                 long next = System.nanoTime();
                 try {
                     while (true) {
@@ -122,6 +245,7 @@ public final class LoadRunner {
                                 errors.incrementAndGet();
                             } else {
                                 h.recordValue(Math.min((System.nanoTime() - t0) / 1000, 60_000_000L));
+                                calls.incrementAndGet();
                             }
                         } catch (Exception e) {
                             errors.incrementAndGet();
@@ -137,6 +261,7 @@ public final class LoadRunner {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } finally {
+                    workerAllocated.addAndGet(LoadResult.currentThreadAllocatedBytes() - allocated0);
                     done.countDown();
                 }
             }, "load-" + w);
@@ -149,25 +274,43 @@ public final class LoadRunner {
         for (Histogram h : hs) {
             all.add(h);
         }
-        return new Phase(all, errors.get(), seconds);
+        return new Phase(all, errors.get(), seconds, calls.get(), workerAllocated.get());
     }
 
-    private static void serve(String hostPort) throws InterruptedException {
+    private static void serve(String hostPort, String handlers, int io) throws InterruptedException {
         final int colon = hostPort.lastIndexOf(':');
-        final KitexServer server = KitexServer.builder()
+        final Echo echo = new Echo();
+        final var builder = KitexServer.builder()
                 .address(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)))
-                .service(EchoServer.class, new Echo())
+                .service(EchoServer.class, echo)
                 .exitWait(Duration.ZERO)
-                .build()
-                .startBlocking();
-        System.err.println("kitex4j EchoServer listening on " + hostPort);
+                .ioThreads(io);
+        switch (handlers) {
+            case "pool" -> { }
+            case "direct" -> builder.directExecutor();
+            default -> throw new IllegalArgumentException("unknown -handlers " + handlers + " (pool, direct)");
+        }
+        final KitexServer server = builder.build().startBlocking();
+        Runtime.getRuntime().addShutdownHook(new Thread(echo::printStats, "stats"));
+        System.err.println("kitex4j EchoServer listening on " + hostPort + " (handlers: " + handlers + ")");
         Thread.currentThread().join();
     }
 
-    /** Echoes action and msg, as the public Kitex benchmark servers do. */
+    /**
+     * Echoes action and msg, as the public Kitex benchmark servers do, and counts calls. From the
+     * {@value #STATS_FROM}th call on (JIT-compiled by then) it measures what the server JVM allocates,
+     * printed per call on stderr when the server is stopped.
+     */
     static final class Echo implements EchoServer.Iface {
+        static final long STATS_FROM = 100_000;
+        private final AtomicLong calls = new AtomicLong();
+        private volatile long allocatedAtStart = -1;
+
         @Override
         public Response Echo(Request req) {
+            if (calls.incrementAndGet() == STATS_FROM) {
+                allocatedAtStart = LoadResult.allocatedBytes();
+            }
             return new Response(req.getAction(), req.getMsg());
         }
 
@@ -175,6 +318,13 @@ public final class LoadRunner {
         public ComplexResponse EchoComplex(ComplexRequest req) {
             return new ComplexResponse(req.getAction(), req.getMsg(), req.getMsgMap(), req.getSubMsgs(),
                     req.getFlagMsg());
+        }
+
+        void printStats() {
+            final long n = calls.get() - STATS_FROM;
+            final long start = allocatedAtStart;
+            System.err.printf(java.util.Locale.ROOT, "{\"event\":\"server-stats\",\"calls\":%d,\"allocBytesPerCall\":%d}%n",
+                    calls.get(), start >= 0 && n > 0 ? (LoadResult.allocatedBytes() - start) / n : -1);
         }
     }
 }

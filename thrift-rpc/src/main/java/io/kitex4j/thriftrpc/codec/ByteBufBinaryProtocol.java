@@ -1,10 +1,18 @@
 package io.kitex4j.thriftrpc.codec;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.thrift.TException;
 import org.apache.thrift.protocol.TBinaryProtocol;
+import org.apache.thrift.protocol.TField;
+import org.apache.thrift.protocol.TList;
+import org.apache.thrift.protocol.TMap;
 import org.apache.thrift.protocol.TProtocolException;
+import org.apache.thrift.protocol.TSet;
+import org.apache.thrift.protocol.TType;
 import org.apache.thrift.transport.TTransportException;
 
 /**
@@ -18,17 +26,77 @@ import org.apache.thrift.transport.TTransportException;
  * same contract; anything not overridden (binary, containers, struct and field framing) still works
  * through the transport, on the same buffer. Where libthrift 0.14 would allocate a declared string
  * length before checking it, this checks it against the bytes left first.
+ *
+ * <p>Every string, binary and container length read is bounded by {@code limit} (the bytes the message
+ * had when the protocol was set up), checked here rather than by {@code TBinaryProtocol}'s own limits
+ * so that one instance can serve many messages: {@link #acquire} hands out one per thread (a libthrift
+ * protocol allocates about 300 bytes of scratch arrays when created), and {@link #release} gives it
+ * back. Field headers of the common kinds are shared, immutable {@link TField}s.
  */
 final class ByteBufBinaryProtocol extends TBinaryProtocol {
 
-    private final ByteBuf buf;
+    private static final FastThreadLocal<ByteBufBinaryProtocol> PER_THREAD = new FastThreadLocal<>() {
+        @Override
+        protected ByteBufBinaryProtocol initialValue() {
+            return new ByteBufBinaryProtocol(Unpooled.EMPTY_BUFFER, -1);
+        }
+    };
+
+    /** Field ids below this get a shared {@link TField} per type. */
+    private static final int SHARED_FIELD_IDS = 32;
+    // Types 0-16 (16 is UUID in libthrift 0.19+).
+    private static final TField[][] SHARED_FIELDS = new TField[17][SHARED_FIELD_IDS];
+    private static final TField STOP_FIELD = new TField("", TType.STOP, (short) 0);
+
+    static {
+        for (byte type = 0; type < SHARED_FIELDS.length; type++) {
+            for (short id = 0; id < SHARED_FIELD_IDS; id++) {
+                SHARED_FIELDS[type][id] = new TField("", type, id);
+            }
+        }
+    }
+
+    private final ByteBufTransport transport;
+    private ByteBuf buf;
+    private long limit;
+    private boolean inUse;
 
     /**
      * @param limit the largest string or container length accepted when reading (-1: none)
      */
     ByteBufBinaryProtocol(ByteBuf buf, long limit) {
-        super(new ByteBufTransport(buf), limit, limit, true, true);
+        this(new ByteBufTransport(buf), buf, limit);
+    }
+
+    private ByteBufBinaryProtocol(ByteBufTransport transport, ByteBuf buf, long limit) {
+        super(transport, -1, -1, true, true);
+        this.transport = transport;
         this.buf = buf;
+        this.limit = limit;
+    }
+
+    /**
+     * This thread's protocol over {@code buf} (a new one if this thread's is in use: a struct's code
+     * that encodes another message while being encoded); hand it back with {@link #release}.
+     */
+    static ByteBufBinaryProtocol acquire(ByteBuf buf) {
+        final long limit = buf.isReadable() ? buf.readableBytes() : -1;
+        final ByteBufBinaryProtocol p = PER_THREAD.get();
+        if (p.inUse) {
+            return new ByteBufBinaryProtocol(buf, limit);
+        }
+        p.inUse = true;
+        p.buf = buf;
+        p.limit = limit;
+        p.transport.reset(buf);
+        return p;
+    }
+
+    /** Drops the buffer, so that a pooled buffer is not kept reachable, and frees this for reuse. */
+    void release() {
+        buf = Unpooled.EMPTY_BUFFER;
+        transport.reset(Unpooled.EMPTY_BUFFER);
+        inUse = false;
     }
 
     // ---- write
@@ -101,12 +169,74 @@ final class ByteBufBinaryProtocol extends TBinaryProtocol {
 
     @Override
     public String readString() throws TException {
+        final int size = readLength();
+        need(size);
+        return buf.readCharSequence(size, StandardCharsets.UTF_8).toString();
+    }
+
+    @Override
+    public ByteBuffer readBinary() throws TException {
+        final int size = readLength();
+        need(size);
+        final byte[] bytes = new byte[size];
+        buf.readBytes(bytes);
+        return ByteBuffer.wrap(bytes);
+    }
+
+    @Override
+    public TField readFieldBegin() throws TException {
+        final byte type = readByte();
+        if (type == TType.STOP) {
+            return STOP_FIELD;
+        }
+        final short id = readI16();
+        if (type >= 0 && type < SHARED_FIELDS.length && id >= 0 && id < SHARED_FIELD_IDS) {
+            return SHARED_FIELDS[type][id];
+        }
+        return new TField("", type, id);
+    }
+
+    @Override
+    public TMap readMapBegin() throws TException {
+        final TMap map = super.readMapBegin();
+        checkContainerSize(map.size);
+        return map;
+    }
+
+    @Override
+    public TList readListBegin() throws TException {
+        final TList list = super.readListBegin();
+        checkContainerSize(list.size);
+        return list;
+    }
+
+    @Override
+    public TSet readSetBegin() throws TException {
+        final TSet set = super.readSetBegin();
+        checkContainerSize(set.size);
+        return set;
+    }
+
+    private int readLength() throws TException {
         final int size = readI32();
         if (size < 0) {
             throw new TProtocolException(TProtocolException.NEGATIVE_SIZE, "Negative length: " + size);
         }
-        need(size);
-        return buf.readCharSequence(size, StandardCharsets.UTF_8).toString();
+        if (limit >= 0 && size > limit) {
+            throw new TProtocolException(TProtocolException.SIZE_LIMIT, "Length exceeded max allowed: " + size);
+        }
+        return size;
+    }
+
+    // libthrift 0.14 allocates a container's declared size in the generated code right after this
+    // returns, before checking it against the bytes left: refuse a forged size first.
+    private void checkContainerSize(int size) throws TProtocolException {
+        if (size < 0) {
+            throw new TProtocolException(TProtocolException.NEGATIVE_SIZE, "Negative length: " + size);
+        }
+        if (limit >= 0 && size > limit) {
+            throw new TProtocolException(TProtocolException.SIZE_LIMIT, "Length exceeded max allowed: " + size);
+        }
     }
 
     private void need(int n) throws TTransportException {

@@ -26,7 +26,7 @@ import org.apache.thrift.transport.TTransportException;
  * unimplemented: libthrift's {@code readBinary} would otherwise return a {@code ByteBuffer} wrapping
  * the (pooled, soon recycled) buffer's array instead of a copy.
  *
- * <p>Not thread-safe; cheap to create per message.
+ * <p>Not thread-safe.
  */
 public final class ByteBufTransport extends TTransport {
 
@@ -35,11 +35,16 @@ public final class ByteBufTransport extends TTransport {
     private static final TConfiguration CONFIGURATION =
             new TConfiguration(Integer.MAX_VALUE, Integer.MAX_VALUE, TConfiguration.DEFAULT_RECURSION_DEPTH);
 
-    private final ByteBuf buf;
+    private ByteBuf buf;
 
     /** A transport over {@code buf}; the caller keeps ownership of the buffer. */
     public ByteBufTransport(ByteBuf buf) {
         this.buf = requireNonNull(buf, "buf");
+    }
+
+    /** Points this transport at another buffer (for {@link ByteBufBinaryProtocol}'s per-thread reuse). */
+    void reset(ByteBuf buf) {
+        this.buf = buf;
     }
 
     /** The underlying buffer. */

@@ -81,7 +81,12 @@ public final class ThriftCodec {
         boolean ok = false;
         try {
             writeMessageHeader(out, name, type, seqId);
-            body.write(protocol(out));
+            final ByteBufBinaryProtocol protocol = ByteBufBinaryProtocol.acquire(out);
+            try {
+                body.write(protocol);
+            } finally {
+                protocol.release();
+            }
             ok = true;
             return out;
         } catch (TException e) {
@@ -106,15 +111,34 @@ public final class ThriftCodec {
     public static ThriftMessageHeader decodeMessage(ByteBuf payload, TBase<?, ?> into) {
         requireNonNull(into, "into");
         final ThriftMessageHeader header = readMessageHeader(payload);
+        readBody(payload, into, header);
+        return header;
+    }
+
+    /**
+     * As {@link #decodeMessage}, for a payload whose header was already parsed (a decoded
+     * {@link KitexFrame}'s {@link KitexFrame#messageHeader()}): the header is skipped, not decoded again.
+     */
+    public static void decodeMessage(ByteBuf payload, TBase<?, ?> into, ThriftMessageHeader header) {
+        requireNonNull(into, "into");
+        requireNonNull(header, "header");
+        peekSeqId(payload, payload.readerIndex(), payload.readableBytes());
+        payload.skipBytes(12 + payload.getInt(payload.readerIndex() + 4));
+        readBody(payload, into, header);
+    }
+
+    private static void readBody(ByteBuf payload, TBase<?, ?> into, ThriftMessageHeader header) {
+        final ByteBufBinaryProtocol protocol = ByteBufBinaryProtocol.acquire(payload);
         try {
-            into.read(protocol(payload));
+            into.read(protocol);
         } catch (TException | RuntimeException e) {
             // Generated code throws unchecked exceptions too on some corrupt input (e.g. a bad enum or
             // union); all of it is a malformed message to the caller.
             throw new KitexCodecException(Kind.MALFORMED, "cannot decode " + ThriftMessageHeader.typeName(header.type())
                                                           + " " + header.name() + ": " + e.getMessage(), e);
+        } finally {
+            protocol.release();
         }
-        return header;
     }
 
     /**

@@ -38,7 +38,6 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
@@ -160,7 +159,9 @@ public final class KitexServer implements AutoCloseable {
         this.router = router;
         userExecutor = b.executor;
         shutdownUserExecutor = b.shutdownExecutorOnStop;
-        ioThreads = b.ioThreads;
+        // One I/O thread per CPU, as the client does: the I/O threads never block, and more of them than
+        // CPUs only add context switches (measured: benchmarks/README.md, "Server I/O threads").
+        ioThreads = b.ioThreads > 0 ? b.ioThreads : Runtime.getRuntime().availableProcessors();
         maxFrameBytes = b.maxFrameBytes;
         enforceDeadline = b.enforceDeadline;
         interruptOnDeadline = b.interruptOnDeadline;
@@ -227,13 +228,11 @@ public final class KitexServer implements AutoCloseable {
                      .childHandler(new ChannelInitializer<SocketChannel>() {
                          @Override
                          protected void initChannel(SocketChannel ch) {
-                             if (!idleTimeout.isZero()) {
-                                 ch.pipeline().addLast("idle", new IdleStateHandler(
-                                         0, 0, idleTimeout.toNanos(), TimeUnit.NANOSECONDS));
-                             }
+                             // Idle connections are closed by the connection handler itself: Netty's
+                             // IdleStateHandler would add a promise and a listener to every response.
                              ch.pipeline().addLast("kitexDecoder", new KitexFrameDecoder(maxFrameBytes))
                                           .addLast("kitexEncoder", KitexFrameEncoder.INSTANCE)
-                                          .addLast("kitexServer", new ServerConnectionHandler(d));
+                                          .addLast("kitexServer", new ServerConnectionHandler(d, idleTimeout.toNanos()));
                          }
                      });
             bootstrap.bind(bindAddress).addListener((ChannelFuture f) -> onBound(f, epoll));

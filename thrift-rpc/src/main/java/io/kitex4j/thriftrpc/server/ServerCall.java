@@ -117,10 +117,10 @@ final class ServerCall implements Runnable {
             final TTHeader header = frame.header();
             ctx = new ServerCallContext(method.service().name(), name, seqId, transport, method.isOneway(), header,
                                         handlerMetainfo(header), connection.remoteAddress(),
-                                        rpcTimeout(header), request.receivedNanos(), request.receivedAt());
+                                        rpcTimeout(header), request.receivedNanos());
             args = method.newArgs();
             try {
-                ThriftCodec.decodeMessage(frame.payload(), args);
+                ThriftCodec.decodeMessage(frame.payload(), args, messageHeader);
             } catch (Exception e) {
                 // Kitex: remote.NewTransError(remote.ProtocolError, err) from the args decoder, a read
                 // error, so the exception is sent (unless oneway) and the connection closed.

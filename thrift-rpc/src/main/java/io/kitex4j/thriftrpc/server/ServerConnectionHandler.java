@@ -3,9 +3,9 @@ package io.kitex4j.thriftrpc.server;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,8 +19,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.EncoderException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 
 /**
  * Serves one connection: takes decoded {@link KitexFrame}s, runs one call at a time on the handler
@@ -31,8 +31,9 @@ import io.netty.util.ReferenceCountUtil;
  * order with no concurrency within a connection (kitex-wire.md §6). Requests that arrive while a
  * call runs wait in {@link #pending}; when too many wait, reading pauses (back-pressure through TCP).
  *
- * <p>All fields are confined to the channel's event loop. Handlers never run here: the only work
- * done on the event loop is routing (a map lookup) and writing.
+ * <p>All fields are confined to the channel's event loop. Unless the server was built with
+ * {@link KitexServerBuilder#directExecutor()}, handlers never run here: the only work done on the
+ * event loop is routing (a map lookup) and writing.
  */
 final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
@@ -51,9 +52,22 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     // closes once the requests already read are answered.
     private boolean inputClosed;
     private boolean closed;
+    // drain() is running: a call that completes inside it (a direct executor) must not re-enter it.
+    private boolean draining;
+
+    // 0: never closed for idleness. Otherwise idle means nothing was read or written for this long,
+    // and no call is running or waiting.
+    private final long idleTimeoutNanos;
+    private long lastActivityNanos;
+    private ScheduledFuture<?> idleCheck;
 
     ServerConnectionHandler(CallDispatcher dispatcher) {
+        this(dispatcher, 0);
+    }
+
+    ServerConnectionHandler(CallDispatcher dispatcher, long idleTimeoutNanos) {
         this.dispatcher = dispatcher;
+        this.idleTimeoutNanos = idleTimeoutNanos;
     }
 
     InetSocketAddress remoteAddress() {
@@ -74,6 +88,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        if (idleTimeoutNanos > 0) {
+            lastActivityNanos = System.nanoTime();
+            idleCheck = ctx.executor().schedule(this::checkIdle, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
         super.channelActive(ctx);
     }
 
@@ -84,30 +102,37 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         // The deadline counts from here, not from when the call reaches the head of the queue.
-        pending.add(new PendingRequest((KitexFrame) msg, System.nanoTime(), Instant.now()));
+        final long now = System.nanoTime();
+        lastActivityNanos = now;
+        pending.add(new PendingRequest((KitexFrame) msg, now));
         if (pending.size() >= MAX_PENDING) {
             ctx.channel().config().setAutoRead(false);
         }
         drain();
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof IdleStateEvent) {
-            // Idle means nothing was read or written: a call that runs long is not idle.
-            if (!busy && pending.isEmpty() && !closed) {
-                logger.debug("Closing idle connection from {}", remoteAddress);
-                closed = true;
-                ctx.close();
-            }
+    private void checkIdle() {
+        if (closed) {
             return;
         }
-        super.userEventTriggered(ctx, evt);
+        final long idleFor = System.nanoTime() - lastActivityNanos;
+        // A call that runs long is not idle.
+        if (idleFor >= idleTimeoutNanos && !busy && pending.isEmpty()) {
+            logger.debug("Closing idle connection from {}", remoteAddress);
+            closed = true;
+            ctx.close();
+            return;
+        }
+        final long next = idleFor >= idleTimeoutNanos ? idleTimeoutNanos : idleTimeoutNanos - idleFor;
+        idleCheck = ctx.executor().schedule(this::checkIdle, next, TimeUnit.NANOSECONDS);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         closed = true;
+        if (idleCheck != null) {
+            idleCheck.cancel(false);
+        }
         releasePending();
         dispatcher.connectionClosed(this);
         super.channelInactive(ctx);
@@ -169,18 +194,26 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void drain() {
-        while (!busy && !closed) {
-            final PendingRequest req = pending.poll();
-            if (req == null) {
-                if (inputClosed) {
-                    closed = true;
-                    ctx.close();
-                } else if (!ctx.channel().config().isAutoRead()) {
-                    ctx.channel().config().setAutoRead(true);
+        if (draining) {
+            return;
+        }
+        draining = true;
+        try {
+            while (!busy && !closed) {
+                final PendingRequest req = pending.poll();
+                if (req == null) {
+                    if (inputClosed) {
+                        closed = true;
+                        ctx.close();
+                    } else if (!ctx.channel().config().isAutoRead()) {
+                        ctx.channel().config().setAutoRead(true);
+                    }
+                    return;
                 }
-                return;
+                start(req);
             }
-            start(req);
+        } finally {
+            draining = false;
         }
     }
 
@@ -284,8 +317,13 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             return false;
         }
+        if (idleTimeoutNanos > 0) {
+            lastActivityNanos = System.nanoTime();
+        }
         if (reply.frame() != null) {
-            ctx.writeAndFlush(reply.frame()).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+            // The void promise fires exceptionCaught on failure, as FIRE_EXCEPTION_ON_FAILURE would,
+            // without a promise object per response.
+            ctx.writeAndFlush(reply.frame(), ctx.voidPromise());
         }
         return true;
     }
@@ -298,5 +336,5 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** A request read from the connection and the time it arrived. */
-    record PendingRequest(KitexFrame frame, long receivedNanos, Instant receivedAt) {}
+    record PendingRequest(KitexFrame frame, long receivedNanos) {}
 }

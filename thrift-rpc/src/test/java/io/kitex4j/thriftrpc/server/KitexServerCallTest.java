@@ -236,4 +236,37 @@ class KitexServerCallTest {
         }
         assertThat(interop.threads).containsExactly("my-handler");
     }
+
+    @Test
+    void directExecutorRunsHandlersOnTheIoThreadAndAnswersPipelinedRequestsInOrder() throws Exception {
+        start(KitexServer.builder().directExecutor().ioThreads(1));
+        try (Wire.Client c = new Wire.Client(server.localAddress())) {
+            c.write(frame(Transport.FRAMED, message("ping", CALL, 1, new InteropService.ping_args())));
+            c.read(Transport.FRAMED);
+            // 200 pipelined requests in one write: more than MAX_PENDING wait behind each other, and
+            // each completes inside the loop that starts the next (no re-entry, no reordering).
+            byte[] all = new byte[0];
+            for (int i = 1; i <= 200; i++) {
+                all = KitexServerWireTest.concat(all, frame(Transport.FRAMED,
+                        message("echo", CALL, i, new EchoService.echo_args().setMsg("m" + i))));
+            }
+            c.write(all);
+            for (int i = 1; i <= 200; i++) {
+                final Wire.Response r = c.read(Transport.FRAMED);
+                assertThat(r.messageBegin().seqid).isEqualTo(i);
+                assertThat(r.result(new EchoService.echo_result()).getSuccess()).isEqualTo("m" + i);
+            }
+        }
+        assertThat(interop.threads).hasSize(1);
+        assertThat(interop.threads.get(0)).startsWith("kitex4j-server-io");
+    }
+
+    @Test
+    void directExecutorRefusesInterruptOnDeadline() {
+        final KitexServerBuilder b = KitexServer.builder().directExecutor().interruptOnDeadline(true)
+                .service(EchoService.class, new EchoHandler());
+        org.assertj.core.api.Assertions.assertThatThrownBy(b::build)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("interruptOnDeadline cannot be combined with directExecutor(): it would interrupt an I/O thread");
+    }
 }

@@ -173,6 +173,21 @@ class KitexServerLifecycleTest {
     }
 
     @Test
+    void aConnectionInUseIsNotIdle() throws Exception {
+        server = builder().idleTimeout(Duration.ofMillis(300)).build();
+        server.start().join();
+        try (Wire.Client c = new Wire.Client(server.localAddress())) {
+            // Ten calls 100 ms apart: 1 s in all, each gap well under the idle timeout.
+            for (int i = 1; i <= 10; i++) {
+                c.write(frame(Transport.FRAMED, message("ping", CALL, i, new InteropService.ping_args())));
+                assertThat(c.read(Transport.FRAMED).messageBegin().seqid).isEqualTo(i);
+                Thread.sleep(100);
+            }
+            c.assertClosedByPeer(Duration.ofSeconds(3));
+        }
+    }
+
+    @Test
     void registersAfterBindAndDeregistersFirst() throws Exception {
         final RecordingRegistry registry = new RecordingRegistry(null);
         server = builder().registry(registry, "echo-svc").weight(7).tag("cluster", "a")
