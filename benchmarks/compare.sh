@@ -3,15 +3,19 @@
 # servers, over Framed and TTHeader, plus the bare Go TCP and bare Netty length-prefixed echo ceilings.
 # Prints a markdown table (medians over RUNS runs per case).
 #
-#   benchmarks/compare.sh                                   # defaults: DURATION=7s WARMUP=3s RUNS=3
-#   DURATION=5s WARMUP=3s RUNS=1 benchmarks/compare.sh      # quick check
+#   benchmarks/compare.sh                                   # defaults: DURATION=8s WARMUP=12s RUNS=3
+#   DURATION=5s WARMUP=5s RUNS=1 benchmarks/compare.sh      # quick check
+#
+# Every run starts a new client process, which warms up for WARMUP before it measures. A JVM pinned to
+# one CPU needs that long: with 3 s, its JIT compiler was still taking a quarter of the client's CPU
+# while measuring (benchmarks/README.md).
 #
 # Env: DURATION, WARMUP, RUNS, CONC (100), PAYLOAD (1024), SKIP_BUILD=1 (reuse benchmarks.jar and Go
 # binaries in GO_BIN), JAVA_OPTS (extra JVM flags for the Java processes), KEEP_TMP=1.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DURATION="${DURATION:-7s}"
-WARMUP="${WARMUP:-3s}"
+DURATION="${DURATION:-8s}"
+WARMUP="${WARMUP:-12s}"
 RUNS="${RUNS:-3}"
 CONC="${CONC:-100}"
 PAYLOAD="${PAYLOAD:-1024}"

@@ -57,8 +57,10 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * }</pre>
  *
  * <h2>Threads</h2>
- * Netty I/O threads (native epoll when available, NIO otherwise) read, route and write; handlers
- * never run on them but on the {@linkplain KitexServerBuilder#executor(Executor) handler executor}.
+ * Netty I/O threads (native epoll when available, NIO otherwise; by default two per CPU, one per
+ * CPU with {@link KitexServerBuilder#directExecutor()}) read, route and write; handlers run on the
+ * {@linkplain KitexServerBuilder#executor(Executor) handler executor}, never on the I/O threads unless
+ * the server was built with {@link KitexServerBuilder#directExecutor()}.
  * The calls of one connection run one at a time and are answered in order, as Kitex does; calls
  * of different connections run in parallel. The I/O threads are not daemons: a started server
  * keeps the JVM alive until it is stopped.
@@ -159,9 +161,11 @@ public final class KitexServer implements AutoCloseable {
         this.router = router;
         userExecutor = b.executor;
         shutdownUserExecutor = b.shutdownExecutorOnStop;
-        // One I/O thread per CPU, as the client does: the I/O threads never block, and more of them than
-        // CPUs only add context switches (measured: benchmarks/README.md, "Server I/O threads").
-        ioThreads = b.ioThreads > 0 ? b.ioThreads : Runtime.getRuntime().availableProcessors();
+        // Measured on 2 cores (benchmarks/README.md, "Server I/O threads"): handlers on the I/O threads
+        // do best with one thread per CPU (more only add context switches); with the handler pool,
+        // Netty's two per CPU did better than one.
+        ioThreads = b.ioThreads > 0 ? b.ioThreads
+                : (b.executor == KitexServerBuilder.DIRECT ? 1 : 2) * Runtime.getRuntime().availableProcessors();
         maxFrameBytes = b.maxFrameBytes;
         enforceDeadline = b.enforceDeadline;
         interruptOnDeadline = b.interruptOnDeadline;

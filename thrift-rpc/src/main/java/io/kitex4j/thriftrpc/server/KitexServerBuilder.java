@@ -201,7 +201,11 @@ public final class KitexServerBuilder {
         }
     };
 
-    /** The number of Netty I/O threads; 0 (the default) means one per CPU ({@code Runtime.availableProcessors()}). */
+    /**
+     * The number of Netty I/O threads. 0 (the default) means two per CPU ({@code Runtime.availableProcessors()}),
+     * or one per CPU with {@link #directExecutor()}: the settings that did best in this repository's
+     * benchmarks ({@code benchmarks/README.md}).
+     */
     public KitexServerBuilder ioThreads(int ioThreads) {
         if (ioThreads < 0) {
             throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: >= 0)");
