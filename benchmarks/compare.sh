@@ -72,7 +72,8 @@ start_server() {  # kind addr -> SERVER_PID
   wait_port 127.0.0.1 "${addr##*:}" "$SERVER_PID"
 }
 
-stop_server() {  # prints "VmHWM-in-kB<TAB>server-bytes-allocated-per-call" (-1: not measured)
+stop_server() {  # sets STATS to "VmHWM-in-kB<TAB>server-bytes-allocated-per-call" (-1: not measured)
+  # Not to be called in $(...): wait only works in the shell that started the server.
   local hwm alloc
   hwm="$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)"
   kill "$SERVER_PID" 2>/dev/null || true
@@ -80,7 +81,7 @@ stop_server() {  # prints "VmHWM-in-kB<TAB>server-bytes-allocated-per-call" (-1:
   SERVER_PID=""
   # A kitex4j server prints what it allocated per call (after its first 100,000 calls) when stopped.
   alloc="$(grep -o '"allocBytesPerCall":-\?[0-9]*' "$TMP/server.log" 2>/dev/null | tail -1 | cut -d: -f2)"
-  printf '%s\t%s\n' "${hwm:-0}" "${alloc:--1}"
+  STATS="$(printf '%s\t%s' "${hwm:-0}" "${alloc:--1}")"
 }
 
 run_client() {  # kind addr transport -> one JSON line
@@ -114,8 +115,8 @@ run_case() {  # name client server transport
     echo "$line" >"$RES/$(printf '%02d' "$PORT").run$r.json"
     echo "  run $r: $line" >&2
   done
-  local stats; stats="$(stop_server)"
-  printf '%s\t%s\t%s\t%s\n' "$name" "$tp" "$stats" "$(printf '%02d' "$PORT")" >>"$RES/cases.tsv"
+  stop_server
+  printf '%s\t%s\t%s\t%s\n' "$name" "$tp" "$STATS" "$(printf '%02d' "$PORT")" >>"$RES/cases.tsv"
 }
 
 for tp in framed ttheader; do

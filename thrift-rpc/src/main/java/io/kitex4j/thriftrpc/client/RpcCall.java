@@ -59,7 +59,7 @@ final class RpcCall {
     private final boolean sendConnectTimeout;
     private final long startNanos = System.nanoTime();
 
-    final CompletableFuture<Object> future = new CallFuture();
+    final CompletableFuture<Object> future = new CompletableFuture<>();
     private final AtomicBoolean finished = new AtomicBoolean();
     private final AtomicReference<Attempt> current = new AtomicReference<>();
     private volatile ScheduledFuture<?> timeout;
@@ -94,19 +94,15 @@ final class RpcCall {
 
     /** Starts the call; the outcome arrives in {@link #future}. */
     void start() {
-        nextAttempt(null);
-    }
-
-    /** The call's future: cancelling it abandons the call (no completion callback per call needed). */
-    private final class CallFuture extends CompletableFuture<Object> {
-        @Override
-        public boolean cancel(boolean mayInterruptIfRunning) {
-            final boolean cancelled = super.cancel(mayInterruptIfRunning);
-            if (cancelled) {
+        if (rpcTimeoutNanos > 0) {
+            timeout = client.resources().group().next().schedule(this::onTimeout, rpcTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        future.whenComplete((v, e) -> {
+            if (future.isCancelled()) {
                 onCancel();
             }
-            return cancelled;
-        }
+        });
+        nextAttempt(null);
     }
 
     /** Gives up (an interrupted blocking caller): like a timeout, without completing the future. */
@@ -125,8 +121,6 @@ final class RpcCall {
         if (picker.isDone()) {
             pickAndConnect(picker.getNow(null), picker, previous);
         } else {
-            // Waiting for the first instance list: the timeout covers that wait too.
-            armTimeout(client.resources().group().next());
             picker.whenComplete((p, e) -> pickAndConnect(p, picker, previous));
         }
     }
@@ -162,12 +156,6 @@ final class RpcCall {
             fail(e);
             return;
         }
-        if (connection.isDone() && !connection.isCompletedExceptionally()) {
-            send(connection.getNow(null));
-            return;
-        }
-        // Connecting: the timeout runs from now on some event loop (the connection's is not known yet).
-        armTimeout(client.resources().group().next());
         connection.whenComplete((c, e) -> {
             if (e != null) {
                 retryOrFail(e, true);
@@ -175,19 +163,6 @@ final class RpcCall {
                 send(c);
             }
         });
-    }
-
-    /**
-     * Schedules the RPC timeout, counted from the call's start, once per call. It is armed on the
-     * event loop of the connection the request goes out on, so that the reply, read on that loop,
-     * cancels it without a cross-thread task (and without waking another loop to insert it).
-     */
-    private void armTimeout(io.netty.channel.EventLoop loop) {
-        if (rpcTimeoutNanos <= 0 || timeout != null || finished.get()) {
-            return;
-        }
-        final long delay = startNanos + rpcTimeoutNanos - System.nanoTime();
-        timeout = loop.schedule(this::onTimeout, Math.max(0, delay), TimeUnit.NANOSECONDS);
     }
 
     private void send(ClientConnection connection) {
@@ -211,25 +186,7 @@ final class RpcCall {
             fail(e instanceof KitexEncodeException && e.getCause() instanceof TException ? e.getCause() : e);
             return;
         }
-        final io.netty.channel.EventLoop loop = connection.channel.eventLoop();
-        if (loop.inEventLoop()) {
-            armTimeout(loop);
-            connection.send(frame, seqId, attempt, target.oneway());
-        } else {
-            // One task for both (each would otherwise be its own cross-thread task and wake-up).
-            try {
-                loop.execute(() -> {
-                    armTimeout(loop);
-                    connection.send(frame, seqId, attempt, target.oneway());
-                });
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                frame.release();
-                if (attempt.claim()) {
-                    connection.discard();
-                }
-                fail(new IllegalStateException("client is closed", e));
-            }
-        }
+        connection.send(frame, seqId, attempt, target.oneway());
     }
 
     private KitexFrame encode(ByteBufAllocator alloc, int seqId, boolean multiplexed) {
