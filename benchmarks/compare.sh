@@ -80,7 +80,7 @@ stop_server() {  # sets STATS to "VmHWM-in-kB<TAB>server-bytes-allocated-per-cal
   wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
   # A kitex4j server prints what it allocated per call (after its first 100,000 calls) when stopped.
-  alloc="$(grep -o '"allocBytesPerCall":-\?[0-9]*' "$TMP/server.log" 2>/dev/null | tail -1 | cut -d: -f2)"
+  alloc="$(grep -o '"allocBytesPerCall":-\?[0-9]*' "$TMP/server.log" 2>/dev/null | tail -1 | cut -d: -f2 || true)"
   STATS="$(printf '%s\t%s' "${hwm:-0}" "${alloc:--1}")"
 }
 
