@@ -14,6 +14,8 @@
 # binaries in GO_BIN), JAVA_OPTS (extra JVM flags for the Java processes), KEEP_TMP=1.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/peers.sh
+. "$ROOT/benchmarks/lib/peers.sh"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-12s}"
 RUNS="${RUNS:-3}"
@@ -60,14 +62,8 @@ wait_port() {  # host port pid
 
 start_server() {  # kind addr -> SERVER_PID
   local kind="$1" addr="$2"
-  case "$kind" in
-    go)       "${SRV_PIN[@]}" "$GO_BIN/server" -addr "$addr" >"$TMP/server.log" 2>&1 & ;;
-    kitex4j)  "${SRV_PIN[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr" >"$TMP/server.log" 2>&1 & ;;
-    kitex4j-direct) "${SRV_PIN[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr" \
-               -handlers direct >"$TMP/server.log" 2>&1 & ;;
-    tcpecho)  "${SRV_PIN[@]}" "$GO_BIN/tcpecho" -mode server -addr "$addr" >"$TMP/server.log" 2>&1 & ;;
-    netty)    "${SRV_PIN[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.NettyEcho -server "$addr" >"$TMP/server.log" 2>&1 & ;;
-  esac
+  server_argv "$kind" "$addr"
+  "${SRV_PIN[@]}" "${SERVER_ARGV[@]}" >"$TMP/server.log" 2>&1 &
   SERVER_PID=$!
   wait_port 127.0.0.1 "${addr##*:}" "$SERVER_PID"
 }
@@ -88,18 +84,8 @@ run_client() {  # kind addr transport -> one JSON line
   local kind="$1" addr="$2" tp="$3"
   local pin=("${CLI_PIN[@]}")
   if command -v timeout >/dev/null 2>&1; then pin=(timeout "$CLIENT_TIMEOUT" "${CLI_PIN[@]}"); fi
-  case "$kind" in
-    go)      "${pin[@]}" "$GO_BIN/client" -scenario bench -addr "$addr" -transport "$tp" -concurrency "$CONC" \
-               -payload "$PAYLOAD" -duration "$DURATION" -warmup "$WARMUP" ;;
-    kitex4j) "${pin[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -addr "$addr" -transport "$tp" \
-               -c "$CONC" -b "$PAYLOAD" -d "$DURATION" -w "$WARMUP" -mode blocking ;;
-    kitex4j-async) "${pin[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -addr "$addr" \
-               -transport "$tp" -c "$CONC" -b "$PAYLOAD" -d "$DURATION" -w "$WARMUP" -mode async ;;
-    tcpecho) "${pin[@]}" "$GO_BIN/tcpecho" -mode client -addr "$addr" -concurrency "$CONC" -payload "$PAYLOAD" \
-               -duration "$DURATION" -warmup "$WARMUP" ;;
-    netty)   "${pin[@]}" java $JAVA_OPTS -cp "$JAR" io.kitex4j.benchmarks.load.NettyEcho -addr "$addr" -c "$CONC" \
-               -b "$PAYLOAD" -d "$DURATION" -w "$WARMUP" ;;
-  esac 2>>"$TMP/client.err" | grep '"event":"bench"\|"event": *"bench"' | tail -1
+  client_argv "$kind" "$addr" "$tp" "$CONC" "$PAYLOAD" "$DURATION" "$WARMUP"
+  "${pin[@]}" "${CLIENT_ARGV[@]}" 2>>"$TMP/client.err" | grep '"event":"bench"\|"event": *"bench"' | tail -1
 }
 
 run_case() {  # name client server transport

@@ -8,36 +8,32 @@
 #   benchmarks/cpu-split.sh go kitex4j-direct ttheader      # Go client -> kitex4j server (directExecutor)
 #   benchmarks/cpu-split.sh kitex4j-async go framed         # kitex4j async client -> Go Kitex server
 #
-# Clients: go, kitex4j (blocking), kitex4j-async. Servers: go, kitex4j (handler pool), kitex4j-direct.
+# Kinds as in lib/peers.sh: clients go, kitex4j (blocking), kitex4j-async; servers go, kitex4j (handler pool),
+# kitex4j-direct.
 # Needs benchmarks/target/benchmarks.jar and GO_BIN (default /tmp/kitex4j-bin) with cmd/client and cmd/server;
 # compare.sh's build step, or: (cd interop-tests/go && go build -o "$GO_BIN/" ./cmd/client ./cmd/server)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/peers.sh
+. "$ROOT/benchmarks/lib/peers.sh"
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
 GO_BIN="${GO_BIN:-/tmp/kitex4j-bin}"
+if [ $# -ne 3 ]; then
+  echo "usage: $0 CLIENT SERVER TRANSPORT   (e.g. go kitex4j-direct framed; see the comment at the top)" >&2
+  exit 2
+fi
 CLIENT="$1"; SERVER="$2"; TP="$3"
 PORT="${PORT:-9300}"
 ADDR="127.0.0.1:$PORT"
 TMP="$(mktemp -d /tmp/kitex4j-cpu.XXXXXX)"
-trap 'kill "$SP" "$CP" 2>/dev/null || true; rm -rf "$TMP"' EXIT
-case "$SERVER" in
-  go)             taskset -c 0 "$GO_BIN/server" -addr "$ADDR" >"$TMP/server.log" 2>&1 & ;;
-  kitex4j)        taskset -c 0 java -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$ADDR" >"$TMP/server.log" 2>&1 & ;;
-  kitex4j-direct) taskset -c 0 java -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$ADDR" -handlers direct \
-                    >"$TMP/server.log" 2>&1 & ;;
-  *) echo "unknown server $SERVER" >&2; exit 2 ;;
-esac
+SP=""; CP=""
+trap 'kill $SP $CP 2>/dev/null || true; rm -rf "$TMP"' EXIT
+server_argv "$SERVER" "$ADDR"
+taskset -c 0 "${SERVER_ARGV[@]}" >"$TMP/server.log" 2>&1 &
 SP=$!
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-case "$CLIENT" in
-  go)            taskset -c 1 "$GO_BIN/client" -scenario bench -addr "$ADDR" -transport "$TP" -concurrency 100 \
-                   -payload 1024 -duration 8s -warmup 12s >"$TMP/client.out" 2>/dev/null & ;;
-  kitex4j)       taskset -c 1 java -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -addr "$ADDR" -transport "$TP" \
-                   -c 100 -b 1024 -d 8s -w 12s -mode blocking >"$TMP/client.out" 2>/dev/null & ;;
-  kitex4j-async) taskset -c 1 java -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -addr "$ADDR" -transport "$TP" \
-                   -c 100 -b 1024 -d 8s -w 12s -mode async >"$TMP/client.out" 2>/dev/null & ;;
-  *) echo "unknown client $CLIENT" >&2; exit 2 ;;
-esac
+client_argv "$CLIENT" "$ADDR" "$TP" 100 1024 8s 12s
+taskset -c 1 "${CLIENT_ARGV[@]}" >"$TMP/client.out" 2>/dev/null &
 CP=$!
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ="$(getconf CLK_TCK)"

@@ -1,10 +1,10 @@
 package io.kitex4j.thriftrpc;
 
-import io.netty.util.concurrent.FastThreadLocal;
 import static java.util.Objects.requireNonNull;
 
 import io.kitex4j.thriftrpc.codec.MetaKeys;
 import io.kitex4j.thriftrpc.codec.TTHeader;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -4,6 +4,10 @@ import org.HdrHistogram.Histogram;
 
 /** Prints the result line shared by {@link LoadRunner} and {@link NettyEcho} (same fields as the Go clients). */
 final class LoadResult {
+    // HotSpot's ThreadMXBean, which counts the bytes each thread allocates.
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
     private LoadResult() {
     }
 
@@ -47,10 +51,8 @@ final class LoadResult {
      * their own share through {@link #currentThreadAllocatedBytes()}.
      */
     static long allocatedBytes() {
-        final com.sun.management.ThreadMXBean mx =
-                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long sum = 0;
-        for (long a : mx.getThreadAllocatedBytes(mx.getAllThreadIds())) {
+        for (long a : THREADS.getThreadAllocatedBytes(THREADS.getAllThreadIds())) {
             if (a > 0) {
                 sum += a;
             }
@@ -59,8 +61,7 @@ final class LoadResult {
     }
 
     static long currentThreadAllocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
-                .getCurrentThreadAllocatedBytes();
+        return THREADS.getCurrentThreadAllocatedBytes();
     }
 
     static long parseDurationMillis(String s) {

@@ -14,6 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 
@@ -141,8 +144,8 @@ public final class LoadRunner {
         final long end = start + millis * 1_000_000L;
         final long intervalNanos = qps > 0 ? (long) (1e9 * c / qps) : 0;
         final Request req = new Request("echo", msg);
-        final java.util.concurrent.ScheduledExecutorService pacer = intervalNanos > 0
-                ? java.util.concurrent.Executors.newSingleThreadScheduledExecutor() : null;
+        final ScheduledExecutorService pacer = intervalNanos > 0
+                ? Executors.newSingleThreadScheduledExecutor() : null;
         for (int w = 0; w < c; w++) {
             new AsyncWorker(stub, req, msg.length(), end, intervalNanos, pacer, all, errors, calls, done).next();
         }
@@ -163,7 +166,7 @@ public final class LoadRunner {
         private final int expectedLength;
         private final long end;
         private final long intervalNanos;
-        private final java.util.concurrent.ScheduledExecutorService pacer;
+        private final ScheduledExecutorService pacer;
         private final Histogram histogram;
         private final AtomicLong errors;
         private final AtomicLong calls;
@@ -171,7 +174,7 @@ public final class LoadRunner {
         private long nextStart = System.nanoTime();
 
         AsyncWorker(AsyncStub<EchoServer.Iface> stub, Request req, int expectedLength, long end, long intervalNanos,
-                    java.util.concurrent.ScheduledExecutorService pacer, Histogram histogram, AtomicLong errors,
+                    ScheduledExecutorService pacer, Histogram histogram, AtomicLong errors,
                     AtomicLong calls, CountDownLatch done) {
             this.stub = stub;
             this.req = req;
@@ -206,7 +209,7 @@ public final class LoadRunner {
                     nextStart += intervalNanos;
                     final long delay = nextStart - System.nanoTime();
                     if (delay > 0) {
-                        pacer.schedule(this::next, delay, java.util.concurrent.TimeUnit.NANOSECONDS);
+                        pacer.schedule(this::next, delay, TimeUnit.NANOSECONDS);
                         return;
                     }
                 }
@@ -323,7 +326,7 @@ public final class LoadRunner {
         void printStats() {
             final long n = calls.get() - STATS_FROM;
             final long start = allocatedAtStart;
-            System.err.printf(java.util.Locale.ROOT, "{\"event\":\"server-stats\",\"calls\":%d,\"allocBytesPerCall\":%d}%n",
+            System.err.printf(Locale.ROOT, "{\"event\":\"server-stats\",\"calls\":%d,\"allocBytesPerCall\":%d}%n",
                     calls.get(), start >= 0 && n > 0 ? (LoadResult.allocatedBytes() - start) / n : -1);
         }
     }

@@ -169,14 +169,14 @@ final class ByteBufBinaryProtocol extends TBinaryProtocol {
 
     @Override
     public String readString() throws TException {
-        final int size = readLength();
+        final int size = checkLength(readI32());
         need(size);
         return buf.readCharSequence(size, StandardCharsets.UTF_8).toString();
     }
 
     @Override
     public ByteBuffer readBinary() throws TException {
-        final int size = readLength();
+        final int size = checkLength(readI32());
         need(size);
         final byte[] bytes = new byte[size];
         buf.readBytes(bytes);
@@ -199,26 +199,30 @@ final class ByteBufBinaryProtocol extends TBinaryProtocol {
     @Override
     public TMap readMapBegin() throws TException {
         final TMap map = super.readMapBegin();
-        checkContainerSize(map.size);
+        checkLength(map.size);
         return map;
     }
 
     @Override
     public TList readListBegin() throws TException {
         final TList list = super.readListBegin();
-        checkContainerSize(list.size);
+        checkLength(list.size);
         return list;
     }
 
     @Override
     public TSet readSetBegin() throws TException {
         final TSet set = super.readSetBegin();
-        checkContainerSize(set.size);
+        checkLength(set.size);
         return set;
     }
 
-    private int readLength() throws TException {
-        final int size = readI32();
+    /**
+     * A declared string, binary or container length, refused if negative or over {@code limit}. For
+     * containers this matters with libthrift 0.14, whose generated code allocates the declared size
+     * right after {@code read*Begin} returns, before checking it against the bytes left.
+     */
+    private int checkLength(int size) throws TProtocolException {
         if (size < 0) {
             throw new TProtocolException(TProtocolException.NEGATIVE_SIZE, "Negative length: " + size);
         }
@@ -226,17 +230,6 @@ final class ByteBufBinaryProtocol extends TBinaryProtocol {
             throw new TProtocolException(TProtocolException.SIZE_LIMIT, "Length exceeded max allowed: " + size);
         }
         return size;
-    }
-
-    // libthrift 0.14 allocates a container's declared size in the generated code right after this
-    // returns, before checking it against the bytes left: refuse a forged size first.
-    private void checkContainerSize(int size) throws TProtocolException {
-        if (size < 0) {
-            throw new TProtocolException(TProtocolException.NEGATIVE_SIZE, "Negative length: " + size);
-        }
-        if (limit >= 0 && size > limit) {
-            throw new TProtocolException(TProtocolException.SIZE_LIMIT, "Length exceeded max allowed: " + size);
-        }
     }
 
     private void need(int n) throws TTransportException {

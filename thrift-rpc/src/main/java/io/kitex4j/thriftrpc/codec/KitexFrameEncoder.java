@@ -23,7 +23,8 @@ import io.netty.handler.codec.EncoderException;
  *
  * The framing goes into a small buffer of its own, written just before the payload as a message of
  * its own: the channel's outbound buffer holds both, the transport sends them with one gathering write
- * when flushed, and the payload is never copied (and no composite buffer is built per frame). TTHeader fields are written as Kitex writes them: FLAGS as in the header (0 unless set),
+ * when flushed, and the payload is never copied (and no composite buffer is built per frame).
+ * TTHeader fields are written as Kitex writes them: FLAGS as in the header (0 unless set),
  * SEQUENCE ID equal to the payload's Thrift seqId (whatever the {@link TTHeader} says), protocol id 0,
  * no transforms, and the key-value blocks as described in {@link TTHeader}. A null header is written
  * as an empty one; a header given with a transport that has none is not written, as in Kitex.

@@ -161,7 +161,7 @@ public final class KitexServer implements AutoCloseable {
         this.router = router;
         userExecutor = b.executor;
         shutdownUserExecutor = b.shutdownExecutorOnStop;
-        // Measured on 2 cores (benchmarks/README.md, "Server I/O threads"): handlers on the I/O threads
+        // Measured on 2 cores (benchmarks/README.md, "What was changed for issue 5"): handlers on the I/O threads
         // do best with one thread per CPU (more only add context switches); with the handler pool,
         // Netty's two per CPU did better than one.
         ioThreads = b.ioThreads > 0 ? b.ioThreads

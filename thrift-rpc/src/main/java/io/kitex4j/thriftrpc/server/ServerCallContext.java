@@ -1,6 +1,5 @@
 package io.kitex4j.thriftrpc.server;
 
-import io.netty.util.concurrent.FastThreadLocal;
 import static java.util.Objects.requireNonNull;
 
 import java.net.InetSocketAddress;
@@ -14,6 +13,7 @@ import io.kitex4j.thriftrpc.Metainfo;
 import io.kitex4j.thriftrpc.codec.MetaKeys;
 import io.kitex4j.thriftrpc.codec.TTHeader;
 import io.kitex4j.thriftrpc.codec.Transport;
+import io.netty.util.concurrent.FastThreadLocal;
 
 /**
  * The call a handler is serving: who called, with which deadline and metainfo, over which

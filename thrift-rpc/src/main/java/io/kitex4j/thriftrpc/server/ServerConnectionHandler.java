@@ -61,10 +61,6 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     private long lastActivityNanos;
     private ScheduledFuture<?> idleCheck;
 
-    ServerConnectionHandler(CallDispatcher dispatcher) {
-        this(dispatcher, 0);
-    }
-
     ServerConnectionHandler(CallDispatcher dispatcher, long idleTimeoutNanos) {
         this.dispatcher = dispatcher;
         this.idleTimeoutNanos = idleTimeoutNanos;

@@ -251,6 +251,44 @@ class ThriftCodecTest {
     }
 
     @Test
+    void forgedBinaryLengthFailsWithoutAllocatingIt() {
+        // echoBinary_args{1: binary of 2^31-1 bytes} in a message of a few bytes.
+        final ByteBuf in = Unpooled.wrappedBuffer(TestBytes.message("echoBinary", 1, 1, hex("0b 00 01 7f ff ff ff 'ab' 00")));
+        try {
+            assertThatThrownBy(() -> ThriftCodec.decodeMessage(in, new InteropService.echoBinary_args()))
+                    .isInstanceOf(KitexCodecException.class)
+                    .hasMessageContaining("Length exceeded max allowed: 2147483647");
+        } finally {
+            in.release();
+        }
+    }
+
+    @Test
+    void theProtocolIsReusedPerThreadAndLetsGoOfItsBuffer() {
+        final ByteBuf first = alloc.buffer();
+        final ByteBuf second = alloc.buffer();
+        try {
+            final ByteBufBinaryProtocol p = ByteBufBinaryProtocol.acquire(first);
+            // Taken while the thread's own is in use (a struct encoding another message): a fresh one.
+            final ByteBufBinaryProtocol nested = ByteBufBinaryProtocol.acquire(second);
+            assertThat(nested).isNotSameAs(p);
+            nested.release();
+            p.release();
+            assertThat(((ByteBufTransport) p.getTransport()).buffer()).isSameAs(Unpooled.EMPTY_BUFFER);
+            final ByteBufBinaryProtocol again = ByteBufBinaryProtocol.acquire(second);
+            try {
+                assertThat(again).isSameAs(p);
+                assertThat(((ByteBufTransport) again.getTransport()).buffer()).isSameAs(second);
+            } finally {
+                again.release();
+            }
+        } finally {
+            first.release();
+            second.release();
+        }
+    }
+
+    @Test
     void protocolOverAByteBufForTProcessorStyleCode() throws Exception {
         final ByteBuf buf = alloc.buffer();
         try {
