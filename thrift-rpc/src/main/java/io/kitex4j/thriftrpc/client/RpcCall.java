@@ -157,6 +157,10 @@ final class RpcCall {
             return;
         }
         connection.whenComplete((c, e) -> {
+            final RefusedInstancePolicy refusedInstances = client.refusedInstances();
+            if (refusedInstances != null) {
+                refusedInstances.onConnectResult(address, e);
+            }
             if (e != null) {
                 retryOrFail(e, true);
             } else {
