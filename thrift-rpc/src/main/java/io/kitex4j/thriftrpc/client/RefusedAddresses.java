@@ -177,7 +177,7 @@ final class RefusedAddresses {
         }
     }
 
-    /** A connection to {@code address} was opened (or reused): it is healthy again. */
+    /** A new connection to {@code address} was opened: it is healthy again. */
     void onConnected(String address) {
         remove(address, "a connection succeeded");
     }

@@ -16,11 +16,13 @@ record RefusedInstancePolicy(RefusedAddresses refused, long initialBackoffNanos,
         return new AvoidingPicker(instances, balancer, refused);
     }
 
-    /** Reports how a connect (or the reuse of a pooled connection) to {@code address} ended. */
-    void onConnectResult(String address, Throwable failure) {
-        if (failure == null) {
-            refused.onConnected(address);
-        } else if (RefusedAddresses.isRefusal(failure)) {
+    /**
+     * Reports a call's failure to get a connection to {@code address}. (Successes are reported by
+     * the pools, for new connections only: a pooled connection handed out after the server died
+     * proves nothing.)
+     */
+    void onConnectFailed(String address, Throwable failure) {
+        if (RefusedAddresses.isRefusal(failure)) {
             refused.onRefused(address, initialBackoffNanos, maxBackoffNanos);
         }
     }

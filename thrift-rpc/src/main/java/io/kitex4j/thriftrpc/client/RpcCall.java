@@ -157,11 +157,11 @@ final class RpcCall {
             return;
         }
         connection.whenComplete((c, e) -> {
-            final RefusedInstancePolicy refusedInstances = client.refusedInstances();
-            if (refusedInstances != null) {
-                refusedInstances.onConnectResult(address, e);
-            }
             if (e != null) {
+                final RefusedInstancePolicy refusedInstances = client.refusedInstances();
+                if (refusedInstances != null) {
+                    refusedInstances.onConnectFailed(address, e);
+                }
                 retryOrFail(e, true);
             } else {
                 send(c);
