@@ -15,7 +15,8 @@ import java.util.List;
  * re-picking and skipping would not guarantee. With consistent hashing the keys of a marked
  * instance move as if it had left the instance list, which is what Kitex does when it leaves.
  *
- * <p>When a marked instance's probe is due, the next pick returns it (one pick per backoff period).
+ * <p>When a marked instance's probe is due, the next pick returns it (one pick per backoff period),
+ * whatever its hash key.
  * When every instance is marked, or the others cannot be picked (all of weight 0), picks come from
  * the full list as before: failing open beats failing every call with "no instance".
  *

@@ -247,6 +247,8 @@ class DeadInstanceTest {
             final double seconds = (System.nanoTime() - start) / 1e9;
             final int refusedDuring = retries.count(refusedLine) - refusedBefore;
             final long probesDuring = KitexClient.refusedInstanceStats().probes() - statsBefore.probes();
+            System.out.printf("DeadInstanceTest: %d calls in %.1f s after the first refusal: %d connect(s) to the"
+                    + " dead port, %d probe(s)%n", 3000, seconds, refusedDuring, probesDuring);
             assertThat(refusedDuring)
                     .as("connects to the dead port during %.1f s of %d calls", seconds, 3000)
                     .isLessThanOrEqualTo(THREADS + (int) probesDuring);
