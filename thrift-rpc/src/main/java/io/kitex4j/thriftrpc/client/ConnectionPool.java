@@ -99,6 +99,8 @@ final class ConnectionPool implements ConnectionProvider {
                         "connect to " + address + " failed: " + f.cause().getMessage(), f.cause()));
                 return;
             }
+            // Whoever listens there is alive again, for every client of the process.
+            RefusedAddresses.shared().onConnected(address);
             final PooledConnection c = holder[0];
             channels.add(c.channel);
             c.channel.closeFuture().addListener(cf -> onClosed(c));

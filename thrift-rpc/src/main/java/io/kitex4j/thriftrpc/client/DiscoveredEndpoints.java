@@ -25,6 +25,7 @@ final class DiscoveredEndpoints implements Endpoints, ResolverListener {
 
     private final String service;
     private final LoadBalancer balancer;
+    private final RefusedInstancePolicy refusedInstances;
     private final ServiceWatch watch;
     private final CompletableFuture<Picker> first = new CompletableFuture<>();
     // A set: variants sharing these endpoints and a pool register the pool once.
@@ -32,9 +33,12 @@ final class DiscoveredEndpoints implements Endpoints, ResolverListener {
     private volatile CompletableFuture<Picker> current = first;
     private volatile ResolvedInstances view;
 
-    DiscoveredEndpoints(Resolver resolver, String service, LoadBalancer balancer) {
+    /** @param refusedInstances how to avoid instances that refuse connections; {@code null} to not */
+    DiscoveredEndpoints(Resolver resolver, String service, LoadBalancer balancer,
+                        RefusedInstancePolicy refusedInstances) {
         this.service = service;
         this.balancer = balancer;
+        this.refusedInstances = refusedInstances;
         this.watch = resolver.watch(service);
         watch.addListener(this);
         // A listener hears of the first sync too; this covers a resolver that reports an
@@ -55,6 +59,17 @@ final class DiscoveredEndpoints implements Endpoints, ResolverListener {
         } else {
             view = update.current();
         }
+        if (refusedInstances != null && update.previous().state() != ResolvedInstances.State.SYNCING) {
+            // A changed or re-added instance (a restarted server registers anew) gets a fresh chance
+            // at once rather than at its next probe. Not on the first view, which lists every
+            // instance as added and would clear the marks other clients of the process made.
+            for (Instance added : update.added()) {
+                refusedInstances.refused().forget(added.address());
+            }
+            for (Instance updated : update.updated()) {
+                refusedInstances.refused().forget(updated.address());
+            }
+        }
         for (Instance removed : update.removed()) {
             for (ConnectionProvider p : evictOnRemoval) {
                 try {
@@ -68,7 +83,7 @@ final class DiscoveredEndpoints implements Endpoints, ResolverListener {
 
     private void install(ResolvedInstances instances) {
         view = instances;
-        final Picker picker = balancer.newPicker(instances.instances());
+        final Picker picker = RefusedInstancePolicy.newPicker(refusedInstances, balancer, instances.instances());
         log.debug("Service {}: {} instance(s), state {}", service, instances.instances().size(), instances.state());
         current = CompletableFuture.completedFuture(picker);
         // Calls waiting for the first answer go on.

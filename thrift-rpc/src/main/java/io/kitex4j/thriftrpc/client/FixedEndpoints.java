@@ -12,9 +12,11 @@ final class FixedEndpoints implements Endpoints {
     private final List<Instance> instances;
     private final CompletableFuture<Picker> picker;
 
-    FixedEndpoints(List<Instance> instances, LoadBalancer balancer) {
+    /** @param refusedInstances how to avoid instances that refuse connections; {@code null} to not */
+    FixedEndpoints(List<Instance> instances, LoadBalancer balancer, RefusedInstancePolicy refusedInstances) {
         this.instances = List.copyOf(instances);
-        this.picker = CompletableFuture.completedFuture(balancer.newPicker(this.instances));
+        this.picker = CompletableFuture.completedFuture(
+                RefusedInstancePolicy.newPicker(refusedInstances, balancer, this.instances));
     }
 
     @Override

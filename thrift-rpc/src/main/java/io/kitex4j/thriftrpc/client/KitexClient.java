@@ -60,6 +60,11 @@ import org.apache.thrift.transport.TTransportException;
  *       connection is discarded; transport failures throw
  *       {@link TTransportException} ({@link RpcTimeoutException} for the RPC timeout,
  *       {@link NoInstanceException} when there is no instance).
+ *   <li><b>Dead instances</b> (not in Kitex, whose Go client keeps sending first attempts to a
+ *       killed server until its etcd key expires): an instance whose address refused a connection
+ *       is left out of the picker of every client of the process for a backoff period, then one
+ *       call probes it; it is back at the first successful connect or when etcd changes or
+ *       re-adds it. See {@link KitexClientBuilder#avoidRefusedInstances(boolean)}.
  *   <li><b>Oneway</b> methods send message type 4, wait only for the write, and close the
  *       connection afterwards, as Kitex does.
  *   <li><b>Connections</b>: long connections, one request at a time each; per address at most
@@ -96,6 +101,7 @@ public final class KitexClient implements AutoCloseable {
     private final int maxAttempts;
     private final Endpoints endpoints;
     private final ConnectionProvider connections;
+    private final RefusedInstancePolicy refusedInstances;
     private final KitexClientBuilder settings;
     private volatile boolean closed;
 
@@ -112,6 +118,7 @@ public final class KitexClient implements AutoCloseable {
         this.maxAttempts = b.maxAttempts;
         this.endpoints = endpoints;
         this.connections = connections;
+        this.refusedInstances = b.refusedInstancePolicy();
         this.settings = b.copy();
     }
 
@@ -317,6 +324,19 @@ public final class KitexClient implements AutoCloseable {
         return connections;
     }
 
+    /** How this client avoids instances that refuse connections; {@code null} if it does not. */
+    RefusedInstancePolicy refusedInstances() {
+        return refusedInstances;
+    }
+
+    /**
+     * The counters of the process-wide avoidance of instances that refuse connections, for all
+     * clients together (see {@link KitexClientBuilder#avoidRefusedInstances(boolean)}).
+     */
+    public static RefusedInstanceStats refusedInstanceStats() {
+        return RefusedAddresses.shared().stats();
+    }
+
     boolean connectTimeoutSet() {
         return connectTimeoutSet;
     }
@@ -346,6 +366,11 @@ public final class KitexClient implements AutoCloseable {
     /** The connect timeout (default 50 ms, as in Kitex). */
     public Duration connectTimeout() {
         return connectTimeout;
+    }
+
+    /** Whether calls avoid instances that refused a connection (default true). */
+    public boolean avoidsRefusedInstances() {
+        return refusedInstances != null;
     }
 
     /** The most attempts a call makes when connections fail (default 3). */

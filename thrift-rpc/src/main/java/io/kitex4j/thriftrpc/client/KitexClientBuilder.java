@@ -35,6 +35,18 @@ public final class KitexClientBuilder {
     public static final Duration DEFAULT_MAX_IDLE_TIMEOUT = Duration.ofMinutes(1);
     /** Default attempts per call (Kitex's failure-retry default of 2 retries). */
     public static final int DEFAULT_MAX_ATTEMPTS = 3;
+    /**
+     * Default first period for which an instance that refused a connection is avoided: twice
+     * Kitex's default connect timeout, short enough that a server restarting in place is called
+     * again within a few hundred milliseconds.
+     */
+    public static final Duration DEFAULT_REFUSED_INSTANCE_INITIAL_BACKOFF = Duration.ofMillis(100);
+    /**
+     * Default longest period between two probes of an instance that keeps refusing: a killed
+     * server's etcd key lives up to registry-etcd's lease TTL (60 s), which then costs each process
+     * about a dozen probes instead of a failed connect on every pick.
+     */
+    public static final Duration DEFAULT_REFUSED_INSTANCE_MAX_BACKOFF = Duration.ofSeconds(10);
 
     String service;
     String fromService = "";
@@ -45,6 +57,9 @@ public final class KitexClientBuilder {
     Duration rpcTimeout;
     Duration connectTimeout;
     int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    boolean avoidRefusedInstances = true;
+    Duration refusedInstanceInitialBackoff = DEFAULT_REFUSED_INSTANCE_INITIAL_BACKOFF;
+    Duration refusedInstanceMaxBackoff = DEFAULT_REFUSED_INSTANCE_MAX_BACKOFF;
     int maxIdlePerAddress = DEFAULT_MAX_IDLE_PER_ADDRESS;
     int maxIdleGlobal = DEFAULT_MAX_IDLE_GLOBAL;
     Duration maxIdleTimeout = DEFAULT_MAX_IDLE_TIMEOUT;
@@ -167,6 +182,44 @@ public final class KitexClientBuilder {
         return this;
     }
 
+    /**
+     * Whether calls avoid an instance whose address refused a connection; default true.
+     *
+     * <p>A connect that is refused or reset (nothing listens there: the server was killed, or is
+     * restarting) takes the address out of the picker of every client of this process that has
+     * this on, for a backoff period ({@link #refusedInstanceBackoff(Duration, Duration)}); when it
+     * ends, a single call goes to it as a probe while the others keep avoiding it. A refused probe
+     * doubles the period, up to the maximum; the address is back at the first successful connect,
+     * or as soon as etcd changes or re-adds its instance. Each period is jittered by &plusmn;20%. A
+     * connect <em>timeout</em> does not count. If every instance is avoided, calls go to them as if
+     * none were, rather than fail with {@link NoInstanceException}. The healthy instances keep the
+     * load balancer's weights: its picker is rebuilt over them. With consistent hashing the keys of
+     * an avoided instance move as if it had left the instance list.
+     *
+     * <p>At most 4,096 addresses are tracked in the process. Marks and recoveries are logged once
+     * per address (rate limited) and counted in {@link KitexClient#refusedInstanceStats()}.
+     * Kitex's Go client has no such rule: it keeps sending first attempts to a killed server until
+     * its etcd key expires (each retried elsewhere, after a failed connect).
+     */
+    public KitexClientBuilder avoidRefusedInstances(boolean avoidRefusedInstances) {
+        this.avoidRefusedInstances = avoidRefusedInstances;
+        return this;
+    }
+
+    /**
+     * The backoff of {@link #avoidRefusedInstances(boolean)}: the first period an instance that
+     * refused a connection is avoided (default 100 ms), doubled by each refused probe up to {@code
+     * max} (default 10 s).
+     *
+     * @throws IllegalArgumentException at {@link #build()} if {@code initial} is not positive or
+     *     {@code max} is less than {@code initial}
+     */
+    public KitexClientBuilder refusedInstanceBackoff(Duration initial, Duration max) {
+        this.refusedInstanceInitialBackoff = requireNonNull(initial, "initial");
+        this.refusedInstanceMaxBackoff = requireNonNull(max, "max");
+        return this;
+    }
+
     /** Idle connections kept per address; default 10. 0 closes every connection after its call. */
     public KitexClientBuilder maxIdlePerAddress(int maxIdlePerAddress) {
         this.maxIdlePerAddress = maxIdlePerAddress;
@@ -242,11 +295,13 @@ public final class KitexClientBuilder {
                 final Resolver r = resolver;
                 final String s = service;
                 final LoadBalancer lb = loadBalancer;
-                endpoints = resources.endpoints(List.of("resolver", r, s, lb), () -> new DiscoveredEndpoints(r, s, lb));
+                final RefusedInstancePolicy refused = refusedInstancePolicy();
+                endpoints = resources.endpoints(List.of("resolver", r, s, lb, avoidRefusedInstances),
+                        () -> new DiscoveredEndpoints(r, s, lb, refused));
                 endpoints.evictOnRemoval(connections);
             } else {
-                endpoints = resources.endpoints(List.of("fixed", instances, loadBalancer),
-                        () -> new FixedEndpoints(instances, loadBalancer));
+                endpoints = resources.endpoints(List.of("fixed", instances, loadBalancer, avoidRefusedInstances),
+                        () -> new FixedEndpoints(instances, loadBalancer, refusedInstancePolicy()));
             }
             return new KitexClient(this, resources, root, endpoints, connections);
         } catch (RuntimeException e) {
@@ -278,6 +333,18 @@ public final class KitexClientBuilder {
         }
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("maxAttempts: " + maxAttempts + " is less than 1");
+        }
+        if (refusedInstanceInitialBackoff.isNegative() || refusedInstanceInitialBackoff.isZero()) {
+            throw new IllegalArgumentException("refusedInstanceBackoff: initial " + refusedInstanceInitialBackoff
+                    + " (expected: > 0)");
+        }
+        if (refusedInstanceMaxBackoff.compareTo(refusedInstanceInitialBackoff) < 0) {
+            throw new IllegalArgumentException("refusedInstanceBackoff: max " + refusedInstanceMaxBackoff
+                    + " (expected: >= initial " + refusedInstanceInitialBackoff + ")");
+        }
+        if (refusedInstanceMaxBackoff.compareTo(MAX_REFUSED_INSTANCE_BACKOFF) > 0) {
+            throw new IllegalArgumentException("refusedInstanceBackoff: max " + refusedInstanceMaxBackoff
+                    + " (expected: <= " + MAX_REFUSED_INSTANCE_BACKOFF + ")");
         }
         if (maxIdlePerAddress < 0) {
             throw new IllegalArgumentException("maxIdlePerAddress: " + maxIdlePerAddress + " is negative");
@@ -313,6 +380,15 @@ public final class KitexClientBuilder {
         }
     }
 
+    // Longer than a day would only hide a server that came back; also keeps the nanos in range.
+    private static final Duration MAX_REFUSED_INSTANCE_BACKOFF = Duration.ofDays(1);
+
+    /** The avoidance of refused instances these settings ask for; {@code null} when off. */
+    RefusedInstancePolicy refusedInstancePolicy() {
+        return avoidRefusedInstances ? new RefusedInstancePolicy(RefusedAddresses.shared(),
+                refusedInstanceInitialBackoff.toNanos(), refusedInstanceMaxBackoff.toNanos()) : null;
+    }
+
     Transport effectiveTransport() {
         if (transport != null) {
             return transport;
@@ -336,6 +412,9 @@ public final class KitexClientBuilder {
         b.rpcTimeout = rpcTimeout;
         b.connectTimeout = connectTimeout;
         b.maxAttempts = maxAttempts;
+        b.avoidRefusedInstances = avoidRefusedInstances;
+        b.refusedInstanceInitialBackoff = refusedInstanceInitialBackoff;
+        b.refusedInstanceMaxBackoff = refusedInstanceMaxBackoff;
         b.maxIdlePerAddress = maxIdlePerAddress;
         b.maxIdleGlobal = maxIdleGlobal;
         b.maxIdleTimeout = maxIdleTimeout;

@@ -74,6 +74,8 @@ final class MuxConnectionPool implements ConnectionProvider {
                         "connect to " + address + " failed: " + f.cause().getMessage(), f.cause()));
                 return;
             }
+            // Whoever listens there is alive again, for every client of the process.
+            RefusedAddresses.shared().onConnected(address);
             final MuxConnection c = holder[0];
             channels.add(c.channel);
             c.channel.closeFuture().addListener(cf -> channels.remove(c.channel));

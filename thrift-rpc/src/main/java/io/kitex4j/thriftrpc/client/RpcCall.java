@@ -158,6 +158,10 @@ final class RpcCall {
         }
         connection.whenComplete((c, e) -> {
             if (e != null) {
+                final RefusedInstancePolicy refusedInstances = client.refusedInstances();
+                if (refusedInstances != null) {
+                    refusedInstances.onConnectFailed(address, e);
+                }
                 retryOrFail(e, true);
             } else {
                 send(c);

@@ -37,7 +37,27 @@ class KitexClientBuilderTest {
             assertThat(c.rpcTimeout()).isNull();
             assertThat(c.connectTimeout()).isEqualTo(Duration.ofMillis(50));
             assertThat(c.maxAttempts()).isEqualTo(3);
+            assertThat(c.avoidsRefusedInstances()).isTrue();
+            assertThat(c.refusedInstances().initialBackoffNanos()).isEqualTo(Duration.ofMillis(100).toNanos());
+            assertThat(c.refusedInstances().maxBackoffNanos()).isEqualTo(Duration.ofSeconds(10).toNanos());
+            assertThat(c.refusedInstances().refused()).isSameAs(RefusedAddresses.shared());
             assertThat(c.toString()).contains("service=echo", "FRAMED", "127.0.0.1:8888");
+        }
+    }
+
+    @Test
+    void avoidingRefusedInstancesCanBeTurnedOffAndVariantsKeepTheSetting() {
+        try (KitexClient c = valid().avoidRefusedInstances(false).build()) {
+            assertThat(c.avoidsRefusedInstances()).isFalse();
+            assertThat(c.refusedInstances()).isNull();
+            try (KitexClient variant = c.newBuilder().build();
+                 KitexClient on = c.newBuilder().avoidRefusedInstances(true)
+                         .refusedInstanceBackoff(Duration.ofSeconds(1), Duration.ofSeconds(5)).build()) {
+                assertThat(variant.avoidsRefusedInstances()).isFalse();
+                assertThat(on.refusedInstances().maxBackoffNanos()).isEqualTo(Duration.ofSeconds(5).toNanos());
+                // Pickers differ (one avoids, one does not), so the endpoints are not shared.
+                assertThat(on.endpoints()).isNotSameAs(c.endpoints());
+            }
         }
     }
 
@@ -57,6 +77,12 @@ class KitexClientBuilderTest {
         refused(b -> b.maxIdlePerAddress(-1), "maxIdlePerAddress: -1 is negative");
         refused(b -> b.maxIdleGlobal(-1), "maxIdleGlobal: -1 is negative");
         refused(b -> b.maxIdleTimeout(Duration.ZERO), "maxIdleTimeout: PT0S is not positive");
+        refused(b -> b.refusedInstanceBackoff(Duration.ZERO, Duration.ofSeconds(1)),
+                "refusedInstanceBackoff: initial PT0S (expected: > 0)");
+        refused(b -> b.refusedInstanceBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)),
+                "refusedInstanceBackoff: max PT1S (expected: >= initial PT2S)");
+        refused(b -> b.refusedInstanceBackoff(Duration.ofSeconds(1), Duration.ofDays(2)),
+                "refusedInstanceBackoff: max PT48H (expected: <= PT24H)");
         refused(b -> b.multiplexed(-1), "multiplexed: -1 connections is negative");
         refused(b -> b.maxFrameBytes(0), "maxFrameBytes: 0 is not positive");
         refused(b -> b.ioThreads(0), "ioThreads: 0 is less than 1");

@@ -1,0 +1,34 @@
+package io.kitex4j.thriftrpc.client;
+
+import io.kitex4j.registry.Instance;
+import io.kitex4j.resolver.lb.LoadBalancer;
+import io.kitex4j.resolver.lb.Picker;
+import java.util.List;
+
+/**
+ * A client's use of the process-wide {@link RefusedAddresses}: its pickers leave marked addresses
+ * out, and its calls report their connects with this client's backoff bounds.
+ */
+record RefusedInstancePolicy(RefusedAddresses refused, long initialBackoffNanos, long maxBackoffNanos) {
+
+    /** A picker over {@code instances} that avoids marked addresses. */
+    Picker newPicker(LoadBalancer balancer, List<Instance> instances) {
+        return new AvoidingPicker(instances, balancer, refused);
+    }
+
+    /**
+     * Reports a call's failure to get a connection to {@code address}. (Successes are reported by
+     * the pools, for new connections only: a pooled connection handed out after the server died
+     * proves nothing.)
+     */
+    void onConnectFailed(String address, Throwable failure) {
+        if (RefusedAddresses.isRefusal(failure)) {
+            refused.onRefused(address, initialBackoffNanos, maxBackoffNanos);
+        }
+    }
+
+    /** A picker from {@code balancer}, avoiding refused instances if {@code policy} is not null. */
+    static Picker newPicker(RefusedInstancePolicy policy, LoadBalancer balancer, List<Instance> instances) {
+        return policy == null ? balancer.newPicker(instances) : policy.newPicker(balancer, instances);
+    }
+}
