@@ -94,6 +94,7 @@ public final class KitexClient implements AutoCloseable {
     private final Duration connectTimeout;
     private final boolean connectTimeoutSet;
     private final int maxAttempts;
+    private final int maxNestingDepth;
     private final Endpoints endpoints;
     private final ConnectionProvider connections;
     private final KitexClientBuilder settings;
@@ -110,6 +111,7 @@ public final class KitexClient implements AutoCloseable {
         this.connectTimeout = b.connectTimeout != null ? b.connectTimeout : KitexClientBuilder.DEFAULT_CONNECT_TIMEOUT;
         this.connectTimeoutSet = b.connectTimeout != null;
         this.maxAttempts = b.maxAttempts;
+        this.maxNestingDepth = b.maxNestingDepth;
         this.endpoints = endpoints;
         this.connections = connections;
         this.settings = b.copy();
@@ -349,6 +351,10 @@ public final class KitexClient implements AutoCloseable {
     }
 
     /** The most attempts a call makes when connections fail (default 3). */
+    int maxNestingDepth() {
+        return maxNestingDepth;
+    }
+
     public int maxAttempts() {
         return maxAttempts;
     }

@@ -123,6 +123,8 @@ public final class KitexServer implements AutoCloseable {
     private final boolean shutdownUserExecutor;
     private final int ioThreads;
     private final int maxFrameBytes;
+    private final int maxNestingDepth;
+    private final ServerRejections rejections;
     private final boolean enforceDeadline;
     private final boolean interruptOnDeadline;
     private final boolean ttheaderServerMeta;
@@ -167,6 +169,8 @@ public final class KitexServer implements AutoCloseable {
         ioThreads = b.ioThreads > 0 ? b.ioThreads
                 : (b.executor == KitexServerBuilder.DIRECT ? 1 : 2) * Runtime.getRuntime().availableProcessors();
         maxFrameBytes = b.maxFrameBytes;
+        maxNestingDepth = b.maxNestingDepth;
+        rejections = new ServerRejections(b.rejectionLogPeriodNanos, b.rejectionLogBurst);
         enforceDeadline = b.enforceDeadline;
         interruptOnDeadline = b.interruptOnDeadline;
         ttheaderServerMeta = b.ttheaderServerMeta;
@@ -221,7 +225,7 @@ public final class KitexServer implements AutoCloseable {
                     ownsExecutor = true;
                 }
                 dispatcher = new CallDispatcher(router, executor, enforceDeadline, interruptOnDeadline,
-                                                ttheaderServerMeta);
+                                                ttheaderServerMeta, maxNestingDepth, rejections);
             }
             final CallDispatcher d = dispatcher;
             bootstrap.group(bossGroup, workerGroup)
@@ -234,7 +238,7 @@ public final class KitexServer implements AutoCloseable {
                          protected void initChannel(SocketChannel ch) {
                              // Idle connections are closed by the connection handler itself: Netty's
                              // IdleStateHandler would add a promise and a listener to every response.
-                             ch.pipeline().addLast("kitexDecoder", new KitexFrameDecoder(maxFrameBytes))
+                             ch.pipeline().addLast("kitexDecoder", new KitexFrameDecoder(maxFrameBytes, maxNestingDepth))
                                           .addLast("kitexEncoder", KitexFrameEncoder.INSTANCE)
                                           .addLast("kitexServer", new ServerConnectionHandler(d, idleTimeout.toNanos()));
                          }
@@ -528,6 +532,15 @@ public final class KitexServer implements AutoCloseable {
     /** The address the server listens on, or {@code null} before it is bound. */
     public InetSocketAddress localAddress() {
         return localAddress;
+    }
+
+    /**
+     * How many requests or connections this server refused or could not serve since it was built, by
+     * kind: an immutable snapshot with every {@link RejectionKind}, zero or not. Each kind is logged on
+     * its own rate limit, so this is the complete count where the log shows only a sample.
+     */
+    public Map<RejectionKind, Long> rejections() {
+        return rejections.snapshot();
     }
 
     /** The port the server listens on, or -1 before it is bound. */
