@@ -94,7 +94,10 @@ public final class RateLimitedLog {
         final long dropped = suppressed.getAndSet(0);
         Object[] a = args;
         final boolean hasThrowable = a.length > 0 && a[a.length - 1] instanceof Throwable;
-        if (hasThrowable && !first && !logger.isDebugEnabled()) {
+        if (hasThrowable && (first || logger.isDebugEnabled())) {
+            a = a.clone();
+            a[a.length - 1] = LogValues.escapeMessages((Throwable) a[a.length - 1]);
+        } else if (hasThrowable) {
             a = a.clone();
             // Escaped: an exception's message often embeds a value from outside.
             a[a.length - 1] = LogValues.escape(a[a.length - 1].toString(), 2 * LogValues.MAX_CHARS);
