@@ -90,7 +90,14 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  *       the connection is closed after answering the requests read before, with a WARN log naming
  *       the peer and the reason. Other connections are not affected.</li>
  *   <li>Arguments that cannot be decoded: type 7 with the decoder's message, then close.</li>
+ *   <li>Arguments nested deeper than {@link KitexServerBuilder#maxNestingDepth(int)} (64): type 7, then
+ *       close, on every transport.</li>
  * </ul>
+ *
+ * <h2>Logging</h2>
+ * Values from the wire are escaped and truncated before they are logged; each refused request or
+ * connection is one line, rate limited per {@link RejectionKind} (stack traces only on a period's first
+ * line), and counted in {@link #rejections()}.
  *
  * <h2>Stopping</h2>
  * {@link #stop()}: (1) TTHeader responses start to carry {@code crrst=1} (with
