@@ -133,8 +133,9 @@ final class ServerCall implements Runnable {
                 final RejectionKind kind = e instanceof KitexCodecException
                                            && ((KitexCodecException) e).kind() == Kind.NESTING_TOO_DEEP
                                            ? RejectionKind.NESTING_TOO_DEEP : RejectionKind.ARGS_DECODE_FAILED;
-                rejections().log(kind, "Closing connection from {} after replying: {}", connection.remoteAddress(),
-                                 LogValues.escape(msg));
+                rejections().log(kind, method.isOneway() ? "Closing connection from {}: {}"
+                                                         : "Closing connection from {} after replying: {}",
+                                 connection.remoteAddress(), LogValues.escape(msg));
                 final Reply r = method.isOneway() ? Reply.NONE
                         : exceptionReply(channelCtx.alloc(), dispatcher, transport, name, seqId,
                                          PROTOCOL_ERROR, msg, null, true);
