@@ -76,6 +76,43 @@ public final class LogValues {
         return out.toString();
     }
 
+    /**
+     * {@code t} itself if the messages of it and its causes are printable ASCII; otherwise a copy of the
+     * chain with the same stack traces whose messages are {@code "<class name>: <escaped message>"}, so
+     * that a logged stack trace cannot split a line either.
+     */
+    public static Throwable escapeMessages(Throwable t) {
+        boolean clean = true;
+        int n = 0;
+        for (Throwable c = t; c != null && n < 16; c = c.getCause(), n++) {
+            final String m = c.getMessage();
+            clean &= m == null || isClean(m, m.length()) && m.length() <= MAX_CHARS;
+        }
+        return clean ? t : copyEscaped(t, 16);
+    }
+
+    private static Throwable copyEscaped(Throwable t, int levels) {
+        final Throwable cause = t.getCause() != null && levels > 1 ? copyEscaped(t.getCause(), levels - 1) : null;
+        final Escaped copy = new Escaped(t.getClass().getName()
+                                         + (t.getMessage() == null ? "" : ": " + escape(t.getMessage())), cause);
+        copy.setStackTrace(t.getStackTrace());
+        return copy;
+    }
+
+    /** A logged stand-in for an exception whose message was not printable. */
+    private static final class Escaped extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Escaped(String message, Throwable cause) {
+            super(message, cause, false, true);
+        }
+
+        @Override
+        public String toString() {
+            return getMessage();
+        }
+    }
+
     private static boolean isClean(CharSequence value, int len) {
         for (int i = 0; i < len; i++) {
             final char c = value.charAt(i);

@@ -11,7 +11,7 @@ import org.slf4j.event.Level;
  * One kind of event that outsiders can cause (a malformed frame, a bad etcd value, a refused
  * connection): counted always, logged at most {@code burst} times per period. The first line of a
  * period carries the stack trace of a {@code Throwable} given as the last argument; later lines
- * carry only its {@code toString()}, unless DEBUG is on for the logger. When lines were suppressed,
+ * carry only its {@code toString()}, escaped and truncated with {@link LogValues#escape}, unless DEBUG is on for the logger. When lines were suppressed,
  * the next line logged says how many. So a flood of bad input costs a counter, not a disk.
  *
  * <p>Thread-safe and lock-free. Values from outside must still be passed through
@@ -94,9 +94,13 @@ public final class RateLimitedLog {
         final long dropped = suppressed.getAndSet(0);
         Object[] a = args;
         final boolean hasThrowable = a.length > 0 && a[a.length - 1] instanceof Throwable;
-        if (hasThrowable && !first && !logger.isDebugEnabled()) {
+        if (hasThrowable && (first || logger.isDebugEnabled())) {
             a = a.clone();
-            a[a.length - 1] = a[a.length - 1].toString();
+            a[a.length - 1] = LogValues.escapeMessages((Throwable) a[a.length - 1]);
+        } else if (hasThrowable) {
+            a = a.clone();
+            // Escaped: an exception's message often embeds a value from outside.
+            a[a.length - 1] = LogValues.escape(a[a.length - 1].toString(), 2 * LogValues.MAX_CHARS);
         }
         String f = format;
         if (hasThrowable && a[a.length - 1] instanceof String) {

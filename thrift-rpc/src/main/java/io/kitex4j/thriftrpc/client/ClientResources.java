@@ -96,10 +96,11 @@ final class ClientResources {
         return false;
     }
 
-    ConnectionProvider pool(int maxIdlePerAddress, int maxIdleGlobal, Duration idleTimeout, int maxFrameBytes) {
-        return provider(List.of("pool", maxIdlePerAddress, maxIdleGlobal, idleTimeout, maxFrameBytes),
+    ConnectionProvider pool(int maxIdlePerAddress, int maxIdleGlobal, Duration idleTimeout, int maxFrameBytes,
+                            int maxNestingDepth) {
+        return provider(List.of("pool", maxIdlePerAddress, maxIdleGlobal, idleTimeout, maxFrameBytes, maxNestingDepth),
                 () -> new ConnectionPool(connector, group, maxIdlePerAddress, maxIdleGlobal, idleTimeout,
-                        maxFrameBytes));
+                        maxFrameBytes, maxNestingDepth));
     }
 
     ConnectionProvider muxPool(int connectionsPerAddress, int maxFrameBytes) {

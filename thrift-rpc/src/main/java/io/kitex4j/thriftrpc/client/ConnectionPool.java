@@ -43,6 +43,7 @@ final class ConnectionPool implements ConnectionProvider {
     private final int maxIdleGlobal;
     private final long idleTimeoutNanos;
     private final int maxFrameBytes;
+    private final int maxNestingDepth;
     private final ConcurrentHashMap<String, IdleList> idle = new ConcurrentHashMap<>();
     private final AtomicInteger idleCount = new AtomicInteger();
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
@@ -50,12 +51,13 @@ final class ConnectionPool implements ConnectionProvider {
     private volatile boolean closed;
 
     ConnectionPool(Connector connector, EventLoopGroup group, int maxIdlePerAddress, int maxIdleGlobal,
-                   Duration idleTimeout, int maxFrameBytes) {
+                   Duration idleTimeout, int maxFrameBytes, int maxNestingDepth) {
         this.connector = connector;
         this.maxIdlePerAddress = maxIdlePerAddress;
         this.maxIdleGlobal = maxIdleGlobal;
         this.idleTimeoutNanos = idleTimeout.toNanos();
         this.maxFrameBytes = maxFrameBytes;
+        this.maxNestingDepth = maxNestingDepth;
         // Sweep often enough that a connection outlives its timeout by at most a tenth of it.
         final long periodMillis = Math.max(100, Math.min(idleTimeout.toMillis() / 10, 10_000));
         this.sweeper = group.next().scheduleWithFixedDelay(this::sweep, periodMillis, periodMillis,
@@ -90,7 +92,7 @@ final class ConnectionPool implements ConnectionProvider {
             protected void initChannel(Channel ch) {
                 final PooledConnection c = new PooledConnection(ch, address, ConnectionPool.this);
                 holder[0] = c;
-                ch.pipeline().addLast(c.new ReadMarker(), new KitexFrameDecoder(maxFrameBytes),
+                ch.pipeline().addLast(c.new ReadMarker(), new KitexFrameDecoder(maxFrameBytes, maxNestingDepth),
                         new KitexFrameEncoder(), c.new Handler());
             }
         }).addListener(f -> {

@@ -99,6 +99,7 @@ public final class KitexClient implements AutoCloseable {
     private final Duration connectTimeout;
     private final boolean connectTimeoutSet;
     private final int maxAttempts;
+    private final int maxNestingDepth;
     private final Endpoints endpoints;
     private final ConnectionProvider connections;
     private final RefusedInstancePolicy refusedInstances;
@@ -116,6 +117,7 @@ public final class KitexClient implements AutoCloseable {
         this.connectTimeout = b.connectTimeout != null ? b.connectTimeout : KitexClientBuilder.DEFAULT_CONNECT_TIMEOUT;
         this.connectTimeoutSet = b.connectTimeout != null;
         this.maxAttempts = b.maxAttempts;
+        this.maxNestingDepth = b.maxNestingDepth;
         this.endpoints = endpoints;
         this.connections = connections;
         this.refusedInstances = b.refusedInstancePolicy();
@@ -374,6 +376,10 @@ public final class KitexClient implements AutoCloseable {
     }
 
     /** The most attempts a call makes when connections fail (default 3). */
+    int maxNestingDepth() {
+        return maxNestingDepth;
+    }
+
     public int maxAttempts() {
         return maxAttempts;
     }

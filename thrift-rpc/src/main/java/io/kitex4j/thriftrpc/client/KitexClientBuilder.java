@@ -65,6 +65,7 @@ public final class KitexClientBuilder {
     Duration maxIdleTimeout = DEFAULT_MAX_IDLE_TIMEOUT;
     int muxConnections;
     int maxFrameBytes = KitexFrameDecoder.DEFAULT_MAX_FRAME_BYTES;
+    int maxNestingDepth = KitexFrameDecoder.DEFAULT_MAX_NESTING_DEPTH;
     Integer ioThreads;
     EventLoopGroup eventLoopGroup;
     // Set for newBuilder() variants: the resources to share.
@@ -256,6 +257,18 @@ public final class KitexClientBuilder {
     }
 
     /**
+     * The deepest nesting of structs and containers accepted in a reply, counted as the server's
+     * {@code KitexServerBuilder.maxNestingDepth} counts it (the result struct is level 1); default
+     * {@value KitexFrameDecoder#DEFAULT_MAX_NESTING_DEPTH}, as Kitex's skip decoder. A deeper reply fails the
+     * call with a {@code TProtocolException} of type {@code DEPTH_LIMIT} and closes its connection,
+     * instead of letting the generated reader recurse until the stack overflows.
+     */
+    public KitexClientBuilder maxNestingDepth(int maxNestingDepth) {
+        this.maxNestingDepth = maxNestingDepth;
+        return this;
+    }
+
+    /**
      * The number of I/O threads of the client's own event loop; default the number of processors.
      * Not for {@link KitexClient#newBuilder()} variants, which share their parent's.
      */
@@ -289,7 +302,7 @@ public final class KitexClientBuilder {
         try {
             final ConnectionProvider connections = muxConnections > 0
                     ? resources.muxPool(muxConnections, maxFrameBytes)
-                    : resources.pool(maxIdlePerAddress, maxIdleGlobal, maxIdleTimeout, maxFrameBytes);
+                    : resources.pool(maxIdlePerAddress, maxIdleGlobal, maxIdleTimeout, maxFrameBytes, maxNestingDepth);
             final Endpoints endpoints;
             if (resolver != null) {
                 final Resolver r = resolver;
@@ -365,6 +378,9 @@ public final class KitexClientBuilder {
         if (maxFrameBytes <= 0) {
             throw new IllegalArgumentException("maxFrameBytes: " + maxFrameBytes + " is not positive");
         }
+        if (maxNestingDepth < 1) {
+            throw new IllegalArgumentException("maxNestingDepth: " + maxNestingDepth + " (expected: >= 1)");
+        }
         if (ioThreads != null && ioThreads < 1) {
             throw new IllegalArgumentException("ioThreads: " + ioThreads + " is less than 1");
         }
@@ -420,6 +436,7 @@ public final class KitexClientBuilder {
         b.maxIdleTimeout = maxIdleTimeout;
         b.muxConnections = muxConnections;
         b.maxFrameBytes = maxFrameBytes;
+        b.maxNestingDepth = maxNestingDepth;
         b.invalid = invalid;
         // ioThreads and eventLoopGroup are deliberately not copied: variants share the event loop.
         return b;

@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.internal.log.LogValues;
 import io.kitex4j.thriftrpc.codec.KitexCodecException;
 import io.kitex4j.thriftrpc.codec.KitexFrame;
 import io.kitex4j.thriftrpc.codec.MetaKeys;
@@ -133,7 +134,7 @@ final class MuxConnection extends ClientConnection {
                 if (seqId != 0) {
                     log.debug("Dropping the reply with seqId {} from {}: its call is gone (timed out?)", seqId, address);
                 } else {
-                    log.debug("Control frame from {} (crrst={})", address, header.string(MetaKeys.CRRST));
+                    log.debug("Control frame from {} (crrst={})", address, LogValues.escape(header.string(MetaKeys.CRRST)));
                 }
                 frame.release();
             } else {

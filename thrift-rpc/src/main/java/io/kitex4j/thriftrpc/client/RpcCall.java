@@ -1,5 +1,7 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.internal.log.LogValues;
+import io.kitex4j.internal.log.RateLimitedLog;
 import io.kitex4j.registry.Instance;
 import io.kitex4j.resolver.lb.Picker;
 import io.kitex4j.thriftrpc.BizStatusException;
@@ -28,6 +30,7 @@ import org.apache.thrift.TException;
 import org.apache.thrift.transport.TTransportException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * One call, from picking an instance to the decoded reply, with its retries and its timeout.
@@ -45,6 +48,8 @@ import org.slf4j.LoggerFactory;
 final class RpcCall {
 
     private static final Logger log = LoggerFactory.getLogger(RpcCall.class);
+    // A peer's doing, so rate limited (per process: a client has no counters to expose yet).
+    private static final RateLimitedLog SEQ_ID_MISMATCH = new RateLimitedLog(log, Level.WARN, "ttheader_seqid_mismatch");
 
     private final KitexClient client;
     private final CallTarget target;
@@ -245,7 +250,7 @@ final class RpcCall {
                 }
                 if (!attempt.connection.multiplexed() && header.seqId() != attempt.seqId) {
                     // Kitex only warns here; the payload's seqId is the one that must match.
-                    log.warn("TTHeader seqId {} of the reply from {} to {} differs from the request's {}",
+                    SEQ_ID_MISMATCH.log("TTHeader seqId {} of the reply from {} to {} differs from the request's {}",
                             header.seqId(), attempt.connection.address, target.name(), attempt.seqId);
                 }
             }
@@ -265,7 +270,7 @@ final class RpcCall {
                                         + ", got " + message.seqId());
                     } else {
                         final TBase<?, ?> result = target.newResult();
-                        ThriftCodec.decodeMessage(frame.payload(), result, message);
+                        ThriftCodec.decodeMessage(frame.payload(), result, message, client.maxNestingDepth());
                         reuse = true;
                         // A business status error wins over the (empty) result, as in Kitex.
                         final BizStatusException biz = BizStatusException.fromResponse(header);
@@ -341,7 +346,7 @@ final class RpcCall {
         if (retryable && !client.resources().isClosed() && attempts < client.maxAttempts()
                 && (rpcTimeoutNanos == 0 || System.nanoTime() - startNanos < rpcTimeoutNanos)) {
             log.debug("Attempt {} of {} to call {} failed, retrying: {}", attempts, client.maxAttempts(),
-                    target.name(), cause.toString());
+                    target.name(), LogValues.escape(cause.toString(), 2 * LogValues.MAX_CHARS));
             nextAttempt(cause);
             return;
         }

@@ -12,6 +12,7 @@ import org.apache.thrift.protocol.TList;
 import org.apache.thrift.protocol.TMap;
 import org.apache.thrift.protocol.TProtocolException;
 import org.apache.thrift.protocol.TSet;
+import org.apache.thrift.protocol.TStruct;
 import org.apache.thrift.protocol.TType;
 import org.apache.thrift.transport.TTransportException;
 
@@ -32,6 +33,16 @@ import org.apache.thrift.transport.TTransportException;
  * so that one instance can serve many messages: {@link #acquire} hands out one per thread (a libthrift
  * protocol allocates about 300 bytes of scratch arrays when created), and {@link #release} gives it
  * back. Field headers of the common kinds are shared, immutable {@link TField}s.
+ *
+ * <p>Reading counts nesting without recursion of its own: libthrift's generated {@code read} and
+ * {@code TProtocolUtil.skip} (0.14 to 0.22) recurse once per nested struct or container, and every level
+ * goes through {@code readStructBegin}/{@code readListBegin}/{@code readSetBegin}/{@code readMapBegin} and
+ * the matching {@code read*End}, so a level beyond {@code maxDepth} fails there with a
+ * {@link TProtocolException#DEPTH_LIMIT} long before the thread's stack runs out. Depth is counted as
+ * {@link ThriftBinarySkipper} counts it for a Buffered message: each struct is one level (the message's
+ * args or result struct is level 1), and so is each non-empty list, set or map whose elements are not
+ * all fixed-size numbers; a container of numbers, or an empty one, can hold nothing nested and adds no
+ * level.
  */
 final class ByteBufBinaryProtocol extends TBinaryProtocol {
 
@@ -60,6 +71,11 @@ final class ByteBufBinaryProtocol extends TBinaryProtocol {
     private ByteBuf buf;
     private long limit;
     private boolean inUse;
+    private int maxDepth = KitexFrameDecoder.DEFAULT_MAX_NESTING_DEPTH;
+    private int depth;
+    // A container that adds no level is open (it can hold no other, so there is at most one, innermost):
+    // its read*End must not take a level off.
+    private boolean flatContainerOpen;
 
     /**
      * @param limit the largest string or container length accepted when reading (-1: none)
@@ -80,15 +96,25 @@ final class ByteBufBinaryProtocol extends TBinaryProtocol {
      * that encodes another message while being encoded); hand it back with {@link #release}.
      */
     static ByteBufBinaryProtocol acquire(ByteBuf buf) {
+        return acquire(buf, KitexFrameDecoder.DEFAULT_MAX_NESTING_DEPTH);
+    }
+
+    /** As {@link #acquire(ByteBuf)}, reading at most {@code maxDepth} levels of nesting. */
+    static ByteBufBinaryProtocol acquire(ByteBuf buf, int maxDepth) {
         final long limit = buf.isReadable() ? buf.readableBytes() : -1;
-        final ByteBufBinaryProtocol p = PER_THREAD.get();
+        ByteBufBinaryProtocol p = PER_THREAD.get();
         if (p.inUse) {
-            return new ByteBufBinaryProtocol(buf, limit);
+            p = new ByteBufBinaryProtocol(buf, limit);
+        } else {
+            p.inUse = true;
+            p.buf = buf;
+            p.limit = limit;
+            p.transport.reset(buf);
         }
-        p.inUse = true;
-        p.buf = buf;
-        p.limit = limit;
-        p.transport.reset(buf);
+        // A previous message that failed half-way left its levels open.
+        p.maxDepth = maxDepth;
+        p.depth = 0;
+        p.flatContainerOpen = false;
         return p;
     }
 
@@ -197,24 +223,88 @@ final class ByteBufBinaryProtocol extends TBinaryProtocol {
     }
 
     @Override
+    public TStruct readStructBegin() throws TException {
+        enter();
+        return super.readStructBegin();
+    }
+
+    @Override
+    public void readStructEnd() throws TException {
+        leave();
+        super.readStructEnd();
+    }
+
+    @Override
     public TMap readMapBegin() throws TException {
         final TMap map = super.readMapBegin();
         checkLength(map.size);
+        enterContainer(map.size, ThriftBinarySkipper.fixedSize(map.keyType) > 0
+                                 && ThriftBinarySkipper.fixedSize(map.valueType) > 0);
         return map;
+    }
+
+    @Override
+    public void readMapEnd() throws TException {
+        leaveContainer();
+        super.readMapEnd();
     }
 
     @Override
     public TList readListBegin() throws TException {
         final TList list = super.readListBegin();
         checkLength(list.size);
+        enterContainer(list.size, ThriftBinarySkipper.fixedSize(list.elemType) > 0);
         return list;
+    }
+
+    @Override
+    public void readListEnd() throws TException {
+        leaveContainer();
+        super.readListEnd();
     }
 
     @Override
     public TSet readSetBegin() throws TException {
         final TSet set = super.readSetBegin();
         checkLength(set.size);
+        enterContainer(set.size, ThriftBinarySkipper.fixedSize(set.elemType) > 0);
         return set;
+    }
+
+    @Override
+    public void readSetEnd() throws TException {
+        leaveContainer();
+        super.readSetEnd();
+    }
+
+    private void enterContainer(int size, boolean fixedSizeElements) throws TProtocolException {
+        if (size == 0 || fixedSizeElements) {
+            flatContainerOpen = true;
+        } else {
+            enter();
+        }
+    }
+
+    private void leaveContainer() {
+        if (flatContainerOpen) {
+            flatContainerOpen = false;
+        } else {
+            leave();
+        }
+    }
+
+    private void enter() throws TProtocolException {
+        if (depth == maxDepth) {
+            throw new TProtocolException(TProtocolException.DEPTH_LIMIT,
+                                         "Thrift message: nesting depth exceeds " + maxDepth);
+        }
+        depth++;
+    }
+
+    private void leave() {
+        if (depth > 0) {
+            depth--;
+        }
     }
 
     /**

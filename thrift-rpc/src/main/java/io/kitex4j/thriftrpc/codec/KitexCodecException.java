@@ -32,9 +32,15 @@ public final class KitexCodecException extends DecoderException {
         MALFORMED,
         /** The connection ended in the middle of a message. */
         TRUNCATED,
+        /**
+         * A struct or container nested deeper than the configured limit (Kitex's skip decoder: 64), refused
+         * while the message is decoded, or while a Buffered message is framed.
+         */
+        NESTING_TOO_DEEP,
     }
 
     private final Kind kind;
+    private final ThriftMessageHeader refusedMessage;
 
     /** A {@link Kind#MALFORMED} problem. */
     public KitexCodecException(String message) {
@@ -48,12 +54,29 @@ public final class KitexCodecException extends DecoderException {
 
     /** A problem of the given kind, caused by {@code cause} (for example a libthrift exception). */
     public KitexCodecException(Kind kind, String message, Throwable cause) {
+        this(kind, message, cause, null);
+    }
+
+    /**
+     * A problem found in the body of the message whose (already checked) header is {@code refusedMessage},
+     * so that a server can still answer it with an exception, as Kitex does after reading the header.
+     */
+    public KitexCodecException(Kind kind, String message, Throwable cause, ThriftMessageHeader refusedMessage) {
         super(message, cause);
         this.kind = requireNonNull(kind, "kind");
+        this.refusedMessage = refusedMessage;
     }
 
     /** The kind of problem. */
     public Kind kind() {
         return kind;
+    }
+
+    /**
+     * The header (name, type, seqId) of the message whose body was refused, when it was read before the
+     * problem was found (a Buffered message nested too deep); otherwise null.
+     */
+    public ThriftMessageHeader refusedMessage() {
+        return refusedMessage;
     }
 }

@@ -57,7 +57,12 @@ public final class KitexFrameDecoder extends ByteToMessageDecoder {
 
     /** Default {@code maxFrameBytes}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
-    /** Default nesting limit of a Buffered message, as Kitex's skip decoder (64). */
+    /**
+     * Default nesting limit, as Kitex's skip decoder (64): of a Buffered message while it is framed, and of
+     * every message while it is decoded ({@link ThriftCodec#decodeMessage(ByteBuf, org.apache.thrift.TBase,
+     * ThriftMessageHeader, int)}). Each struct is a level (the message's struct is level 1), and so is each
+     * non-empty list, set or map of structs, containers or strings.
+     */
     public static final int DEFAULT_MAX_NESTING_DEPTH = 64;
 
     static final int MAGIC_MASK = 0xFFFF0000;
@@ -181,7 +186,19 @@ public final class KitexFrameDecoder extends ByteToMessageDecoder {
     }
 
     private KitexFrame decodeBuffered(ByteBuf in, int start) {
-        final long length = skipper.skipMessage(in, start, in.readableBytes(), maxFrameBytes);
+        final long length;
+        try {
+            length = skipper.skipMessage(in, start, in.readableBytes(), maxFrameBytes);
+        } catch (KitexCodecException e) {
+            if (e.kind() != Kind.NESTING_TOO_DEEP) {
+                throw e;
+            }
+            // The header has been read (the body is walked after it): say which message it was, so that
+            // the server can answer it with a protocol error as Kitex does (its skip decoder runs after
+            // ReadMessageBegin, pkg/remote/codec/thrift/codec_apache.go#skipThriftStructSlow).
+            final ThriftMessageHeader header = ThriftCodec.peekMessageHeader(in, start, in.readableBytes());
+            throw new KitexCodecException(Kind.NESTING_TOO_DEEP, "Buffered " + e.getMessage(), null, header);
+        }
         if (length == ThriftBinarySkipper.NEED_MORE) {
             return null;
         }

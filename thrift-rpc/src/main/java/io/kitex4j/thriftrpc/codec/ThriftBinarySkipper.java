@@ -291,7 +291,7 @@ final class ThriftBinarySkipper {
 
     private void push(byte kind, long count, byte type1, byte type2) {
         if (depth == maxDepth) {
-            throw new KitexCodecException("Thrift message: nesting depth exceeds " + maxDepth);
+            throw new KitexCodecException(Kind.NESTING_TOO_DEEP, "Thrift message: nesting depth exceeds " + maxDepth);
         }
         kinds[depth] = kind;
         remaining[depth] = count;

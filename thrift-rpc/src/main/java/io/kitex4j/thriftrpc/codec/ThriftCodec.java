@@ -12,6 +12,7 @@ import org.apache.thrift.TBase;
 import org.apache.thrift.TException;
 import org.apache.thrift.protocol.TBinaryProtocol;
 import org.apache.thrift.protocol.TProtocol;
+import org.apache.thrift.protocol.TProtocolException;
 
 /**
  * Strict binary Thrift messages to and from {@link ByteBuf}s: the payload of a {@link KitexFrame}.
@@ -120,22 +121,40 @@ public final class ThriftCodec {
      * {@link KitexFrame}'s {@link KitexFrame#messageHeader()}): the header is skipped, not decoded again.
      */
     public static void decodeMessage(ByteBuf payload, TBase<?, ?> into, ThriftMessageHeader header) {
+        decodeMessage(payload, into, header, KitexFrameDecoder.DEFAULT_MAX_NESTING_DEPTH);
+    }
+
+    /**
+     * As {@link #decodeMessage(ByteBuf, TBase, ThriftMessageHeader)}, refusing structs and containers
+     * nested deeper than {@code maxNestingDepth} (counted as {@link KitexFrameDecoder} counts it for a
+     * Buffered message: the message's struct is level 1) with a {@link Kind#NESTING_TOO_DEEP} exception,
+     * instead of letting libthrift's recursive reader run out of stack.
+     */
+    public static void decodeMessage(ByteBuf payload, TBase<?, ?> into, ThriftMessageHeader header,
+                                     int maxNestingDepth) {
         requireNonNull(into, "into");
         requireNonNull(header, "header");
         peekSeqId(payload, payload.readerIndex(), payload.readableBytes());
         payload.skipBytes(12 + payload.getInt(payload.readerIndex() + 4));
-        readBody(payload, into, header);
+        readBody(payload, into, header, maxNestingDepth);
     }
 
     private static void readBody(ByteBuf payload, TBase<?, ?> into, ThriftMessageHeader header) {
-        final ByteBufBinaryProtocol protocol = ByteBufBinaryProtocol.acquire(payload);
+        readBody(payload, into, header, KitexFrameDecoder.DEFAULT_MAX_NESTING_DEPTH);
+    }
+
+    private static void readBody(ByteBuf payload, TBase<?, ?> into, ThriftMessageHeader header, int maxDepth) {
+        final ByteBufBinaryProtocol protocol = ByteBufBinaryProtocol.acquire(payload, maxDepth);
         try {
             into.read(protocol);
         } catch (TException | RuntimeException e) {
             // Generated code throws unchecked exceptions too on some corrupt input (e.g. a bad enum or
             // union); all of it is a malformed message to the caller.
-            throw new KitexCodecException(Kind.MALFORMED, "cannot decode " + ThriftMessageHeader.typeName(header.type())
-                                                          + " " + header.name() + ": " + e.getMessage(), e);
+            final Kind kind = e instanceof TProtocolException
+                              && ((TProtocolException) e).getType() == TProtocolException.DEPTH_LIMIT
+                              ? Kind.NESTING_TOO_DEEP : Kind.MALFORMED;
+            throw new KitexCodecException(kind, "cannot decode " + ThriftMessageHeader.typeName(header.type())
+                                                + " " + header.name() + ": " + e.getMessage(), e);
         } finally {
             protocol.release();
         }

@@ -16,6 +16,8 @@ final class CallDispatcher {
     private final boolean enforceDeadline;
     private final boolean interruptOnDeadline;
     private final boolean ttheaderServerMeta;
+    private final int maxNestingDepth;
+    private final ServerRejections rejections;
     private final Set<ServerConnectionHandler> connections = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> allClosed = new CompletableFuture<>();
 
@@ -26,12 +28,22 @@ final class CallDispatcher {
     private volatile boolean draining;
 
     CallDispatcher(ServiceRouter router, Executor executor, boolean enforceDeadline, boolean interruptOnDeadline,
-                   boolean ttheaderServerMeta) {
+                   boolean ttheaderServerMeta, int maxNestingDepth, ServerRejections rejections) {
         this.router = router;
         this.executor = executor;
         this.enforceDeadline = enforceDeadline || interruptOnDeadline;
         this.interruptOnDeadline = interruptOnDeadline;
         this.ttheaderServerMeta = ttheaderServerMeta;
+        this.maxNestingDepth = maxNestingDepth;
+        this.rejections = rejections;
+    }
+
+    int maxNestingDepth() {
+        return maxNestingDepth;
+    }
+
+    ServerRejections rejections() {
+        return rejections;
     }
 
     ServiceRouter router() {

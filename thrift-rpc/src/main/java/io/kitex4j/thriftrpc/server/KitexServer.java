@@ -90,7 +90,14 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  *       the connection is closed after answering the requests read before, with a WARN log naming
  *       the peer and the reason. Other connections are not affected.</li>
  *   <li>Arguments that cannot be decoded: type 7 with the decoder's message, then close.</li>
+ *   <li>Arguments nested deeper than {@link KitexServerBuilder#maxNestingDepth(int)} (64): type 7, then
+ *       close, on every transport.</li>
  * </ul>
+ *
+ * <h2>Logging</h2>
+ * Values from the wire are escaped and truncated before they are logged; each refused request or
+ * connection is one line, rate limited per {@link RejectionKind} (stack traces only on a period's first
+ * line), and counted in {@link #rejections()}.
  *
  * <h2>Stopping</h2>
  * {@link #stop()}: (1) TTHeader responses start to carry {@code crrst=1} (with
@@ -123,6 +130,8 @@ public final class KitexServer implements AutoCloseable {
     private final boolean shutdownUserExecutor;
     private final int ioThreads;
     private final int maxFrameBytes;
+    private final int maxNestingDepth;
+    private final ServerRejections rejections;
     private final boolean enforceDeadline;
     private final boolean interruptOnDeadline;
     private final boolean ttheaderServerMeta;
@@ -167,6 +176,8 @@ public final class KitexServer implements AutoCloseable {
         ioThreads = b.ioThreads > 0 ? b.ioThreads
                 : (b.executor == KitexServerBuilder.DIRECT ? 1 : 2) * Runtime.getRuntime().availableProcessors();
         maxFrameBytes = b.maxFrameBytes;
+        maxNestingDepth = b.maxNestingDepth;
+        rejections = new ServerRejections(b.rejectionLogPeriodNanos, b.rejectionLogBurst);
         enforceDeadline = b.enforceDeadline;
         interruptOnDeadline = b.interruptOnDeadline;
         ttheaderServerMeta = b.ttheaderServerMeta;
@@ -221,7 +232,7 @@ public final class KitexServer implements AutoCloseable {
                     ownsExecutor = true;
                 }
                 dispatcher = new CallDispatcher(router, executor, enforceDeadline, interruptOnDeadline,
-                                                ttheaderServerMeta);
+                                                ttheaderServerMeta, maxNestingDepth, rejections);
             }
             final CallDispatcher d = dispatcher;
             bootstrap.group(bossGroup, workerGroup)
@@ -234,7 +245,7 @@ public final class KitexServer implements AutoCloseable {
                          protected void initChannel(SocketChannel ch) {
                              // Idle connections are closed by the connection handler itself: Netty's
                              // IdleStateHandler would add a promise and a listener to every response.
-                             ch.pipeline().addLast("kitexDecoder", new KitexFrameDecoder(maxFrameBytes))
+                             ch.pipeline().addLast("kitexDecoder", new KitexFrameDecoder(maxFrameBytes, maxNestingDepth))
                                           .addLast("kitexEncoder", KitexFrameEncoder.INSTANCE)
                                           .addLast("kitexServer", new ServerConnectionHandler(d, idleTimeout.toNanos()));
                          }
@@ -528,6 +539,15 @@ public final class KitexServer implements AutoCloseable {
     /** The address the server listens on, or {@code null} before it is bound. */
     public InetSocketAddress localAddress() {
         return localAddress;
+    }
+
+    /**
+     * How many requests or connections this server refused or could not serve since it was built, by
+     * kind: an immutable snapshot with every {@link RejectionKind}, zero or not. Each kind is logged on
+     * its own rate limit, so this is the complete count where the log shows only a sample.
+     */
+    public Map<RejectionKind, Long> rejections() {
+        return rejections.snapshot();
     }
 
     /** The port the server listens on, or -1 before it is bound. */

@@ -12,8 +12,10 @@ import java.util.concurrent.Executor;
 
 import org.apache.thrift.TBaseProcessor;
 
+import io.kitex4j.internal.log.RateLimitedLog;
 import io.kitex4j.registry.HostAndPort;
 import io.kitex4j.registry.Registry;
+import io.kitex4j.thriftrpc.codec.KitexFrameDecoder;
 
 /**
  * Builds a {@link KitexServer}. Not thread-safe; {@link #build()} may be called more than once and
@@ -32,6 +34,8 @@ public final class KitexServerBuilder {
 
     /** Default {@link #maxFrameBytes(int)}: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+    /** Default {@link #maxNestingDepth(int)}: 64, as Kitex's skip decoder. */
+    public static final int DEFAULT_MAX_NESTING_DEPTH = KitexFrameDecoder.DEFAULT_MAX_NESTING_DEPTH;
     /**
      * Default {@link #exitWait(Duration)}: 6 s, longer than the 5 s a Go Kitex client (registry-etcd
      * resolver) takes to refresh its instance list, so clients stop choosing this instance before it
@@ -53,6 +57,10 @@ public final class KitexServerBuilder {
     boolean shutdownExecutorOnStop;
     int ioThreads;
     int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+    int maxNestingDepth = DEFAULT_MAX_NESTING_DEPTH;
+    // Package-private, for tests that count log lines: the rate limit of each RejectionKind's lines.
+    long rejectionLogPeriodNanos = RateLimitedLog.DEFAULT_PERIOD_NANOS;
+    int rejectionLogBurst = RateLimitedLog.DEFAULT_BURST;
     boolean enforceDeadline;
     boolean interruptOnDeadline;
     boolean ttheaderServerMeta = true;
@@ -224,6 +232,29 @@ public final class KitexServerBuilder {
             throw new IllegalArgumentException("maxFrameBytes: " + maxFrameBytes + " (expected: >= 64)");
         }
         this.maxFrameBytes = maxFrameBytes;
+        return this;
+    }
+
+    /**
+     * The deepest nesting of structs and containers accepted in a request, on every transport; a deeper
+     * request gets a protocol error (TApplicationException type 7), then its connection is closed, and
+     * is counted as {@link RejectionKind#NESTING_TOO_DEEP}. Each struct is one level (the arguments
+     * struct is level 1), and so is each non-empty list, set or map of structs, containers or strings.
+     * The check is made as the arguments are read, so the generated code's recursion stays bounded.
+     * Default {@value #DEFAULT_MAX_NESTING_DEPTH}, the limit of Kitex's skip decoder.
+     */
+    public KitexServerBuilder maxNestingDepth(int maxNestingDepth) {
+        if (maxNestingDepth < 1) {
+            throw new IllegalArgumentException("maxNestingDepth: " + maxNestingDepth + " (expected: >= 1)");
+        }
+        this.maxNestingDepth = maxNestingDepth;
+        return this;
+    }
+
+    /** For tests: each {@link RejectionKind} logs at most {@code burst} lines per {@code period}. */
+    KitexServerBuilder rejectionLogLimit(Duration period, int burst) {
+        rejectionLogPeriodNanos = period.toNanos();
+        rejectionLogBurst = burst;
         return this;
     }
 

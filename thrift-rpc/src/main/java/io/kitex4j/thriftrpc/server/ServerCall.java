@@ -13,6 +13,9 @@ import org.slf4j.LoggerFactory;
 
 import io.kitex4j.thriftrpc.BizStatusException;
 import io.kitex4j.thriftrpc.Metainfo;
+import io.kitex4j.internal.log.LogValues;
+import io.kitex4j.thriftrpc.codec.KitexCodecException;
+import io.kitex4j.thriftrpc.codec.KitexCodecException.Kind;
 import io.kitex4j.thriftrpc.codec.KitexErrorTypes;
 import io.kitex4j.thriftrpc.codec.KitexFrame;
 import io.kitex4j.thriftrpc.codec.MetaKeys;
@@ -84,7 +87,8 @@ final class ServerCall implements Runnable {
             reply = serve();
         } catch (Throwable t) {
             // A bug of ours, not the handler's: do not leave the connection hanging.
-            logger.error("Failed to serve {} from {}; closing the connection", method, connection.remoteAddress(), t);
+            rejections().log(RejectionKind.INTERNAL_ERROR, "Failed to serve {} from {}; closing the connection",
+                             method, connection.remoteAddress(), t);
             reply = Reply.close("internal error: " + t);
         }
         connection.complete(reply);
@@ -97,7 +101,8 @@ final class ServerCall implements Runnable {
     Reply rejected() {
         final KitexFrame frame = request.frame();
         try {
-            logger.warn("Executor rejected {} from {}", method, connection.remoteAddress());
+            rejections().log(RejectionKind.EXECUTOR_REJECTED, "Executor rejected {} from {}", method,
+                             connection.remoteAddress());
             return method.isOneway() ? Reply.NONE
                     : exceptionReply(channelCtx.alloc(), dispatcher, frame.transport(), messageHeader.name(),
                                      messageHeader.seqId(), INTERNAL_ERROR, OVER_LIMIT, null, false);
@@ -120,12 +125,17 @@ final class ServerCall implements Runnable {
                                         rpcTimeout(header), request.receivedNanos());
             args = method.newArgs();
             try {
-                ThriftCodec.decodeMessage(frame.payload(), args, messageHeader);
+                ThriftCodec.decodeMessage(frame.payload(), args, messageHeader, dispatcher.maxNestingDepth());
             } catch (Exception e) {
                 // Kitex: remote.NewTransError(remote.ProtocolError, err) from the args decoder, a read
                 // error, so the exception is sent (unless oneway) and the connection closed.
                 final String msg = message(e);
-                logger.warn("Closing connection from {}: {}", connection.remoteAddress(), msg);
+                final RejectionKind kind = e instanceof KitexCodecException
+                                           && ((KitexCodecException) e).kind() == Kind.NESTING_TOO_DEEP
+                                           ? RejectionKind.NESTING_TOO_DEEP : RejectionKind.ARGS_DECODE_FAILED;
+                rejections().log(kind, method.isOneway() ? "Closing connection from {}: {}"
+                                                         : "Closing connection from {} after replying: {}",
+                                 connection.remoteAddress(), LogValues.escape(msg));
                 final Reply r = method.isOneway() ? Reply.NONE
                         : exceptionReply(channelCtx.alloc(), dispatcher, transport, name, seqId,
                                          PROTOCOL_ERROR, msg, null, true);
@@ -156,8 +166,8 @@ final class ServerCall implements Runnable {
 
         if (method.isOneway()) {
             if (failure != null) {
-                logger.warn("{} from {} failed (nothing is sent back)", method, connection.remoteAddress(),
-                            failure);
+                rejections().log(RejectionKind.HANDLER_EXCEPTION, "{} from {} failed (nothing is sent back): {}",
+                                 method, connection.remoteAddress(), LogValues.escape(message(failure)), failure);
             }
             return Reply.NONE;
         }
@@ -182,8 +192,15 @@ final class ServerCall implements Runnable {
             msg = "panic: [happened in biz handler, method=" + method.service().name() + '.' + name
                   + ", please check the panic at the server side] " + message(failure);
         }
-        logger.warn("{} from {} failed: {}", method, connection.remoteAddress(), msg, failure);
+        // One line per call, the stack trace only on the first of a period: a handler bug hit by every
+        // call must not become a log storm.
+        rejections().log(RejectionKind.HANDLER_EXCEPTION, "{} from {} failed: {}", method, connection.remoteAddress(),
+                         LogValues.escape(msg), failure);
         return exceptionReply(channelCtx.alloc(), dispatcher, transport, name, seqId, INTERNAL_ERROR, msg, ctx, false);
+    }
+
+    private ServerRejections rejections() {
+        return dispatcher.rejections();
     }
 
     // Kitex's TransferForward (pkg/remote/bound/transmeta_bound.go#OnMessage): the handler reads every
@@ -255,7 +272,8 @@ final class ServerCall implements Runnable {
         } catch (Exception e) {
             // Apache Thrift validates required fields when writing (Go does not); the result cannot be sent.
             final String msg = "encode " + method + " result failed: " + message(e);
-            logger.warn("{} from {}: {}", method, connection.remoteAddress(), msg);
+            rejections().log(RejectionKind.HANDLER_EXCEPTION, "{} from {}: {}", method, connection.remoteAddress(),
+                             LogValues.escape(msg));
             return exceptionReply(channelCtx.alloc(), dispatcher, transport, name, seqId, PROTOCOL_ERROR, msg, ctx,
                                   false);
         }

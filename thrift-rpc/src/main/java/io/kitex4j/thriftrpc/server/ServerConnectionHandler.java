@@ -10,10 +10,14 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.kitex4j.internal.log.LogValues;
+import io.kitex4j.thriftrpc.codec.KitexCodecException;
+import io.kitex4j.thriftrpc.codec.KitexErrorTypes;
 import io.kitex4j.thriftrpc.codec.KitexFrame;
 import io.kitex4j.thriftrpc.codec.MetaKeys;
 import io.kitex4j.thriftrpc.codec.TTHeader;
 import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
+import io.kitex4j.thriftrpc.codec.Transport;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -54,6 +58,9 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean closed;
     // drain() is running: a call that completes inside it (a direct executor) must not re-enter it.
     private boolean draining;
+    // The reply to a request the decoder refused after its header (a Buffered message nested too deep),
+    // written when the requests read before it are answered; then the connection closes.
+    private ServerCall.Reply lastReply;
 
     // 0: never closed for idleness. Otherwise idle means nothing was read or written for this long,
     // and no call is running or waiting.
@@ -144,7 +151,21 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             // Malformed input (KitexCodecException) or an oversized frame. As in Kitex, requests
             // read before the bad bytes are still answered, in order; then the connection closes.
             if (!inputClosed) {
-                logger.warn("Closing connection from {}: {}", remoteAddress, reason(cause));
+                final KitexCodecException codecError = cause instanceof KitexCodecException
+                                                       ? (KitexCodecException) cause : null;
+                final RejectionKind kind = codecError == null ? RejectionKind.MALFORMED_FRAME
+                        : switch (codecError.kind()) {
+                            case FRAME_TOO_LARGE -> RejectionKind.FRAME_TOO_LARGE;
+                            case NESTING_TOO_DEEP -> RejectionKind.NESTING_TOO_DEEP;
+                            default -> RejectionKind.MALFORMED_FRAME;
+                        };
+                final boolean replies = codecError != null && codecError.refusedMessage() != null;
+                dispatcher.rejections().log(kind, replies ? "Closing connection from {} after replying: {}"
+                                                          : "Closing connection from {}: {}",
+                                            remoteAddress, LogValues.escape(reason(cause)));
+                if (replies) {
+                    lastReply = refusedMessageReply(codecError);
+                }
                 stopInput();
             }
             return;
@@ -152,13 +173,34 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof EncoderException) {
             // A response the codec refuses (e.g. a TTHeader over 64 KiB of backward values): nothing
             // was written, and the caller would wait forever for it, so close.
-            logger.warn("Cannot write a response to {}; closing the connection: {}", remoteAddress, reason(cause));
+            dispatcher.rejections().log(RejectionKind.HANDLER_EXCEPTION,
+                                        "Cannot write a response to {}; closing the connection: {}", remoteAddress,
+                                        LogValues.escape(reason(cause)));
         } else if (cause instanceof IOException) {
             logger.debug("Connection from {} failed: {}", remoteAddress, cause.toString());
         } else {
-            logger.warn("Unexpected error on connection from {}; closing it", remoteAddress, cause);
+            dispatcher.rejections().log(RejectionKind.INTERNAL_ERROR,
+                                        "Unexpected error on connection from {}; closing it", remoteAddress, cause);
         }
         forceClose();
+    }
+
+    /**
+     * The answer to a Buffered request whose body the frame decoder refused (nested too deep): what Kitex
+     * sends when its skip decoder fails after the message header was read, a protocol error as a read
+     * error (pkg/remote/codec/thrift/codec_apache.go#skipThriftStructSlow), after the method lookup that
+     * precedes it (thrift.go#validateMessageBeforeDecode); nothing for a oneway method.
+     */
+    private ServerCall.Reply refusedMessageReply(KitexCodecException e) {
+        final ThriftMessageHeader mh = e.refusedMessage();
+        final ServiceRouter.Route route = dispatcher.router().route(null, mh.name());
+        if (route.method() != null && route.method().isOneway()) {
+            return ServerCall.Reply.close(e.getMessage());
+        }
+        final int type = route.method() == null ? route.errorType() : KitexErrorTypes.PROTOCOL_ERROR;
+        final String message = route.method() == null ? route.errorMessage() : e.getMessage();
+        return ServerCall.exceptionReply(ctx.alloc(), dispatcher, Transport.BUFFERED, mh.name(), mh.seqId(), type,
+                                         message, null, true).closingAfterward(message);
     }
 
     private static String reason(Throwable cause) {
@@ -184,6 +226,16 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         inputClosed = true;
         ctx.channel().config().setAutoRead(false);
         if (!busy && pending.isEmpty()) {
+            closeAfterLastReply();
+        }
+    }
+
+    private void closeAfterLastReply() {
+        final ServerCall.Reply r = lastReply;
+        lastReply = null;
+        if (r != null) {
+            write(r);
+        } else {
             closed = true;
             ctx.close();
         }
@@ -199,8 +251,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
                 final PendingRequest req = pending.poll();
                 if (req == null) {
                     if (inputClosed) {
-                        closed = true;
-                        ctx.close();
+                        closeAfterLastReply();
                     } else if (!ctx.channel().config().isAutoRead()) {
                         ctx.channel().config().setAutoRead(true);
                     }
@@ -246,7 +297,8 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         if (route.method() == null) {
             // A read error in Kitex: the exception is written (with crrst), then the connection
             // closes (default_server_handler.go#OnRead -> writeErrorReplyIfNeeded(..., connReset=true)).
-            logger.warn("Closing connection from {} after replying: {}", remoteAddress, route.errorMessage());
+            dispatcher.rejections().log(RejectionKind.UNKNOWN_METHOD, "Closing connection from {} after replying: {}",
+                                        remoteAddress, LogValues.escape(route.errorMessage()));
             final ServerCall.Reply reply;
             try {
                 reply = ServerCall.exceptionReply(ctx.alloc(), dispatcher, frame.transport(), mh.name(), mh.seqId(),
@@ -270,7 +322,8 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void closeWithoutReply(String reason) {
-        logger.warn("Closing connection from {}: {}", remoteAddress, reason);
+        dispatcher.rejections().log(RejectionKind.MALFORMED_FRAME, "Closing connection from {}: {}", remoteAddress,
+                                    LogValues.escape(reason));
         closed = true;
         releasePending();
         ctx.close();
@@ -325,6 +378,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void releasePending() {
+        if (lastReply != null) {
+            lastReply.release();
+            lastReply = null;
+        }
         PendingRequest r;
         while ((r = pending.poll()) != null) {
             r.frame().release();

@@ -66,6 +66,8 @@ class KitexServerWireTest {
         server = KitexServer.builder()
                             .service(EchoService.class, new EchoHandler())
                             .service(InteropService.class, interop)
+                            // Tests here look for the lines of events that many tests cause.
+                            .rejectionLogLimit(Duration.ofSeconds(10), 1000)
                             .shutdownHook(false)
                             .build();
         server.start().join();
