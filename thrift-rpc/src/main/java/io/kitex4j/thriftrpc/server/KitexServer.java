@@ -136,6 +136,7 @@ public final class KitexServer implements AutoCloseable {
     private final Duration drainTimeout;
     private final Duration deregisterTimeout;
     private final Duration idleTimeout;
+    private final ServerLimits limits;
     private final boolean shutdownHook;
     private final boolean preferNativeTransport;
     private final List<ServerListener> listeners;
@@ -180,6 +181,8 @@ public final class KitexServer implements AutoCloseable {
         drainTimeout = b.drainTimeout;
         deregisterTimeout = b.deregisterTimeout;
         idleTimeout = b.idleTimeout;
+        limits = new ServerLimits(b.maxConnections, b.maxConnectionsPerIp, b.readTimeout.toNanos(),
+                                  b.maxInFlightRequestsPerConnection);
         shutdownHook = b.shutdownHook;
         preferNativeTransport = b.preferNativeTransport;
         listeners = List.copyOf(b.listeners);
@@ -234,9 +237,11 @@ public final class KitexServer implements AutoCloseable {
                          protected void initChannel(SocketChannel ch) {
                              // Idle connections are closed by the connection handler itself: Netty's
                              // IdleStateHandler would add a promise and a listener to every response.
-                             ch.pipeline().addLast("kitexDecoder", new KitexFrameDecoder(maxFrameBytes))
+                             final KitexFrameDecoder decoder = new KitexFrameDecoder(maxFrameBytes);
+                             ch.pipeline().addLast("kitexDecoder", decoder)
                                           .addLast("kitexEncoder", KitexFrameEncoder.INSTANCE)
-                                          .addLast("kitexServer", new ServerConnectionHandler(d, idleTimeout.toNanos()));
+                                          .addLast("kitexServer", new ServerConnectionHandler(
+                                                  d, idleTimeout.toNanos(), limits, decoder));
                          }
                      });
             bootstrap.bind(bindAddress).addListener((ChannelFuture f) -> onBound(f, epoll));
@@ -534,6 +539,11 @@ public final class KitexServer implements AutoCloseable {
     public int port() {
         final InetSocketAddress a = localAddress;
         return a == null ? -1 : a.getPort();
+    }
+
+    /** The connection limits and the counters of what they refused (kind to count: {@link ServerLimits#rejections()}). */
+    ServerLimits limits() {
+        return limits;
     }
 
     /** The current state. */
