@@ -92,6 +92,15 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  *   <li>Arguments that cannot be decoded: type 7 with the decoder's message, then close.</li>
  * </ul>
  *
+ * <h2>Limits</h2>
+ * A frame must arrive whole within the {@linkplain KitexServerBuilder#readTimeout read timeout} of its
+ * first bytes (5 s, as Kitex); a connection with no activity closes after the
+ * {@linkplain KitexServerBuilder#idleTimeout idle timeout} (10 minutes, as Kitex); connections over
+ * {@linkplain KitexServerBuilder#maxConnections the total} or
+ * {@linkplain KitexServerBuilder#maxConnectionsPerIp the per-IP limit} are closed at accept; a connection
+ * with {@linkplain KitexServerBuilder#maxInFlightRequestsPerConnection too many requests in flight} is
+ * not read until one is answered. Each is logged, rate-limited, when it bites.
+ *
  * <h2>Stopping</h2>
  * {@link #stop()}: (1) TTHeader responses start to carry {@code crrst=1} (with
  * {@link KitexServerBuilder#ttheaderServerMeta(boolean)}), so Kitex clients with
