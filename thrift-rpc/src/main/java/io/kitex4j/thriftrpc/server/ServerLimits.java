@@ -115,8 +115,9 @@ final class ServerLimits {
     }
 
     void inFlightLimitReached(Object peer) {
-        inFlightLimit.log("Pausing reads from {}: {} requests in flight (maxInFlightRequestsPerConnection)",
-                          escapedPeer(peer), maxInFlightRequestsPerConnection);
+        inFlightLimit.log("Pausing reads from {} until a call is answered: requests read and not answered "
+                          + "reached maxInFlightRequestsPerConnection {}", escapedPeer(peer),
+                          maxInFlightRequestsPerConnection);
     }
 
     /** How often each limit bit, by kind (the constants of this class), in a stable order. */
