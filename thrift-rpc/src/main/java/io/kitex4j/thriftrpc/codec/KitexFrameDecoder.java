@@ -2,6 +2,7 @@ package io.kitex4j.thriftrpc.codec;
 
 import io.kitex4j.thriftrpc.codec.KitexCodecException.Kind;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
@@ -51,6 +52,11 @@ import java.util.List;
  * checked. The TTHeader key-values are decoded into Java strings (they are small and outlive the
  * buffer).
  *
+ * <h2>Pausing</h2>
+ * {@link #pauseDecoding()} stops the decoder from emitting frames: what arrives is kept, undecoded,
+ * until {@link #resumeDecoding()}. With auto-read off as well, that bounds how many frames a
+ * connection can hold, however many a peer pipelines in one write.
+ *
  * <p>Not sharable: one instance per channel.
  */
 public final class KitexFrameDecoder extends ByteToMessageDecoder {
@@ -81,6 +87,8 @@ public final class KitexFrameDecoder extends ByteToMessageDecoder {
     private final ThriftBinarySkipper skipper;
     private final TTHeaderCodec.StringReader strings = new TTHeaderCodec.StringReader();
     private boolean failed;
+    private boolean paused;
+    private ChannelHandlerContext ctx;
 
     /** A decoder with {@link #DEFAULT_MAX_FRAME_BYTES} and {@link #DEFAULT_MAX_NESTING_DEPTH}. */
     public KitexFrameDecoder() {
@@ -117,10 +125,73 @@ public final class KitexFrameDecoder extends ByteToMessageDecoder {
         return maxFrameBytes;
     }
 
+    /**
+     * The bytes received and not yet emitted as a frame: 0 between frames, else the start of a frame
+     * still incomplete (or, while {@linkplain #pauseDecoding() paused}, frames not decoded yet). Call it
+     * on the channel's event loop.
+     */
+    public int bufferedBytes() {
+        return failed ? 0 : actualReadableBytes();
+    }
+
+    /**
+     * Stops emitting frames, from the next one on, until {@link #resumeDecoding()}; bytes that arrive
+     * meanwhile are kept. Call it on the channel's event loop, e.g. from the handler the frames go to.
+     */
+    public void pauseDecoding() {
+        paused = true;
+    }
+
+    /**
+     * Emits frames again, starting with those received while paused, in a later task of the event loop
+     * (never re-entering the handler that calls it). Call it on the channel's event loop.
+     */
+    public void resumeDecoding() {
+        if (!paused) {
+            return;
+        }
+        paused = false;
+        final ChannelHandlerContext c = ctx;
+        if (c != null && actualReadableBytes() > 0) {
+            c.executor().execute(() -> {
+                if (!paused && !c.isRemoved() && actualReadableBytes() > 0) {
+                    // Runs the decode loop over what is buffered; the empty buffer adds nothing.
+                    try {
+                        channelRead(c, Unpooled.EMPTY_BUFFER);
+                        channelReadComplete(c);
+                    } catch (Exception e) {
+                        c.fireExceptionCaught(e);
+                    }
+                }
+            });
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        this.ctx = ctx;
+        super.handlerAdded(ctx);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (paused) {
+            // Not ByteToMessageDecoder's: with auto-read off and no frame emitted, it would read more,
+            // and the pause would buffer without bound.
+            ctx.fireChannelReadComplete();
+            return;
+        }
+        super.channelReadComplete(ctx);
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (failed) {
             in.skipBytes(in.readableBytes());
+            return;
+        }
+        if (paused) {
+            // Nothing consumed, nothing emitted: ByteToMessageDecoder's loop stops and keeps the bytes.
             return;
         }
         try {
@@ -140,6 +211,11 @@ public final class KitexFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        if (paused) {
+            // The connection ended while the handler wanted no more frames: drop what it never asked for.
+            in.skipBytes(in.readableBytes());
+            return;
+        }
         super.decodeLast(ctx, in, out);
         if (!failed && in.isReadable()) {
             final String what = describeIncomplete(in);

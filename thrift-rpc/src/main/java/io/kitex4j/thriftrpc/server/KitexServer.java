@@ -99,6 +99,15 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * connection is one line, rate limited per {@link RejectionKind} (stack traces only on a period's first
  * line), and counted in {@link #rejections()}.
  *
+ * <h2>Limits</h2>
+ * A frame must arrive whole within the {@linkplain KitexServerBuilder#readTimeout read timeout} of its
+ * first bytes (5 s, as Kitex); a connection with no activity closes after the
+ * {@linkplain KitexServerBuilder#idleTimeout idle timeout} (10 minutes, as Kitex); connections over
+ * {@linkplain KitexServerBuilder#maxConnections the total} or
+ * {@linkplain KitexServerBuilder#maxConnectionsPerIp the per-IP limit} are closed at accept; a connection
+ * with {@linkplain KitexServerBuilder#maxInFlightRequestsPerConnection too many requests in flight} is
+ * not read until one is answered. Each is logged, rate-limited, when it bites.
+ *
  * <h2>Stopping</h2>
  * {@link #stop()}: (1) TTHeader responses start to carry {@code crrst=1} (with
  * {@link KitexServerBuilder#ttheaderServerMeta(boolean)}), so Kitex clients with
@@ -145,6 +154,7 @@ public final class KitexServer implements AutoCloseable {
     private final Duration drainTimeout;
     private final Duration deregisterTimeout;
     private final Duration idleTimeout;
+    private final ServerLimits limits;
     private final boolean shutdownHook;
     private final boolean preferNativeTransport;
     private final List<ServerListener> listeners;
@@ -191,6 +201,8 @@ public final class KitexServer implements AutoCloseable {
         drainTimeout = b.drainTimeout;
         deregisterTimeout = b.deregisterTimeout;
         idleTimeout = b.idleTimeout;
+        limits = new ServerLimits(b.maxConnections, b.maxConnectionsPerIp, b.readTimeout.toNanos(),
+                                  b.maxInFlightRequestsPerConnection, rejections);
         shutdownHook = b.shutdownHook;
         preferNativeTransport = b.preferNativeTransport;
         listeners = List.copyOf(b.listeners);
@@ -245,9 +257,11 @@ public final class KitexServer implements AutoCloseable {
                          protected void initChannel(SocketChannel ch) {
                              // Idle connections are closed by the connection handler itself: Netty's
                              // IdleStateHandler would add a promise and a listener to every response.
-                             ch.pipeline().addLast("kitexDecoder", new KitexFrameDecoder(maxFrameBytes, maxNestingDepth))
+                             final KitexFrameDecoder decoder = new KitexFrameDecoder(maxFrameBytes, maxNestingDepth);
+                             ch.pipeline().addLast("kitexDecoder", decoder)
                                           .addLast("kitexEncoder", KitexFrameEncoder.INSTANCE)
-                                          .addLast("kitexServer", new ServerConnectionHandler(d, idleTimeout.toNanos()));
+                                          .addLast("kitexServer", new ServerConnectionHandler(
+                                                  d, idleTimeout.toNanos(), limits, decoder));
                          }
                      });
             bootstrap.bind(bindAddress).addListener((ChannelFuture f) -> onBound(f, epoll));
@@ -554,6 +568,11 @@ public final class KitexServer implements AutoCloseable {
     public int port() {
         final InetSocketAddress a = localAddress;
         return a == null ? -1 : a.getPort();
+    }
+
+    /** The connection limits and the connection counts; what they refuse is counted in {@link #rejections()}. */
+    ServerLimits limits() {
+        return limits;
     }
 
     /** The current state. */

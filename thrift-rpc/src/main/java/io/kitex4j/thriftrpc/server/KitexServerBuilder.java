@@ -44,8 +44,38 @@ public final class KitexServerBuilder {
     public static final Duration DEFAULT_EXIT_WAIT = Duration.ofSeconds(6);
     /** Default {@link #drainTimeout(Duration)}: 5 s, Kitex's {@code ExitWaitTime}. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
-    /** Default {@link #idleTimeout(Duration)}: 10 minutes, Kitex's server idle timeout. */
+    /**
+     * Default {@link #idleTimeout(Duration)}: 10 minutes, Kitex's server idle timeout
+     * ({@code MaxConnectionIdleTime} = {@code defaultConnectionIdleTime} in Kitex's
+     * {@code internal/server/config.go} and {@code remote_option.go}, given to netpoll as
+     * {@code WithIdleTimeout} in {@code pkg/remote/trans/netpoll/trans_server.go#BootstrapServer}).
+     */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+    /**
+     * Default {@link #readTimeout(Duration)}: 5 s, Kitex's server read/write timeout
+     * ({@code defaultReadWriteTimeout} in Kitex's {@code pkg/rpcinfo/rpcconfig.go}, given to netpoll as
+     * {@code WithReadTimeout} in {@code pkg/remote/trans/netpoll/trans_server.go#BootstrapServer}).
+     */
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * Default {@link #maxConnections(int)}: 10,000. Kitex has no limit unless
+     * {@code server.WithLimit(&limit.Option{MaxConnections: n})} is given; a limit well below the usual
+     * file descriptor limits keeps a flood of connections from taking the descriptors that the
+     * process's own etcd and client connections need.
+     */
+    public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    /**
+     * Default {@link #maxConnectionsPerIp(int)}: 5,000, half of {@link #DEFAULT_MAX_CONNECTIONS}, so
+     * that one host cannot take every connection. Kitex has no per-IP limit. It is this high because
+     * one IP can be many clients (a NAT, a sidecar proxy on the same host) and because a Kitex client's
+     * pool opens one connection per concurrent call to an instance.
+     */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 5_000;
+    /**
+     * Default {@link #maxInFlightRequestsPerConnection(int)}: 32. A Kitex client sends one request at a
+     * time per connection (a deprecated mux client sends more), so only pipelining peers reach it.
+     */
+    public static final int DEFAULT_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION = 32;
     /** Default {@link #deregisterTimeout(Duration)}: 5 s. */
     public static final Duration DEFAULT_DEREGISTER_TIMEOUT = Duration.ofSeconds(5);
 
@@ -74,6 +104,10 @@ public final class KitexServerBuilder {
     Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
     Duration deregisterTimeout = DEFAULT_DEREGISTER_TIMEOUT;
     Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    Duration readTimeout = DEFAULT_READ_TIMEOUT;
+    int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
+    int maxInFlightRequestsPerConnection = DEFAULT_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION;
     boolean shutdownHook = true;
     boolean preferNativeTransport = true;
     final List<ServerListener> listeners = new ArrayList<>();
@@ -372,6 +406,76 @@ public final class KitexServerBuilder {
      */
     public KitexServerBuilder idleTimeout(Duration idleTimeout) {
         this.idleTimeout = checkNotNegative(idleTimeout, "idleTimeout");
+        return this;
+    }
+
+    /**
+     * Closes a connection when a frame (request message) it started has not arrived whole this long
+     * after its first bytes were read, as a Kitex server closes a connection whose read times out.
+     * It guards against peers that send part of a frame and stall, each holding a connection and its
+     * buffer. Time during which the server itself stopped reading (see
+     * {@link #maxInFlightRequestsPerConnection(int)}) does not count. The requests read before are
+     * still answered, then the connection closes, with a rate-limited WARN naming the peer.
+     * {@link Duration#ZERO} disables it. Default {@link #DEFAULT_READ_TIMEOUT} (5 s).
+     *
+     * <p>The whole frame must arrive within the timeout, however slowly its bytes trickle in; with the
+     * default, a 16 MiB frame needs a peer that sends at least 3.2 MB/s.
+     */
+    public KitexServerBuilder readTimeout(Duration readTimeout) {
+        this.readTimeout = checkNotNegative(readTimeout, "readTimeout");
+        return this;
+    }
+
+    /**
+     * The most connections the server keeps open. One more is closed as soon as it is accepted, before
+     * anything is read, with a rate-limited WARN naming the peer, as Kitex's connection limiter does
+     * ({@code server.WithLimit(&limit.Option{MaxConnections: n})}). Default
+     * {@link #DEFAULT_MAX_CONNECTIONS} (10,000; Kitex has no limit by default).
+     *
+     * @throws IllegalArgumentException if {@code maxConnections} is below 1
+     */
+    public KitexServerBuilder maxConnections(int maxConnections) {
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: >= 1)");
+        }
+        this.maxConnections = maxConnections;
+        return this;
+    }
+
+    /**
+     * The most connections the server keeps open from one remote IP address. One more from that
+     * address is closed as soon as it is accepted, with a rate-limited WARN naming the peer. Default
+     * {@link #DEFAULT_MAX_CONNECTIONS_PER_IP} (5,000; Kitex has no such limit). Mind NATs and sidecar
+     * proxies, behind which many clients share one address.
+     *
+     * @throws IllegalArgumentException if {@code maxConnectionsPerIp} is below 1
+     */
+    public KitexServerBuilder maxConnectionsPerIp(int maxConnectionsPerIp) {
+        if (maxConnectionsPerIp < 1) {
+            throw new IllegalArgumentException("maxConnectionsPerIp: " + maxConnectionsPerIp + " (expected: >= 1)");
+        }
+        this.maxConnectionsPerIp = maxConnectionsPerIp;
+        return this;
+    }
+
+    /**
+     * The most requests of one connection that are read and not yet answered (the one running and
+     * those waiting behind it: calls of one connection run one at a time, in order, as in Kitex). At
+     * this number the server stops reading from the connection until a call is answered, so the peer's
+     * writes back up through TCP; nothing is refused. Logged (rate-limited, INFO) when it bites. This
+     * bounds the memory one pipelining peer can hold to this many frames of up to
+     * {@link #maxFrameBytes(int)} each. It applies to every transport, TTHeader frames with the mux flag
+     * ({@code 0x0001}) included: they are served like the others. Default
+     * {@link #DEFAULT_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION} (32). Kitex has no such limit.
+     *
+     * @throws IllegalArgumentException if {@code maxInFlightRequestsPerConnection} is below 1
+     */
+    public KitexServerBuilder maxInFlightRequestsPerConnection(int maxInFlightRequestsPerConnection) {
+        if (maxInFlightRequestsPerConnection < 1) {
+            throw new IllegalArgumentException("maxInFlightRequestsPerConnection: " + maxInFlightRequestsPerConnection
+                                               + " (expected: >= 1)");
+        }
+        this.maxInFlightRequestsPerConnection = maxInFlightRequestsPerConnection;
         return this;
     }
 

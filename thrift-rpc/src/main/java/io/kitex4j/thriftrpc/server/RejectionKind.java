@@ -34,7 +34,27 @@ public enum RejectionKind {
     /** The handler executor refused the call (it is saturated or shutting down). An "over limit" reply. */
     EXECUTOR_REJECTED("executor_rejected", ServerCall.class),
     /** A bug of kitex4j's while serving a call or a connection. The connection is closed. */
-    INTERNAL_ERROR("internal_error", ServerCall.class);
+    INTERNAL_ERROR("internal_error", ServerCall.class),
+    /**
+     * A connection over {@link KitexServerBuilder#maxConnections(int)}: closed at accept, before anything is
+     * read from it.
+     */
+    TOO_MANY_CONNECTIONS("too_many_connections", ServerConnectionHandler.class),
+    /**
+     * A connection over {@link KitexServerBuilder#maxConnectionsPerIp(int)} from its remote IP: closed at
+     * accept, before anything is read from it.
+     */
+    TOO_MANY_CONNECTIONS_PER_IP("too_many_connections_per_ip", ServerConnectionHandler.class),
+    /**
+     * A frame whose first bytes arrived more than {@link KitexServerBuilder#readTimeout(java.time.Duration)}
+     * ago is still incomplete. The requests read before are answered, then the connection is closed.
+     */
+    READ_TIMEOUT("read_timeout", ServerConnectionHandler.class),
+    /**
+     * A connection reached {@link KitexServerBuilder#maxInFlightRequestsPerConnection(int)}: reading from it
+     * pauses until a call is answered. Back-pressure, not an error: logged at INFO, nothing is refused.
+     */
+    IN_FLIGHT_LIMIT("in_flight_limit", ServerConnectionHandler.class);
 
     private final String metricName;
     // Where the kind's log lines go; kept as the classes that logged them before kinds were counted.

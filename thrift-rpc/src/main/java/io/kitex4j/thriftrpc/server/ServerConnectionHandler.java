@@ -1,6 +1,7 @@
 package io.kitex4j.thriftrpc.server;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
@@ -14,6 +15,7 @@ import io.kitex4j.internal.log.LogValues;
 import io.kitex4j.thriftrpc.codec.KitexCodecException;
 import io.kitex4j.thriftrpc.codec.KitexErrorTypes;
 import io.kitex4j.thriftrpc.codec.KitexFrame;
+import io.kitex4j.thriftrpc.codec.KitexFrameDecoder;
 import io.kitex4j.thriftrpc.codec.MetaKeys;
 import io.kitex4j.thriftrpc.codec.TTHeader;
 import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
@@ -33,7 +35,14 @@ import io.netty.util.concurrent.ScheduledFuture;
  * <p>One call at a time is what Kitex does: netpoll calls {@code OnRequest} serially per connection
  * and Kitex's {@code OnRead} handles one message per call, so pipelined requests are answered in
  * order with no concurrency within a connection (kitex-wire.md §6). Requests that arrive while a
- * call runs wait in {@link #pending}; when too many wait, reading pauses (back-pressure through TCP).
+ * call runs wait in {@link #pending}; when {@link ServerLimits#maxInFlightRequestsPerConnection()} are
+ * read and not answered, both the decoder and the socket reads pause (back-pressure through TCP), so no
+ * more frames are decoded until a call is answered.
+ *
+ * <p>A frame that has started (its first bytes are in the decoder) must arrive whole within the
+ * {@linkplain ServerLimits#readTimeoutNanos() read timeout}, or the connection is closed. The time is
+ * checked by a task scheduled only when a read ends in the middle of a frame, so a call whose frame
+ * arrives in one read costs nothing more.
  *
  * <p>All fields are confined to the channel's event loop. Unless the server was built with
  * {@link KitexServerBuilder#directExecutor()}, handlers never run here: the only work done on the
@@ -43,10 +52,9 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger logger = LoggerFactory.getLogger(ServerConnectionHandler.class);
 
-    /** Reading pauses when this many requests wait behind the running one. */
-    static final int MAX_PENDING = 32;
-
     private final CallDispatcher dispatcher;
+    private final ServerLimits limits;
+    private final KitexFrameDecoder decoder;
     private final ArrayDeque<PendingRequest> pending = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private InetSocketAddress remoteAddress;
@@ -68,9 +76,21 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     private long lastActivityNanos;
     private ScheduledFuture<?> idleCheck;
 
-    ServerConnectionHandler(CallDispatcher dispatcher, long idleTimeoutNanos) {
+    // Counted by the connection limits (also when refused); released when the channel closes.
+    private boolean countedByLimits;
+    private InetAddress remoteIp;
+    // Reads (and decoding) paused because the in-flight limit was reached.
+    private boolean readsPaused;
+    // When the frame the decoder holds the start of began (System.nanoTime()), or 0 between frames.
+    private long frameStartNanos;
+    private ScheduledFuture<?> readTimeoutCheck;
+
+    ServerConnectionHandler(CallDispatcher dispatcher, long idleTimeoutNanos, ServerLimits limits,
+                            KitexFrameDecoder decoder) {
         this.dispatcher = dispatcher;
         this.idleTimeoutNanos = idleTimeoutNanos;
+        this.limits = limits;
+        this.decoder = decoder;
     }
 
     InetSocketAddress remoteAddress() {
@@ -86,6 +106,14 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         final SocketAddress addr = ctx.channel().remoteAddress();
         remoteAddress = addr instanceof InetSocketAddress ? (InetSocketAddress) addr : null;
+        remoteIp = remoteAddress == null ? null : remoteAddress.getAddress();
+        countedByLimits = true;
+        if (!limits.connectionOpened(remoteIp)) {
+            // Kitex closes a connection over its limit when it becomes active (OnActive), unread.
+            closed = true;
+            ctx.close();
+            return;
+        }
         if (!dispatcher.connectionOpened(this)) {
             closed = true;
             ctx.close();
@@ -107,11 +135,69 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         // The deadline counts from here, not from when the call reaches the head of the queue.
         final long now = System.nanoTime();
         lastActivityNanos = now;
+        frameStartNanos = 0;
         pending.add(new PendingRequest((KitexFrame) msg, now));
-        if (pending.size() >= MAX_PENDING) {
-            ctx.channel().config().setAutoRead(false);
-        }
         drain();
+        pauseReadsIfFull();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        final long readTimeoutNanos = limits.readTimeoutNanos();
+        if (readTimeoutNanos > 0 && !closed && !inputClosed) {
+            if (decoder.bufferedBytes() == 0) {
+                frameStartNanos = 0;
+            } else if (frameStartNanos == 0) {
+                frameStartNanos = System.nanoTime();
+                if (readTimeoutCheck == null) {
+                    readTimeoutCheck = ctx.executor().schedule(this::checkReadTimeout, readTimeoutNanos,
+                                                               TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+        super.channelReadComplete(ctx);
+    }
+
+    private void checkReadTimeout() {
+        readTimeoutCheck = null;
+        if (closed || inputClosed || frameStartNanos == 0) {
+            return;
+        }
+        final long timeout = limits.readTimeoutNanos();
+        final long waited = System.nanoTime() - frameStartNanos;
+        // While reads are paused the server, not the peer, holds the frame back; resuming restarts the clock.
+        if (!readsPaused && waited >= timeout) {
+            limits.readTimedOut(remoteAddress, waited, decoder.bufferedBytes());
+            stopInput();
+            return;
+        }
+        readTimeoutCheck = ctx.executor().schedule(this::checkReadTimeout, readsPaused ? timeout : timeout - waited,
+                                                   TimeUnit.NANOSECONDS);
+    }
+
+    private int inFlight() {
+        return pending.size() + (busy ? 1 : 0);
+    }
+
+    private void pauseReadsIfFull() {
+        if (!readsPaused && !closed && !inputClosed && inFlight() >= limits.maxInFlightRequestsPerConnection()) {
+            readsPaused = true;
+            // Called from inside the decoder's loop: no further frame is decoded from what was read.
+            decoder.pauseDecoding();
+            ctx.channel().config().setAutoRead(false);
+            limits.inFlightLimitReached(remoteAddress);
+        }
+    }
+
+    private void resumeReadsIfRoom() {
+        if (readsPaused && !closed && !inputClosed && inFlight() < limits.maxInFlightRequestsPerConnection()) {
+            readsPaused = false;
+            if (frameStartNanos != 0) {
+                frameStartNanos = System.nanoTime();
+            }
+            decoder.resumeDecoding();
+            ctx.channel().config().setAutoRead(true);
+        }
     }
 
     private void checkIdle() {
@@ -136,7 +222,15 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         if (idleCheck != null) {
             idleCheck.cancel(false);
         }
+        if (readTimeoutCheck != null) {
+            readTimeoutCheck.cancel(false);
+            readTimeoutCheck = null;
+        }
         releasePending();
+        if (countedByLimits) {
+            countedByLimits = false;
+            limits.connectionClosed(remoteIp);
+        }
         dispatcher.connectionClosed(this);
         super.channelInactive(ctx);
     }
@@ -252,13 +346,12 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
                 if (req == null) {
                     if (inputClosed) {
                         closeAfterLastReply();
-                    } else if (!ctx.channel().config().isAutoRead()) {
-                        ctx.channel().config().setAutoRead(true);
                     }
-                    return;
+                    break;
                 }
                 start(req);
             }
+            resumeReadsIfRoom();
         } finally {
             draining = false;
         }

@@ -19,7 +19,8 @@ final class ServerRejections {
 
     ServerRejections(long periodNanos, int burst) {
         for (RejectionKind kind : RejectionKind.values()) {
-            final Level level = kind == RejectionKind.INTERNAL_ERROR ? Level.ERROR : Level.WARN;
+            final Level level = kind == RejectionKind.INTERNAL_ERROR ? Level.ERROR
+                                : kind == RejectionKind.IN_FLIGHT_LIMIT ? Level.INFO : Level.WARN;
             logs.put(kind, new RateLimitedLog(LoggerFactory.getLogger(kind.loggerClass), level, kind.metricName(),
                                               periodNanos, burst));
         }

@@ -243,7 +243,7 @@ class KitexServerCallTest {
         try (Wire.Client c = new Wire.Client(server.localAddress())) {
             c.write(frame(Transport.FRAMED, message("ping", CALL, 1, new InteropService.ping_args())));
             c.read(Transport.FRAMED);
-            // 200 pipelined requests in one write: more than MAX_PENDING wait behind each other, and
+            // 200 pipelined requests in one write: more than the in-flight limit wait behind each other, and
             // each completes inside the loop that starts the next (no re-entry, no reordering).
             byte[] all = new byte[0];
             for (int i = 1; i <= 200; i++) {

@@ -190,7 +190,7 @@ class KitexServerWireTest {
 
     @Test
     void manyPipelinedRequestsPauseReadingButAllAreAnswered() throws Exception {
-        final int n = ServerConnectionHandler.MAX_PENDING * 8;
+        final int n = KitexServerBuilder.DEFAULT_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION * 8;
         byte[] all = new byte[0];
         for (int i = 1; i <= n; i++) {
             all = concat(all, frame(Transport.FRAMED, message("echoString", CALL, i,
