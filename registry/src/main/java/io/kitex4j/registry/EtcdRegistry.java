@@ -141,6 +141,8 @@ public final class EtcdRegistry implements Registry {
 
     private final Client client;
     private final boolean ownsClient;
+    /** How etcd is reached, for diagnosing failures; {@code null} with a shared client and no config. */
+    final EtcdClientConfig config;
     final String etcdDescription;
     final Duration callTimeout;
     final Duration dialTimeout;
@@ -163,6 +165,7 @@ public final class EtcdRegistry implements Registry {
     private EtcdRegistry(Builder b, EtcdClientConfig config, Client client, boolean ownsClient, long ttlSeconds) {
         this.client = client;
         this.ownsClient = ownsClient;
+        this.config = config;
         this.etcdDescription = config != null
                 ? config.endpoints().stream().map(Object::toString).toList().toString()
                 : "[shared client]";
