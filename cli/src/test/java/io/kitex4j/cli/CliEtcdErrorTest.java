@@ -87,7 +87,15 @@ class CliEtcdErrorTest {
                     "--cacert", other.caCert().toString(), "--cert", tls.clientCert().toString(),
                     "--key", tls.clientKey().toString()));
             final long start = System.nanoTime();
-            final Process p = new ProcessBuilder(command).redirectError(stderr).start();
+            final ProcessBuilder pb = new ProcessBuilder(command).redirectError(stderr);
+            if (System.getenv("H4_DEBUG") != null) {
+                pb.environment().put("KITEX4J_LOG_LEVEL", "DEBUG");
+            }
+            final Process p = pb.start();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .pollInterval(java.time.Duration.ofMillis(50)).until(() -> stderr.length() > 0 || !p.isAlive());
+            System.out.printf("first stderr output after %d ms%n",
+                              TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
             final long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             final List<String> lines = Files.readAllLines(stderr.toPath());

@@ -66,6 +66,7 @@ final class EtcdRegistration implements Registration {
     /** What a diagnosis of the first attempt found, for the dial timeout's message. */
     private volatile EtcdAccessException diagnosis;
     private boolean diagnosing; // scheduler thread only
+    private boolean dialTimedOut; // scheduler thread only
 
     // Scheduler-thread only.
     private long grantedTtlSeconds;
@@ -101,10 +102,12 @@ final class EtcdRegistration implements Registration {
         // A pass can take two call timeouts (grant, put); the caller was promised an answer within the dial timeout.
         registry.schedule(() -> {
             if (!registered.isDone()) {
-                final EtcdAccessException found = diagnosis;
-                final TimeoutException timeout =
-                        new TimeoutException("no answer within " + EtcdRegistry.format(registry.dialTimeout));
-                failFirst(found == null ? timeout : found.isPermanent() ? found : noAnswer(timeout, found));
+                dialTimedOut = true;
+                if (diagnosing) {
+                    // Its answer names the cause; it is bounded by the dial timeout from its start (probeDelay).
+                    return;
+                }
+                failFirstAfterDialTimeout(diagnosis);
             }
         }, registry.dialTimeout);
         // A copy: a caller cancelling or completing its future must not touch the registration's own.
@@ -329,17 +332,24 @@ final class EtcdRegistration implements Registration {
         diagnosing = true;
         registry.config.diagnose(failure).whenComplete((found, e) -> registry.execute(() -> {
             diagnosing = false;
-            if (found == null) {
-                return;
+            if (found != null) {
+                diagnosis = found;
+                lastError = found;
             }
-            diagnosis = found;
-            lastError = found;
-            if (found.isPermanent()) {
+            if (found != null && found.isPermanent()) {
                 failFirst(found);
-            } else if (failure != null) {
+            } else if (found != null && failure != null) {
                 failFirst(noAnswer(failure, found));
+            } else if (dialTimedOut) {
+                failFirstAfterDialTimeout(found);
             }
         }));
+    }
+
+    private void failFirstAfterDialTimeout(EtcdAccessException found) {
+        final TimeoutException timeout =
+                new TimeoutException("no answer within " + EtcdRegistry.format(registry.dialTimeout));
+        failFirst(found == null ? timeout : found.isPermanent() ? found : noAnswer(timeout, found));
     }
 
     /** A transient diagnosis together with the failure it explains. */
