@@ -136,13 +136,14 @@ public final class EtcdAccessException extends RuntimeException {
 
     private static Kind kindOfAnswer(Throwable t) {
         final String message = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
-        // etcd's texts (etcdserver/api/v3rpc/rpctypes/error.go): "etcdserver: authentication failed, invalid
-        // user ID or password", "etcdserver: user name not found", "etcdserver: permission denied".
-        if (message.contains("authentication failed") || message.contains("user name not found")
-            || message.contains("invalid auth token")) {
+        // etcd's texts (server/etcdserver/api/v3rpc/rpctypes/error.go): "etcdserver: authentication failed,
+        // invalid user ID or password", "etcdserver: user name not found", "etcdserver: permission denied".
+        // Only etcd's: a socket's "Permission denied" (EACCES) is no RBAC answer.
+        if (message.contains("etcdserver: authentication failed") || message.contains("etcdserver: user name not found")
+            || message.contains("etcdserver: invalid auth token")) {
             return Kind.AUTHENTICATION_FAILED;
         }
-        if (message.contains("permission denied")) {
+        if (message.contains("etcdserver: permission denied")) {
             return Kind.PERMISSION_DENIED;
         }
         if (t instanceof EtcdException e) {
