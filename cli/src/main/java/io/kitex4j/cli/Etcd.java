@@ -25,11 +25,12 @@ final class Etcd {
         final long limitMs = config.dialTimeout().plus(config.callTimeout()).toMillis();
         final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limitMs);
         final long probeAfterMs = Math.min(PROBE_AFTER.toMillis(), config.dialTimeout().toMillis() / 4);
+        CompletableFuture<EtcdAccessException> diagnosis = null;
         try {
             try {
                 return call.get(probeAfterMs, TimeUnit.MILLISECONDS);
             } catch (TimeoutException silent) {
-                final CompletableFuture<EtcdAccessException> diagnosis = config.diagnose(null);
+                diagnosis = config.diagnose(null);
                 final CompletableFuture<Object> first = new CompletableFuture<>();
                 call.whenComplete((r, e) -> first.complete(call));
                 diagnosis.thenAccept(d -> {
@@ -46,7 +47,10 @@ final class Etcd {
             }
         } catch (TimeoutException e) {
             call.cancel(true);
-            throw new UsageException(explain(config, null, "no answer in " + limitMs + " ms"));
+            final String noAnswer = "no answer in " + limitMs + " ms";
+            // The diagnosis made while waiting says why, if it is done; otherwise make one.
+            final EtcdAccessException found = diagnosis != null ? diagnosis.getNow(null) : null;
+            throw new UsageException(found != null ? unreachable(found, noAnswer) : explain(config, null, noAnswer));
         } catch (ExecutionException e) {
             throw new UsageException(explain(config, e.getCause(), null));
         }
@@ -65,10 +69,12 @@ final class Etcd {
             return "etcd at " + config.endpoints() + " failed: "
                    + (failure != null ? rootMessage(failure) : noAnswer);
         }
-        if (noAnswer == null || found.isPermanent()) {
-            return found.getMessage();
-        }
-        return "etcd at " + found.endpoint() + " is unreachable: " + noAnswer + " (" + found.reason() + ")";
+        return noAnswer == null ? found.getMessage() : unreachable(found, noAnswer);
+    }
+
+    private static String unreachable(EtcdAccessException found, String noAnswer) {
+        return found.isPermanent() ? found.getMessage()
+                : "etcd at " + found.endpoint() + " is unreachable: " + noAnswer + " (" + found.reason() + ")";
     }
 
     static String rootMessage(Throwable t) {

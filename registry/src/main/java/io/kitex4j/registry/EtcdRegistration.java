@@ -12,8 +12,8 @@ import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.Status;
-import io.kitex4j.internal.log.LogValues;
 import io.grpc.stub.StreamObserver;
+import io.kitex4j.internal.log.LogValues;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -332,6 +332,9 @@ final class EtcdRegistration implements Registration {
         diagnosing = true;
         registry.config.diagnose(failure).whenComplete((found, e) -> registry.execute(() -> {
             diagnosing = false;
+            if (registered.isDone() || state.isFinal()) {
+                return; // registered meanwhile, or already reported
+            }
             if (found != null) {
                 diagnosis = found;
                 lastError = found;
