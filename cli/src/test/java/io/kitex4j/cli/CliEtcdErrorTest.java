@@ -87,11 +87,7 @@ class CliEtcdErrorTest {
                     "--cacert", other.caCert().toString(), "--cert", tls.clientCert().toString(),
                     "--key", tls.clientKey().toString()));
             final long start = System.nanoTime();
-            final ProcessBuilder pb = new ProcessBuilder(command).redirectError(stderr);
-            if (System.getenv("H4_DEBUG") != null) {
-                pb.environment().put("KITEX4J_LOG_LEVEL", "DEBUG");
-            }
-            final Process p = pb.start();
+            final Process p = new ProcessBuilder(command).redirectError(stderr).start();
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
                     .pollInterval(java.time.Duration.ofMillis(50)).until(() -> stderr.length() > 0 || !p.isAlive());
             System.out.printf("first stderr output after %d ms%n",
