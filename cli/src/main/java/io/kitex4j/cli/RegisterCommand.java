@@ -1,5 +1,6 @@
 package io.kitex4j.cli;
 
+import io.kitex4j.registry.EtcdAccessException;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;
 import io.kitex4j.registry.Registration;
@@ -52,7 +53,9 @@ final class RegisterCommand implements Callable<Integer> {
             info = RegistrationInfo.builder().service(service).address(address).weight(weight).tags(tags).build();
             final EtcdRegistry.Builder b = EtcdRegistry.builder().etcd(config).keyLayout(etcd.layout())
                     .listener((r, from, to, cause) -> {
-                        if (to == RegistrationState.RETRYING) {
+                        // Only a registration that was in etcd can be lost; a first attempt's failure is
+                        // reported once, by the register() future below.
+                        if (to == RegistrationState.RETRYING && from == RegistrationState.REGISTERED) {
                             System.err.println("kitex4j: lost " + r.key() + ", re-registering: "
                                     + (cause == null ? "" : Etcd.rootMessage(cause)));
                         } else if (to == RegistrationState.REGISTERED && from == RegistrationState.RETRYING) {
@@ -72,9 +75,14 @@ final class RegisterCommand implements Callable<Integer> {
             registration = registry.register(info)
                     .get(config.dialTimeout().plus(config.callTimeout()).toMillis() * 2, TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            registry.close();
+            // Report first; closing waits for etcd to confirm a delete it may never answer.
+            final Thread closer = new Thread(registry::close, "kitex4j-registry-close");
+            closer.setDaemon(true);
+            closer.start();
+            final Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            final EtcdAccessException access = EtcdAccessException.find(cause).orElse(null);
             throw new UsageException("cannot register " + service + " at " + address + ": "
-                    + Etcd.rootMessage(e instanceof ExecutionException ? e.getCause() : e));
+                    + (access != null ? access.getMessage() : Etcd.rootMessage(cause)));
         }
         final CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

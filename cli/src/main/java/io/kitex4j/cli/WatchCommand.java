@@ -44,13 +44,12 @@ final class WatchCommand implements Callable<Integer> {
             first = watch.firstSync().get(config.dialTimeout().plus(config.callTimeout()).toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             resolver.close();
-            throw new UsageException("etcd at " + config.endpoints() + " is unreachable: "
-                    + Etcd.rootMessage(e instanceof ExecutionException ? e.getCause() : e));
+            throw new UsageException(e instanceof ExecutionException
+                    ? Etcd.explain(config, e.getCause(), null) : Etcd.explain(config, null, "no answer"));
         }
         if (first.state() == ResolvedInstances.State.UNREACHABLE) {
             resolver.close();
-            throw new UsageException("etcd at " + config.endpoints() + " is unreachable"
-                    + (first.lastError() == null ? "" : ": " + Etcd.rootMessage(first.lastError())));
+            throw new UsageException(Etcd.explain(config, first.lastError(), null));
         }
         // The listener's first update replays the current view; print it as "current", then changes.
         final boolean[] replayed = {false};

@@ -110,7 +110,8 @@ class CliTest {
         final long start = System.nanoTime();
         assertThat(run("ls", "--etcd", "127.0.0.1:" + deadPort, "--dial-timeout", "1", "svc")).isEqualTo(2);
         assertThat(err.toString().lines()).hasSize(1).first().asString()
-                .startsWith("kitex4j: etcd at [http://127.0.0.1:" + deadPort + "]").contains("unreachable");
+                .startsWith("kitex4j: etcd at http://127.0.0.1:" + deadPort + " is unreachable: ")
+                .contains("cannot connect");
         assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(15);
     }
 

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * How to reach etcd: endpoints, credentials, TLS and timeouts. Shared by the registry, the resolver
@@ -43,6 +44,19 @@ public final class EtcdClientConfig {
     /** Default limit for one etcd call, as registry-etcd's 3-second contexts. */
     public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(3);
 
+    /**
+     * Default time between gRPC keepalive pings on a connection with open calls. etcd's server
+     * policy ({@code --grpc-keepalive-min-time}, 5 s by default) answers pings more frequent than
+     * that with {@code GOAWAY ENHANCE_YOUR_CALM (too_many_pings)}; 10 s is also gRPC-java's minimum.
+     */
+    public static final Duration DEFAULT_KEEPALIVE_TIME = Duration.ofSeconds(10);
+
+    /** Default time to wait for a keepalive ping's answer before the connection is considered dead. */
+    public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(5);
+
+    /** gRPC-java raises any shorter keepalive time to this ({@code NettyChannelBuilder.keepAliveTime}). */
+    private static final Duration MIN_KEEPALIVE_TIME = Duration.ofSeconds(10);
+
     private final List<URI> endpoints;
     private final String username;
     private final String password;
@@ -53,6 +67,8 @@ public final class EtcdClientConfig {
     private final String authority;
     private final Duration dialTimeout;
     private final Duration callTimeout;
+    private final Duration keepaliveTime;
+    private final Duration keepaliveTimeout;
 
     private EtcdClientConfig(Builder b, List<URI> endpoints, SslContext sslContext) {
         this.endpoints = List.copyOf(endpoints);
@@ -65,6 +81,8 @@ public final class EtcdClientConfig {
         this.authority = b.authority;
         this.dialTimeout = b.dialTimeout;
         this.callTimeout = b.callTimeout;
+        this.keepaliveTime = b.keepaliveTime;
+        this.keepaliveTimeout = b.keepaliveTimeout;
     }
 
     /** A new builder. */
@@ -90,6 +108,8 @@ public final class EtcdClientConfig {
         b.authority = authority;
         b.dialTimeout = dialTimeout;
         b.callTimeout = callTimeout;
+        b.keepaliveTime = keepaliveTime;
+        b.keepaliveTimeout = keepaliveTimeout;
         return b;
     }
 
@@ -104,8 +124,15 @@ public final class EtcdClientConfig {
                 .connectTimeout(dialTimeout)
                 // jetcd retries failed calls itself; bound that so our own timeouts and retry loops stay in charge.
                 .retryMaxDuration(dialTimeout)
-                .keepaliveTime(Duration.ofSeconds(10))
-                .keepaliveTimeout(Duration.ofSeconds(5));
+                .keepaliveTime(keepaliveTime)
+                .keepaliveTimeout(keepaliveTimeout)
+                // etcd's server policy has PermitWithoutStream=false (embed/serve.go, keepalive.EnforcementPolicy):
+                // a ping on a connection without an open stream is a strike unless the previous ping was 2 hours
+                // ago (grpc-go internal/transport/http2_server.go#handlePing), and the third strike gets
+                // GOAWAY ENHANCE_YOUR_CALM (too_many_pings). jetcd's default (true) pinged idle connections, e.g.
+                // of a registry between retries or a resolver without watches, every keepaliveTime: GOAWAY after
+                // four pings. With open streams (leases, watches) pings continue, keepaliveTime apart.
+                .keepaliveWithoutCalls(false);
         if (username != null) {
             b.user(ByteSequence.from(username, StandardCharsets.UTF_8));
             b.password(ByteSequence.from(password, StandardCharsets.UTF_8));
@@ -117,6 +144,21 @@ public final class EtcdClientConfig {
             b.authority(authority);
         }
         return b.build();
+    }
+
+    /**
+     * Finds out why etcd could not be used: the cause of {@code failure}, an etcd call's error in
+     * any wrapping (or {@code null} for a call that has not answered yet). etcd's own answers
+     * (authentication failed, permission denied) are read from the failure; otherwise each
+     * endpoint is connected to once with these TLS settings, which tells a certificate that is not
+     * trusted or not valid for the host, a missing client certificate, and TLS or plaintext spoken
+     * to the wrong kind of port from an etcd that is down.
+     *
+     * <p>The future never fails and completes within about {@link #dialTimeout()}. When nothing
+     * more specific is found, the result is of kind {@link EtcdAccessException.Kind#UNREACHABLE}.
+     */
+    public CompletableFuture<EtcdAccessException> diagnose(Throwable failure) {
+        return EtcdHandshakeProbe.diagnose(this, failure, dialTimeout);
     }
 
     /** The endpoints as URIs ({@code http://host:port} or {@code https://host:port}). */
@@ -144,6 +186,28 @@ public final class EtcdClientConfig {
         return callTimeout;
     }
 
+    /** The time between keepalive pings on a connection with open calls. */
+    public Duration keepaliveTime() {
+        return keepaliveTime;
+    }
+
+    /** The time to wait for a keepalive ping's answer. */
+    public Duration keepaliveTimeout() {
+        return keepaliveTimeout;
+    }
+
+    SslContext sslContext() {
+        return sslContext;
+    }
+
+    String authority() {
+        return authority;
+    }
+
+    boolean hasClientCertificate() {
+        return clientCert != null;
+    }
+
     @Override
     public String toString() {
         return "EtcdClientConfig{endpoints=" + endpoints
@@ -164,6 +228,8 @@ public final class EtcdClientConfig {
         private String authority;
         private Duration dialTimeout = DEFAULT_DIAL_TIMEOUT;
         private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
+        private Duration keepaliveTime = DEFAULT_KEEPALIVE_TIME;
+        private Duration keepaliveTimeout = DEFAULT_KEEPALIVE_TIMEOUT;
 
         private Builder() {}
 
@@ -234,6 +300,23 @@ public final class EtcdClientConfig {
         }
 
         /**
+         * Time between gRPC keepalive pings while calls (lease keepalives, watches) are open; default
+         * 10 s, at least 10 s (gRPC-java's minimum). It must also be at least etcd's
+         * {@code --grpc-keepalive-min-time} (5 s by default), or etcd closes the connection with
+         * {@code GOAWAY ENHANCE_YOUR_CALM (too_many_pings)}. Idle connections are never pinged.
+         */
+        public Builder keepaliveTime(Duration keepaliveTime) {
+            this.keepaliveTime = requireNonNull(keepaliveTime, "keepaliveTime");
+            return this;
+        }
+
+        /** Time to wait for a keepalive ping's answer before the connection is dropped; default 5 s. */
+        public Builder keepaliveTimeout(Duration keepaliveTimeout) {
+            this.keepaliveTimeout = requireNonNull(keepaliveTimeout, "keepaliveTimeout");
+            return this;
+        }
+
+        /**
          * Checks every option and loads the TLS files.
          *
          * @throws IllegalArgumentException naming the option and what is wrong with it
@@ -247,6 +330,11 @@ public final class EtcdClientConfig {
             }
             positive(dialTimeout, "dialTimeout");
             positive(callTimeout, "callTimeout");
+            positive(keepaliveTimeout, "keepaliveTimeout");
+            if (keepaliveTime.compareTo(MIN_KEEPALIVE_TIME) < 0) {
+                throw new IllegalArgumentException("keepaliveTime: " + keepaliveTime
+                        + " (expected: at least 10 s, gRPC's minimum, and at least etcd's --grpc-keepalive-min-time)");
+            }
             // TLS files first: a file that does not load is the error users most need to see.
             SslContext ssl = tls ? loadTls() : null;
             final List<URI> uris = new ArrayList<>();

@@ -13,6 +13,7 @@ import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.kitex4j.internal.log.LogValues;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -62,6 +63,10 @@ final class EtcdRegistration implements Registration {
     private volatile Throwable lastError;
     private volatile long leaseId;
     private volatile long lastKeepAliveNanos;
+    /** What a diagnosis of the first attempt found, for the dial timeout's message. */
+    private volatile EtcdAccessException diagnosis;
+    private boolean diagnosing; // scheduler thread only
+    private boolean dialTimedOut; // scheduler thread only
 
     // Scheduler-thread only.
     private long grantedTtlSeconds;
@@ -91,10 +96,18 @@ final class EtcdRegistration implements Registration {
             registered.completeExceptionally(new IllegalStateException("the registry is closed"));
             return registered.copy();
         }
+        // jetcd's calls wait for a connection, so a TLS handshake or a port that can never work shows only
+        // as silence: if etcd has not answered soon, find out why, and fail at once if it never will.
+        registry.schedule(() -> diagnoseFirst(null), probeDelay(registry.dialTimeout));
         // A pass can take two call timeouts (grant, put); the caller was promised an answer within the dial timeout.
         registry.schedule(() -> {
             if (!registered.isDone()) {
-                failFirst(new TimeoutException("no answer within " + EtcdRegistry.format(registry.dialTimeout)));
+                dialTimedOut = true;
+                if (diagnosing) {
+                    // Its answer names the cause; it is bounded by the dial timeout from its start (probeDelay).
+                    return;
+                }
+                failFirstAfterDialTimeout(diagnosis);
             }
         }, registry.dialTimeout);
         // A copy: a caller cancelling or completing its future must not touch the registration's own.
@@ -280,11 +293,88 @@ final class EtcdRegistration implements Registration {
         transition(RegistrationState.RETRYING, cause);
     }
 
+    /** How long the first attempt may stay unanswered before the connection is diagnosed. */
+    static Duration probeDelay(Duration dialTimeout) {
+        final Duration quarter = dialTimeout.dividedBy(4);
+        return quarter.compareTo(Duration.ofSeconds(1)) < 0 ? quarter : Duration.ofSeconds(1);
+    }
+
+    /**
+     * Finds why the first attempt fails ({@code failure}) or is silent ({@code null}). A permanent
+     * cause fails the register() future at once; so does any cause of a failure. The cause of
+     * silence is kept for the dial timeout's message.
+     */
+    private void diagnoseFirst(Throwable failure) {
+        if (registered.isDone() || state.isFinal()) {
+            return;
+        }
+        final EtcdAccessException known = failure == null ? null
+                : EtcdAccessException.find(failure, endpointsText()).orElse(null);
+        if (known != null) {
+            diagnosis = known;
+            failFirst(known);
+            return;
+        }
+        if (registry.config == null) {
+            if (failure != null) {
+                failFirst(failure);
+            }
+            return;
+        }
+        if (diagnosing) {
+            return; // its answer comes soon, and the dial timeout bounds it
+        }
+        final EtcdAccessException earlier = diagnosis;
+        if (failure != null && earlier != null) {
+            failFirst(earlier.isPermanent() ? earlier : noAnswer(failure, earlier));
+            return;
+        }
+        diagnosing = true;
+        registry.config.diagnose(failure).whenComplete((found, e) -> registry.execute(() -> {
+            diagnosing = false;
+            if (registered.isDone() || state.isFinal()) {
+                return; // registered meanwhile, or already reported
+            }
+            if (found != null) {
+                diagnosis = found;
+                lastError = found;
+            }
+            if (found != null && found.isPermanent()) {
+                failFirst(found);
+            } else if (found != null && failure != null) {
+                failFirst(noAnswer(failure, found));
+            } else if (dialTimedOut) {
+                failFirstAfterDialTimeout(found);
+            }
+        }));
+    }
+
+    private void failFirstAfterDialTimeout(EtcdAccessException found) {
+        final TimeoutException timeout =
+                new TimeoutException("no answer within " + EtcdRegistry.format(registry.dialTimeout));
+        failFirst(found == null ? timeout : found.isPermanent() ? found : noAnswer(timeout, found));
+    }
+
+    /** A transient diagnosis together with the failure it explains. */
+    private static EtcdAccessException noAnswer(Throwable failure, EtcdAccessException found) {
+        if (found.getCause() == failure) {
+            return found;
+        }
+        return new EtcdAccessException(found.kind(), found.endpoint(),
+                describe(unwrap(failure)) + " (" + found.reason() + ")", failure);
+    }
+
+    private String endpointsText() {
+        return registry.config != null ? EtcdHandshakeProbe.endpointsText(registry.config.endpoints())
+                : registry.etcdDescription;
+    }
+
     private void failed(Throwable err, String what) {
         final Throwable cause = unwrap(err);
         lastError = cause;
         consecutiveFailures++;
         etcdUnreachable = isUnreachable(cause);
+        final boolean firstReport = !registered.isDone();
         if (registry.maxAttempts > 0 && consecutiveFailures >= registry.maxAttempts) {
             logger.error("{} {} failed {} times in a row, giving up (maxAttempts={}): {}",
                          what, key, consecutiveFailures, registry.maxAttempts, describe(cause));
@@ -294,10 +384,25 @@ final class EtcdRegistration implements Registration {
             return;
         }
         final Duration delay = registry.jittered(registry.retryDelay);
-        logger.warn("{} {} failed (attempt {}), retrying in {}: {}",
-                    what, key, consecutiveFailures, EtcdRegistry.format(delay), describe(cause));
+        final EtcdAccessException access = diagnosis;
+        final String why = access != null && etcdUnreachable ? access.getMessage() : describe(cause);
+        if (firstReport) {
+            // The caller hears of it through the register() future; a WARN would say it twice.
+            logger.debug("{} {} failed (attempt {}), retrying in {}: {}",
+                         what, key, consecutiveFailures, EtcdRegistry.format(delay), why);
+        } else {
+            logger.warn("{} {} failed (attempt {}), retrying in {}: {}",
+                        what, key, consecutiveFailures, EtcdRegistry.format(delay), LogValues.escape(why, 300));
+        }
         transition(RegistrationState.RETRYING, cause);
-        failFirst(cause);
+        if (firstReport) {
+            if (etcdUnreachable) {
+                // "No answer" says nothing of why: diagnose, and fail the future with what is found.
+                diagnoseFirst(cause);
+            } else {
+                failFirst(EtcdAccessException.find(cause, endpointsText()).<Throwable>map(x -> x).orElse(cause));
+            }
+        }
         schedule(delay);
     }
 
@@ -399,9 +504,21 @@ final class EtcdRegistration implements Registration {
                     "deregistered before " + key + " reached etcd", this, new IllegalStateException("deregistered")));
         }
         final long lease = leaseId;
+        final boolean wasRegistered = everRegistered;
         // Wait for a grant/put in flight: its completion sees DEREGISTERED and revokes what it granted,
         // so once the delete below is done nothing of ours can come back.
         final CompletableFuture<Void> settled = inFlight.handle((r, e) -> null);
+        final EtcdAccessException found = diagnosis;
+        if (!wasRegistered && found != null && found.isPermanent()) {
+            // Never connected (TLS), or refused every write (auth, permission): nothing of ours is in etcd,
+            // and a delete would only wait for its timeout.
+            settled.whenComplete((r, e) -> {
+                registry.removed(this);
+                logger.debug("deregistered {}, which never reached etcd: {}", key, found.getMessage());
+                done.complete(null);
+            });
+            return;
+        }
         final CompletableFuture<Void> delete = settled
                 .thenCompose(x -> registry.timed(registry.kv().delete(keyBytes), "delete " + key))
                 .thenApply(r -> null);
@@ -419,8 +536,14 @@ final class EtcdRegistration implements Registration {
             registry.removed(this);
             if (e != null) {
                 final Throwable cause = unwrap(e);
-                logger.warn("deregistering {} failed; it disappears when lease {} expires: {}",
-                            key, hex(lease), describe(cause));
+                if (!wasRegistered) {
+                    // Nothing was confirmed written; the delete only guarded against a put whose answer was lost.
+                    logger.debug("deregistering {}, never registered: etcd did not confirm the delete: {}",
+                                 key, describe(cause));
+                } else {
+                    logger.warn("deregistering {} failed; it disappears when lease {} expires: {}",
+                                key, hex(lease), LogValues.escape(describe(cause), 300));
+                }
                 done.completeExceptionally(cause);
             } else {
                 logger.info("deregistered {} (lease {} revoked)", key, hex(lease));
@@ -434,7 +557,9 @@ final class EtcdRegistration implements Registration {
             return;
         }
         final String where = "etcd at " + registry.etcdDescription;
-        final String what = isUnreachable(cause) ? where + " unreachable: " + describe(cause)
+        final String what = cause instanceof EtcdAccessException access
+                ? "cannot register " + key + ": " + access.getMessage()
+                : isUnreachable(cause) ? where + " unreachable: " + describe(cause)
                 : where + " refused to register " + key + ": " + describe(cause);
         final String then = state == RegistrationState.FAILED ? "; gave up (maxAttempts reached)"
                 : "; still trying in the background (see RegistrationException.registration())";

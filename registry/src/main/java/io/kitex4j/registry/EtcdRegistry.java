@@ -105,8 +105,13 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>completes with the {@link Registration} once the key is in etcd, or</li>
  *   <li>fails with a {@link RegistrationException} when the first attempt fails or no answer comes
- *       within {@link EtcdClientConfig#dialTimeout()}, e.g.
- *       {@code etcd at [http://10.0.0.1:2379] unreachable: ...}. The exception's
+ *       within {@link EtcdClientConfig#dialTimeout()}, with the cause in one line, e.g.
+ *       {@code cannot register <key>: etcd at https://10.0.0.1:2379: TLS: etcd's certificate is not
+ *       trusted (...)}. When etcd has not answered after a second (a quarter of the dial timeout
+ *       if less), the connection is diagnosed ({@link EtcdClientConfig#diagnose(Throwable)}); a
+ *       cause that retrying cannot cure (TLS, authentication, permission) fails the future at
+ *       once, and the exception's cause is then an {@link EtcdAccessException} whose
+ *       {@link EtcdAccessException#isPermanent() isPermanent()} is true. The exception's
  *       {@link RegistrationException#registration() registration()} is the live handle: it keeps
  *       retrying in the background and becomes {@code REGISTERED} when etcd answers (listeners
  *       see it). Deregister it, or close the registry, to stop it.</li>
@@ -141,6 +146,8 @@ public final class EtcdRegistry implements Registry {
 
     private final Client client;
     private final boolean ownsClient;
+    /** How etcd is reached, for diagnosing failures; {@code null} with a shared client and no config. */
+    final EtcdClientConfig config;
     final String etcdDescription;
     final Duration callTimeout;
     final Duration dialTimeout;
@@ -163,6 +170,7 @@ public final class EtcdRegistry implements Registry {
     private EtcdRegistry(Builder b, EtcdClientConfig config, Client client, boolean ownsClient, long ttlSeconds) {
         this.client = client;
         this.ownsClient = ownsClient;
+        this.config = config;
         this.etcdDescription = config != null
                 ? config.endpoints().stream().map(Object::toString).toList().toString()
                 : "[shared client]";

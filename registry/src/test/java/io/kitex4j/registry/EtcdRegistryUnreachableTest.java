@@ -57,8 +57,14 @@ class EtcdRegistryUnreachableTest {
         try (EtcdRegistry registry = registry().listener(transitions).build()) {
             final long start = System.nanoTime();
             final RegistrationException e = failure(registry.register(RegistrationInfo.of("late", "10.0.3.1:1")), start);
-            assertThat(e).hasMessageStartingWith("etcd at [" + ETCD.endpoints().get(0) + "] unreachable: ")
+            assertThat(e).hasMessageStartingWith("cannot register kitex/registry-etcd/late/10.0.3.1:1: etcd at "
+                                                  + ETCD.endpoints().get(0) + ": ")
+                    .hasMessageContaining("cannot connect")
                     .hasMessageContaining("still trying in the background");
+            assertThat(e.getCause()).isInstanceOfSatisfying(EtcdAccessException.class, access -> {
+                assertThat(access.kind()).isEqualTo(EtcdAccessException.Kind.UNREACHABLE);
+                assertThat(EtcdAccessException.isPermanent(e)).isFalse();
+            });
             final Registration r = e.registration();
             assertThat(r.key()).isEqualTo("kitex/registry-etcd/late/10.0.3.1:1");
             assertThat(r.state()).isIn(RegistrationState.REGISTERING, RegistrationState.RETRYING);

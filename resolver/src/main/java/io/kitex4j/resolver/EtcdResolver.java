@@ -80,6 +80,8 @@ public final class EtcdResolver implements Resolver {
     final boolean emptyIsError;
     final int defaultWeight;
     final Duration callTimeout;
+    /** How etcd is reached, to diagnose a failure; {@code null} with a client given to the builder. */
+    final EtcdClientConfig etcdConfig;
     final ScheduledExecutorService scheduler;
     final Executor listenerExecutor;
     private final ExecutorService ownedListenerExecutor;
@@ -100,6 +102,7 @@ public final class EtcdResolver implements Resolver {
             this.client = b.etcd.newClient();
             this.ownsClient = true;
         }
+        this.etcdConfig = b.client != null ? null : b.etcd;
         this.keyLayout = b.keyLayout;
         this.emptyIsError = b.emptyIsError;
         this.defaultWeight = b.defaultWeight;

@@ -12,7 +12,10 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
+import io.kitex4j.internal.log.LogValues;
+import io.kitex4j.registry.EtcdAccessException;
 import io.kitex4j.registry.EtcdChannels;
+import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.Instance;
 import io.kitex4j.registry.InstanceCodec;
 import io.kitex4j.registry.InvalidInstanceException;
@@ -121,6 +124,8 @@ final class EtcdServiceWatcher {
     private boolean watchConfirmed;
     private int failures;
     private long unreachableSinceNanos = -1;
+    /** The outage (its start) whose cause is being or was diagnosed. */
+    private long diagnosedOutage = -1;
     private boolean stopped;
 
     EtcdServiceWatcher(EtcdResolver resolver, String service, String keyPrefix) {
@@ -417,12 +422,40 @@ final class EtcdServiceWatcher {
     private void markUnreachable(Throwable cause) {
         if (unreachableSinceNanos < 0) {
             unreachableSinceNanos = System.nanoTime();
-            logger.warn("etcd cannot be read for service {}; serving the {} last known instances: {}", service,
-                    current.instances().size(), cause.toString());
+            final EtcdClientConfig config = resolver.etcdConfig;
+            if (config != null) {
+                // "No answer" hides a TLS or port mistake: find the cause, then say it in one line.
+                diagnose(config, cause, unreachableSinceNanos);
+            } else {
+                logger.warn("etcd cannot be read for service {}; serving the {} last known instances: {}", service,
+                        current.instances().size(), LogValues.escape(describe(cause), 300));
+            }
         } else {
-            logger.debug("etcd still cannot be read for service {}: {}", service, cause.toString());
+            logger.debug("etcd still cannot be read for service {}: {}", service, describe(cause));
         }
-        publish(State.UNREACHABLE, cause);
+        final ResolvedInstances now = current;
+        // Keep a diagnosis already made for this outage rather than replace it by "no answer" again.
+        publish(State.UNREACHABLE, now.state() == State.UNREACHABLE && now.lastError() instanceof EtcdAccessException
+                ? now.lastError() : cause);
+    }
+
+    private void diagnose(EtcdClientConfig config, Throwable cause, long outage) {
+        diagnosedOutage = outage;
+        config.diagnose(cause).whenComplete((found, e) -> onScheduler(() -> {
+            if (stopped || diagnosedOutage != outage) {
+                return;
+            }
+            final Throwable reported = found != null ? found : cause;
+            logger.warn("etcd cannot be read for service {}; serving the {} last known instances: {}", service,
+                    current.instances().size(), LogValues.escape(describe(reported), 300));
+            if (found != null && unreachableSinceNanos == outage && current.state() == State.UNREACHABLE) {
+                publish(State.UNREACHABLE, found);
+            }
+        }));
+    }
+
+    private static String describe(Throwable t) {
+        return t instanceof EtcdAccessException ? t.getMessage() : t.toString();
     }
 
     private void publish(State state, Throwable error) {

@@ -28,4 +28,15 @@ public record TlsFiles(Path caCert, Path clientCert, Path clientKey) {
         requireNonNull(clientCert, "clientCert");
         requireNonNull(clientKey, "clientKey");
     }
+
+    /**
+     * Generates a fresh CA with a client certificate signed by it, unrelated to any cluster: a client
+     * trusting this {@code caCert} does not trust an etcd started in {@link EtcdMode#TLS} mode, and
+     * such an etcd rejects this {@code clientCert}. For tests of TLS errors.
+     *
+     * @param directory where to write {@code ca.pem}, {@code client.pem} and {@code client-key.pem}
+     */
+    public static TlsFiles generateUnrelated(Path directory) {
+        return TestCertificates.generate(requireNonNull(directory, "directory")).clientFiles();
+    }
 }
