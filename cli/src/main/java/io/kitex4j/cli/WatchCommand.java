@@ -2,9 +2,12 @@ package io.kitex4j.cli;
 
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.Instance;
+import io.kitex4j.registry.RegistryEntry;
 import io.kitex4j.resolver.EtcdResolver;
 import io.kitex4j.resolver.ResolvedInstances;
 import io.kitex4j.resolver.ServiceWatch;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -15,7 +18,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code kitex4j watch}: the current instances, then one line per change as etcd reports it. */
+/**
+ * {@code kitex4j watch}: the current instances, then one line per change as etcd reports it. Keys
+ * the resolver skips are printed as {@code ls} prints them (stderr, or {@code "event":"skipped"}
+ * with {@code --json}), once when first skipped or skipped for a new reason.
+ */
 @Command(name = "watch", description = "Print a service's instances, then one line per change, until interrupted.")
 final class WatchCommand implements Callable<Integer> {
 
@@ -59,9 +66,12 @@ final class WatchCommand implements Callable<Integer> {
                 if (!replayed[0]) {
                     replayed[0] = true;
                     update.current().instances().forEach(i -> print("current", i));
+                    update.current().skipped().forEach(this::printSkipped);
                     System.out.flush();
                     return;
                 }
+                final Set<RegistryEntry> skippedBefore = new HashSet<>(update.previous().skipped());
+                update.current().skipped().stream().filter(e -> !skippedBefore.contains(e)).forEach(this::printSkipped);
                 update.removed().forEach(i -> print("removed", i));
                 update.added().forEach(i -> print("added", i));
                 update.updated().forEach(i -> print("updated", i));
@@ -85,6 +95,14 @@ final class WatchCommand implements Callable<Integer> {
         }, "kitex4j-watch-close"));
         done.await();
         return 0;
+    }
+
+    private void printSkipped(RegistryEntry skipped) {
+        if (json) {
+            System.out.println(InstanceLines.skippedJson(service, skipped, "skipped"));
+        } else {
+            System.err.println(InstanceLines.skippedText(skipped));
+        }
     }
 
     private void print(String event, Instance i) {
