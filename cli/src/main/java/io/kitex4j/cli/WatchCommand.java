@@ -5,10 +5,12 @@ import io.kitex4j.registry.Instance;
 import io.kitex4j.registry.RegistryEntry;
 import io.kitex4j.resolver.EtcdResolver;
 import io.kitex4j.resolver.ResolvedInstances;
+import io.kitex4j.resolver.ResolverListener;
 import io.kitex4j.resolver.ServiceWatch;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -46,18 +48,25 @@ final class WatchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        final ResolvedInstances first;
+        // Wait for etcd's answer, not only for the first view: on a busy machine the first read may
+        // take longer than the call timeout (the view is UNREACHABLE meanwhile) and still succeed.
+        final CompletableFuture<ResolvedInstances> answered = new CompletableFuture<>();
+        final ResolverListener untilAnswered = update -> {
+            if (update.current().state() == ResolvedInstances.State.OK
+                    || update.current().state() == ResolvedInstances.State.NO_INSTANCES) {
+                answered.complete(update.current());
+            }
+        };
+        watch.addListener(untilAnswered);
         try {
-            first = watch.firstSync().get(config.dialTimeout().plus(config.callTimeout()).toMillis(), TimeUnit.MILLISECONDS);
+            answered.get(config.dialTimeout().plus(config.callTimeout()).toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            resolver.close();
-            throw new UsageException("etcd at " + config.endpoints() + " is unreachable: "
-                    + Etcd.rootMessage(e instanceof ExecutionException ? e.getCause() : e));
-        }
-        if (first.state() == ResolvedInstances.State.UNREACHABLE) {
+            final Throwable lastError = watch.snapshot().lastError();
             resolver.close();
             throw new UsageException("etcd at " + config.endpoints() + " is unreachable"
-                    + (first.lastError() == null ? "" : ": " + Etcd.rootMessage(first.lastError())));
+                    + (lastError == null ? "" : ": " + Etcd.rootMessage(lastError)));
+        } finally {
+            watch.removeListener(untilAnswered);
         }
         // The listener's first update replays the current view; print it as "current", then changes.
         final boolean[] replayed = {false};
