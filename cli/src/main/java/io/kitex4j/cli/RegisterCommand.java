@@ -43,6 +43,10 @@ final class RegisterCommand implements Callable<Integer> {
     @Option(names = "--ttl", paramLabel = "SECONDS", description = "Lease TTL (default: 60, or KITEX_ETCD_REGISTRY_LEASE_TTL).")
     Integer ttlSeconds;
 
+    @Option(names = "--startup-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "How long to keep retrying the first registration before giving up (default: ${DEFAULT-VALUE}).")
+    int startupTimeoutSeconds;
+
     @Override
     public Integer call() throws Exception {
         final EtcdClientConfig config = etcd.toConfig();
@@ -52,13 +56,18 @@ final class RegisterCommand implements Callable<Integer> {
             info = RegistrationInfo.builder().service(service).address(address).weight(weight).tags(tags).build();
             final EtcdRegistry.Builder b = EtcdRegistry.builder().etcd(config).keyLayout(etcd.layout())
                     .listener((r, from, to, cause) -> {
-                        if (to == RegistrationState.RETRYING) {
+                        // RETRYING from REGISTERING is a start-up retry, which the registry's log reports.
+                        if (to == RegistrationState.RETRYING && from == RegistrationState.REGISTERED) {
                             System.err.println("kitex4j: lost " + r.key() + ", re-registering: "
                                     + (cause == null ? "" : Etcd.rootMessage(cause)));
                         } else if (to == RegistrationState.REGISTERED && from == RegistrationState.RETRYING) {
                             System.err.println("kitex4j: registered again " + r.key() + " lease " + r.leaseId());
                         }
                     });
+            if (startupTimeoutSeconds <= 0) {
+                throw new UsageException("--startup-timeout: " + startupTimeoutSeconds + " (expected: > 0)");
+            }
+            b.startupTimeout(Duration.ofSeconds(startupTimeoutSeconds));
             if (ttlSeconds != null) {
                 b.leaseTtl(Duration.ofSeconds(ttlSeconds));
             }
@@ -69,8 +78,10 @@ final class RegisterCommand implements Callable<Integer> {
 
         final Registration registration;
         try {
+            // The future fails by itself at the start-up timeout; the margin only guards against a hang.
             registration = registry.register(info)
-                    .get(config.dialTimeout().plus(config.callTimeout()).toMillis() * 2, TimeUnit.MILLISECONDS);
+                    .get(Duration.ofSeconds(startupTimeoutSeconds).plus(config.callTimeout()).toMillis() * 2,
+                            TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             registry.close();
             throw new UsageException("cannot register " + service + " at " + address + ": "

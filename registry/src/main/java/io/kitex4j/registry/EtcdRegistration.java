@@ -73,6 +73,7 @@ final class EtcdRegistration implements Registration {
     private boolean etcdUnreachable;
     private ScheduledFuture<?> next;
     private CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
+    private long startupDeadlineNanos;
 
     EtcdRegistration(EtcdRegistry registry, String key, Instance instance) {
         this.registry = registry;
@@ -91,12 +92,15 @@ final class EtcdRegistration implements Registration {
             registered.completeExceptionally(new IllegalStateException("the registry is closed"));
             return registered.copy();
         }
-        // A pass can take two call timeouts (grant, put); the caller was promised an answer within the dial timeout.
+        startupDeadlineNanos = System.nanoTime() + registry.startupTimeout.toNanos();
+        // Attempts are retried until the start-up deadline; then the caller gets its answer, whatever
+        // an attempt in flight is doing.
         registry.schedule(() -> {
             if (!registered.isDone()) {
-                failFirst(new TimeoutException("no answer within " + EtcdRegistry.format(registry.dialTimeout)));
+                final Throwable last = lastError;
+                failFirst(last != null ? last : new TimeoutException("no answer from etcd"));
             }
-        }, registry.dialTimeout);
+        }, registry.startupTimeout);
         // A copy: a caller cancelling or completing its future must not touch the registration's own.
         return registered.copy();
     }
@@ -293,12 +297,35 @@ final class EtcdRegistration implements Registration {
             failFirst(cause);
             return;
         }
+        final long leftNanos = startupDeadlineNanos - System.nanoTime();
+        if (!registered.isDone() && !isPermanent(cause) && leftNanos > 0) {
+            // Start-up: a busy machine or an etcd still electing a leader; try again soon, until the deadline.
+            final Duration delay = Duration.ofNanos(Math.min(startupBackoff(consecutiveFailures).toNanos(), leftNanos));
+            registry.startupRetries.log("{} not registered yet, waiting for etcd at {} (attempt {} failed: {}); "
+                            + "retrying in {}, giving up in {} (start-up timeout {})",
+                    key, registry.etcdDescription, consecutiveFailures, describe(cause),
+                    EtcdRegistry.format(delay), formatSeconds(leftNanos), EtcdRegistry.format(registry.startupTimeout));
+            transition(RegistrationState.RETRYING, cause);
+            schedule(delay);
+            return;
+        }
         final Duration delay = registry.jittered(registry.retryDelay);
         logger.warn("{} {} failed (attempt {}), retrying in {}: {}",
                     what, key, consecutiveFailures, EtcdRegistry.format(delay), describe(cause));
         transition(RegistrationState.RETRYING, cause);
         failFirst(cause);
         schedule(delay);
+    }
+
+    /** 200 ms, doubling, at most 2 s or {@code retryDelay} if that is shorter; with the registry's jitter. */
+    private Duration startupBackoff(int failures) {
+        final long base = TimeUnit.MILLISECONDS.toNanos(200) << Math.min(Math.max(failures - 1, 0), 4);
+        final long cap = Math.min(TimeUnit.SECONDS.toNanos(2), registry.retryDelay.toNanos());
+        return registry.jittered(Duration.ofNanos(Math.min(base, cap)));
+    }
+
+    private static String formatSeconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
     }
 
     private void scheduleStep(Duration delay) {
@@ -436,9 +463,12 @@ final class EtcdRegistration implements Registration {
         final String where = "etcd at " + registry.etcdDescription;
         final String what = isUnreachable(cause) ? where + " unreachable: " + describe(cause)
                 : where + " refused to register " + key + ": " + describe(cause);
+        final String within = System.nanoTime() - startupDeadlineNanos >= 0
+                ? "; not registered within the start-up timeout of " + EtcdRegistry.format(registry.startupTimeout)
+                : "";
         final String then = state == RegistrationState.FAILED ? "; gave up (maxAttempts reached)"
                 : "; still trying in the background (see RegistrationException.registration())";
-        registered.completeExceptionally(new RegistrationException(what + then, this, cause));
+        registered.completeExceptionally(new RegistrationException(what + within + then, this, cause));
     }
 
     private void transition(RegistrationState to, Throwable cause) {
@@ -493,6 +523,32 @@ final class EtcdRegistration implements Registration {
     static boolean isLeaseNotFound(Throwable t) {
         final Throwable c = unwrap(t);
         return c instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND;
+    }
+
+    /**
+     * An error that retrying within the start-up timeout cannot fix, so the register() future fails
+     * at once: permission denied, authentication failed, a request etcd calls invalid, or a TLS
+     * handshake failure (an untrusted certificate stays untrusted).
+     */
+    static boolean isPermanent(Throwable t) {
+        for (Throwable c = unwrap(requireNonNull(t, "t")); c != null; c = c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException) {
+                return true;
+            }
+            if (c instanceof EtcdException e && (e.getErrorCode() == ErrorCode.PERMISSION_DENIED
+                    || e.getErrorCode() == ErrorCode.UNAUTHENTICATED || e.getErrorCode() == ErrorCode.INVALID_ARGUMENT)) {
+                return true;
+            }
+            final Status.Code code = Status.fromThrowable(c).getCode();
+            if (code == Status.Code.PERMISSION_DENIED || code == Status.Code.UNAUTHENTICATED
+                    || code == Status.Code.INVALID_ARGUMENT) {
+                return true;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return false;
     }
 
     static boolean isUnreachable(Throwable t) {
