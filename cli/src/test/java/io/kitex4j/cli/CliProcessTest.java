@@ -280,6 +280,50 @@ class CliProcessTest {
         }
     }
 
+    /**
+     * Issue 9, defect 7: ten {@code kitex4j register} JVMs started at the same moment on this
+     * (2-core, shared) machine all register: a first attempt that gets no answer in time is retried
+     * until the start-up timeout (30 s by default) instead of failing the process.
+     */
+    @Test
+    void tenRegisterProcessesStartedTogetherAllRegister() throws Exception {
+        final List<Process> processes = new java.util.ArrayList<>();
+        final List<Path> stderrs = new java.util.ArrayList<>();
+        final List<BlockingQueue<String>> outs = new java.util.ArrayList<>();
+        try {
+            for (int i = 1; i <= 10; i++) {
+                final Process p = cli("register", "--etcd", ETCD.endpoints().get(0), "--service", "cli.ten",
+                        "--addr", "10.9.0." + i + ":1", "--ttl", "10");
+                processes.add(p);
+                stderrs.add(STDERR.get());
+                outs.add(lines(p));
+            }
+            for (int i = 0; i < 10; i++) {
+                final String first = outs.get(i).poll(90, TimeUnit.SECONDS);
+                assertThat(first).as("process %d; stderr: %s", i + 1, java.nio.file.Files.readString(stderrs.get(i)))
+                        .startsWith("registered kitex/registry-etcd/cli.ten/10.9.0." + (i + 1) + ":1 lease ");
+            }
+            try (Client c = ETCD.newClient()) {
+                for (int i = 1; i <= 10; i++) {
+                    assertThat(get(c, "kitex/registry-etcd/cli.ten/10.9.0." + i + ":1")).isNotNull();
+                }
+            }
+            long retried = 0;
+            for (Path err : stderrs) {
+                retried += java.nio.file.Files.readAllLines(err).stream().anyMatch(l -> l.contains("not registered yet")) ? 1 : 0;
+            }
+            System.out.printf("10 register processes started together: all registered, %d needed a start-up retry%n",
+                    retried);
+        } finally {
+            processes.forEach(p -> p.toHandle().destroy());
+            for (Process p : processes) {
+                if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            }
+        }
+    }
+
     private static List<String> skippedLines(Path stderr) throws java.io.IOException {
         return java.nio.file.Files.readAllLines(stderr).stream().filter(l -> l.startsWith("kitex4j: skipped ")).toList();
     }

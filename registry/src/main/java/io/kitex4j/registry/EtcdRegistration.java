@@ -223,13 +223,14 @@ final class EtcdRegistration implements Registration {
     private void putUnderNewLease() {
         busy = true;
         final AtomicLong granted = new AtomicLong();
+        final Duration timeout = attemptTimeout();
         inFlight = registry.timed(registry.lease().grant(registry.leaseTtlSeconds,
-                                                         registry.callTimeout.toMillis(), TimeUnit.MILLISECONDS),
-                                  "grant a lease")
+                                                         timeout.toMillis(), TimeUnit.MILLISECONDS),
+                                  "grant a lease", timeout)
                 .thenCompose(grant -> {
                     granted.set(grant.getID());
                     final PutOption withLease = PutOption.builder().withLeaseId(grant.getID()).build();
-                    return registry.timed(registry.kv().put(keyBytes, valueBytes, withLease), "put " + key)
+                    return registry.timed(registry.kv().put(keyBytes, valueBytes, withLease), "put " + key, timeout)
                             .thenApply(put -> grant);
                 })
                 .handleAsync((grant, err) -> {
@@ -315,6 +316,22 @@ final class EtcdRegistration implements Registration {
         transition(RegistrationState.RETRYING, cause);
         failFirst(cause);
         schedule(delay);
+    }
+
+    /**
+     * The time each call of an attempt may take: the call timeout, except during start-up, where
+     * it doubles with each failed attempt (up to 8 times) within the time left to the deadline. On a
+     * machine so busy that etcd (or this JVM) answers in 4 s, attempts cut off after 3 s and sent
+     * again would never succeed.
+     */
+    private Duration attemptTimeout() {
+        final Duration base = registry.callTimeout;
+        if (registered.isDone() || consecutiveFailures == 0) {
+            return base;
+        }
+        final long grown = base.toNanos() << Math.min(consecutiveFailures, 3);
+        final long left = startupDeadlineNanos - System.nanoTime();
+        return Duration.ofNanos(Math.max(base.toNanos(), Math.min(grown, left)));
     }
 
     /** 200 ms, doubling, at most 2 s or {@code retryDelay} if that is shorter; with the registry's jitter. */

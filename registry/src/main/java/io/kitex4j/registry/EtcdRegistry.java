@@ -363,13 +363,18 @@ public final class EtcdRegistry implements Registry {
 
     /** {@code f} bounded by the call timeout, failing with a TimeoutException that names {@code what}. */
     <T> CompletableFuture<T> timed(CompletableFuture<T> f, String what) {
-        return f.orTimeout(callTimeout.toMillis(), TimeUnit.MILLISECONDS).handle((r, e) -> {
+        return timed(f, what, callTimeout);
+    }
+
+    /** {@code f} bounded by {@code timeout}, failing with a TimeoutException that names {@code what}. */
+    <T> CompletableFuture<T> timed(CompletableFuture<T> f, String what, Duration timeout) {
+        return f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((r, e) -> {
             if (e == null) {
                 return r;
             }
             final Throwable cause = EtcdRegistration.unwrap(e);
             if (cause instanceof TimeoutException && cause.getMessage() == null) {
-                throw new CompletionException(new TimeoutException(what + ": no answer within " + format(callTimeout)));
+                throw new CompletionException(new TimeoutException(what + ": no answer within " + format(timeout)));
             }
             throw e instanceof CompletionException ce ? ce : new CompletionException(e);
         });
