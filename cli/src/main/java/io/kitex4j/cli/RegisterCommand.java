@@ -77,6 +77,7 @@ final class RegisterCommand implements Callable<Integer> {
         }
 
         final Registration registration;
+        final long startNanos = System.nanoTime();
         try {
             // The future fails by itself at the start-up timeout; the margin only guards against a hang.
             registration = registry.register(info)
@@ -84,8 +85,11 @@ final class RegisterCommand implements Callable<Integer> {
                             TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             registry.close();
+            final boolean timedOut = System.nanoTime() - startNanos >= TimeUnit.SECONDS.toNanos(startupTimeoutSeconds);
             throw new UsageException("cannot register " + service + " at " + address + ": "
-                    + Etcd.rootMessage(e instanceof ExecutionException ? e.getCause() : e));
+                    + Etcd.rootMessage(e instanceof ExecutionException ? e.getCause() : e)
+                    + (timedOut ? " (retried for the start-up timeout of " + startupTimeoutSeconds
+                            + " s, see --startup-timeout)" : ""));
         }
         final CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
