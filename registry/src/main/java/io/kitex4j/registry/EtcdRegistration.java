@@ -13,6 +13,7 @@ import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.kitex4j.internal.log.LogValues;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -210,7 +211,9 @@ final class EtcdRegistration implements Registration {
             return "key " + key + " is under lease " + hex(kv.getLease()) + ", not under ours, " + hex(leaseId);
         }
         if (!kv.getValue().equals(valueBytes)) {
-            return "key " + key + " holds " + kv.getValue().toString(StandardCharsets.UTF_8) + ", not our value";
+            // Someone else's value: escaped, as it is logged.
+            return "key " + key + " holds " + LogValues.escape(kv.getValue().toString(StandardCharsets.UTF_8))
+                   + ", not our value";
         }
         final long silentNanos = System.nanoTime() - lastKeepAliveNanos;
         if (grantedTtlSeconds > 0 && silentNanos > TimeUnit.SECONDS.toNanos(grantedTtlSeconds)) {

@@ -378,7 +378,8 @@ final class EtcdServiceWatcher {
                     dirty |= byKey.remove(key) != null;
                     skippedDirty |= skippedByKey.remove(key) != null;
                 }
-                default -> logger.debug("Ignoring an unrecognized watch event on {}", kv.getKey());
+                default -> logger.debug("Ignoring an unrecognized watch event on {}",
+                        LogValues.escape(kv.getKey().toString(StandardCharsets.UTF_8)));
             }
         }
         revision = max;
