@@ -323,9 +323,9 @@ final class EtcdRegistration implements Registration {
 
     /**
      * The time each call of an attempt may take: the call timeout, except during start-up, where
-     * it doubles with each failed attempt (up to 8 times) within the time left to the deadline. On a
-     * machine so busy that etcd (or this JVM) answers in 4 s, attempts cut off after 3 s and sent
-     * again would never succeed.
+     * it doubles with each failed attempt, up to 8 times the call timeout, within the time left to
+     * the deadline. On a machine so busy that etcd (or this JVM) answers in 4 s, attempts cut off
+     * after 3 s and sent again would never succeed.
      */
     private Duration attemptTimeout() {
         final Duration base = registry.callTimeout;

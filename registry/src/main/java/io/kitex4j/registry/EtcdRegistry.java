@@ -157,7 +157,6 @@ public final class EtcdRegistry implements Registry {
     private final boolean ownsClient;
     final String etcdDescription;
     final Duration callTimeout;
-    final Duration dialTimeout;
     final Duration startupTimeout;
     /** One line per failed start-up attempt, rate-limited over all registrations of this registry. */
     final RateLimitedLog startupRetries =
@@ -185,7 +184,6 @@ public final class EtcdRegistry implements Registry {
                 ? config.endpoints().stream().map(Object::toString).toList().toString()
                 : "[shared client]";
         this.callTimeout = config != null ? config.callTimeout() : EtcdClientConfig.DEFAULT_CALL_TIMEOUT;
-        this.dialTimeout = config != null ? config.dialTimeout() : EtcdClientConfig.DEFAULT_DIAL_TIMEOUT;
         this.startupTimeout = b.startupTimeout;
         this.keyLayout = b.keyLayout;
         this.leaseTtlSeconds = ttlSeconds;
