@@ -2,11 +2,16 @@ package io.kitex4j.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kitex4j.internal.log.LogValues;
 import io.kitex4j.registry.Instance;
+import io.kitex4j.registry.RegistryEntry;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** How the CLI prints an instance: one line of text, or one JSON object per line. */
+/**
+ * How the CLI prints an instance or a skipped key: one line of text, or one JSON object per line.
+ * {@code ls} and {@code watch} print through here, so the same view looks the same in both.
+ */
 final class InstanceLines {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,6 +33,28 @@ final class InstanceLines {
         o.put("address", i.address());
         o.put("weight", i.weight());
         o.put("tags", i.tags());
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The stderr line for a skipped key; key and reason come from etcd, so they are escaped. */
+    static String skippedText(RegistryEntry skipped) {
+        return "kitex4j: skipped " + LogValues.escape(skipped.key(), 512) + ": "
+                + LogValues.escape(skipped.skipReason(), 512);
+    }
+
+    /** A skipped key as one JSON object: {@code {"service":...,"key":...,"skipped":"<reason>"}}. */
+    static String skippedJson(String service, RegistryEntry skipped, String event) {
+        final Map<String, Object> o = new LinkedHashMap<>();
+        if (event != null) {
+            o.put("event", event);
+        }
+        o.put("service", service);
+        o.put("key", skipped.key());
+        o.put("skipped", skipped.skipReason());
         try {
             return JSON.writeValueAsString(o);
         } catch (JsonProcessingException e) {

@@ -7,9 +7,8 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.Instance;
-import io.kitex4j.registry.InstanceCodec;
-import io.kitex4j.registry.InvalidInstanceException;
 import io.kitex4j.registry.KeyLayout;
+import io.kitex4j.registry.RegistryEntry;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -17,7 +16,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code kitex4j ls}: what is registered, exactly as stored. */
+/**
+ * {@code kitex4j ls}: what is registered, as a client reads it ({@link RegistryEntry#decode}, the
+ * resolver's decoding: weight &le; 0 shown as 10, undecodable or undialable keys shown as skipped,
+ * on stderr or, with {@code --json}, as {@code {"service":...,"key":...,"skipped":"<reason>"}}).
+ */
 @Command(name = "ls", description = "List registered instances (of one service, or of every service under the prefix).")
 final class LsCommand implements Callable<Integer> {
 
@@ -49,15 +52,18 @@ final class LsCommand implements Callable<Integer> {
                 if (parsed == null) {
                     continue;
                 }
-                final Instance instance;
-                try {
-                    instance = InstanceCodec.decode(kv.getValue().getBytes());
-                } catch (InvalidInstanceException e) {
-                    System.err.println("kitex4j: skipping " + key + ": " + e.getMessage());
+                // The resolver's own decoding, so that ls shows what watch and every client see.
+                final RegistryEntry entry = RegistryEntry.decode(key, kv.getValue().getBytes(), Instance.DEFAULT_WEIGHT);
+                if (entry.isSkipped()) {
+                    if (json) {
+                        System.out.println(InstanceLines.skippedJson(parsed.service(), entry, null));
+                    } else {
+                        System.err.println(InstanceLines.skippedText(entry));
+                    }
                     continue;
                 }
-                System.out.println(json ? InstanceLines.json(parsed.service(), instance, null)
-                        : InstanceLines.text(parsed.service(), instance));
+                System.out.println(json ? InstanceLines.json(parsed.service(), entry.instance(), null)
+                        : InstanceLines.text(parsed.service(), entry.instance()));
             }
         }
         return 0;

@@ -44,6 +44,10 @@ final class RegisterCommand implements Callable<Integer> {
     @Option(names = "--ttl", paramLabel = "SECONDS", description = "Lease TTL (default: 60, or KITEX_ETCD_REGISTRY_LEASE_TTL).")
     Integer ttlSeconds;
 
+    @Option(names = "--startup-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "How long to keep retrying the first registration before giving up (default: ${DEFAULT-VALUE}).")
+    int startupTimeoutSeconds;
+
     @Override
     public Integer call() throws Exception {
         final EtcdClientConfig config = etcd.toConfig();
@@ -53,8 +57,9 @@ final class RegisterCommand implements Callable<Integer> {
             info = RegistrationInfo.builder().service(service).address(address).weight(weight).tags(tags).build();
             final EtcdRegistry.Builder b = EtcdRegistry.builder().etcd(config).keyLayout(etcd.layout())
                     .listener((r, from, to, cause) -> {
-                        // Only a registration that was in etcd can be lost; a first attempt's failure is
-                        // reported once, by the register() future below.
+                        // Only a registration that was in etcd can be lost: RETRYING from REGISTERING is a
+                        // start-up retry, which the registry's log reports, and a first failure is reported
+                        // once, by the register() future below.
                         if (to == RegistrationState.RETRYING && from == RegistrationState.REGISTERED) {
                             System.err.println("kitex4j: lost " + r.key() + ", re-registering: "
                                     + (cause == null ? "" : Etcd.rootMessage(cause)));
@@ -62,6 +67,10 @@ final class RegisterCommand implements Callable<Integer> {
                             System.err.println("kitex4j: registered again " + r.key() + " lease " + r.leaseId());
                         }
                     });
+            if (startupTimeoutSeconds <= 0) {
+                throw new UsageException("--startup-timeout: " + startupTimeoutSeconds + " (expected: > 0)");
+            }
+            b.startupTimeout(Duration.ofSeconds(startupTimeoutSeconds));
             if (ttlSeconds != null) {
                 b.leaseTtl(Duration.ofSeconds(ttlSeconds));
             }
@@ -71,18 +80,24 @@ final class RegisterCommand implements Callable<Integer> {
         }
 
         final Registration registration;
+        final long startNanos = System.nanoTime();
         try {
+            // The future fails by itself at the start-up timeout; the margin only guards against a hang.
             registration = registry.register(info)
-                    .get(config.dialTimeout().plus(config.callTimeout()).toMillis() * 2, TimeUnit.MILLISECONDS);
+                    .get(Duration.ofSeconds(startupTimeoutSeconds).plus(config.callTimeout()).toMillis() * 2,
+                            TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             // Report first; closing waits for etcd to confirm a delete it may never answer.
             final Thread closer = new Thread(registry::close, "kitex4j-registry-close");
             closer.setDaemon(true);
             closer.start();
+            final boolean timedOut = System.nanoTime() - startNanos >= TimeUnit.SECONDS.toNanos(startupTimeoutSeconds);
             final Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             final EtcdAccessException access = EtcdAccessException.find(cause).orElse(null);
             throw new UsageException("cannot register " + service + " at " + address + ": "
-                    + (access != null ? access.getMessage() : Etcd.rootMessage(cause)));
+                    + (access != null ? access.getMessage() : Etcd.rootMessage(cause))
+                    + (timedOut ? " (retried for the start-up timeout of " + startupTimeoutSeconds
+                            + " s, see --startup-timeout)" : ""));
         }
         final CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -5,6 +5,7 @@ import io.kitex4j.registry.EtcdRegistry;
 import io.kitex4j.registry.HostAndPort;
 import io.kitex4j.thriftrpc.server.KitexServer;
 import io.kitex4j.thriftrpc.server.KitexServerBuilder;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -37,6 +38,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--tag", paramLabel = "k=v", description = "A tag; repeat for more.")
     Map<String, String> tags = new LinkedHashMap<>();
 
+    @Option(names = "--startup-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "With --etcd: how long to keep retrying the first registration before giving up (default: ${DEFAULT-VALUE}).")
+    int startupTimeoutSeconds;
+
     @Override
     public Integer call() throws Exception {
         final HostAndPort listen;
@@ -56,7 +61,11 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (registering) {
             try {
-                registry = EtcdRegistry.builder().etcd(etcd.toConfig()).keyLayout(etcd.layout()).build();
+                if (startupTimeoutSeconds <= 0) {
+                    throw new UsageException("--startup-timeout: " + startupTimeoutSeconds + " (expected: > 0)");
+                }
+                registry = EtcdRegistry.builder().etcd(etcd.toConfig()).keyLayout(etcd.layout())
+                        .startupTimeout(Duration.ofSeconds(startupTimeoutSeconds)).build();
                 b.registry(registry, service).weight(weight).tags(tags);
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());

@@ -2,10 +2,15 @@ package io.kitex4j.cli;
 
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.Instance;
+import io.kitex4j.registry.RegistryEntry;
 import io.kitex4j.resolver.EtcdResolver;
 import io.kitex4j.resolver.ResolvedInstances;
+import io.kitex4j.resolver.ResolverListener;
 import io.kitex4j.resolver.ServiceWatch;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -15,7 +20,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code kitex4j watch}: the current instances, then one line per change as etcd reports it. */
+/**
+ * {@code kitex4j watch}: the current instances, then one line per change as etcd reports it. Keys
+ * the resolver skips are printed as {@code ls} prints them (stderr, or {@code "event":"skipped"}
+ * with {@code --json}), once when first skipped or skipped for a new reason.
+ */
 @Command(name = "watch", description = "Print a service's instances, then one line per change, until interrupted.")
 final class WatchCommand implements Callable<Integer> {
 
@@ -39,17 +48,26 @@ final class WatchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        final ResolvedInstances first;
+        // Wait for etcd's answer, not only for the first view: on a busy machine the first read may
+        // take longer than the call timeout (the view is UNREACHABLE meanwhile) and still succeed.
+        final CompletableFuture<ResolvedInstances> answered = new CompletableFuture<>();
+        final ResolverListener untilAnswered = update -> {
+            if (update.current().state() == ResolvedInstances.State.OK
+                    || update.current().state() == ResolvedInstances.State.NO_INSTANCES) {
+                answered.complete(update.current());
+            }
+        };
+        watch.addListener(untilAnswered);
         try {
-            first = watch.firstSync().get(config.dialTimeout().plus(config.callTimeout()).toMillis(), TimeUnit.MILLISECONDS);
+            answered.get(config.dialTimeout().plus(config.callTimeout()).toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
+            final Throwable lastError = watch.snapshot().lastError();
             resolver.close();
             throw new UsageException(e instanceof ExecutionException
-                    ? Etcd.explain(config, e.getCause(), null) : Etcd.explain(config, null, "no answer"));
-        }
-        if (first.state() == ResolvedInstances.State.UNREACHABLE) {
-            resolver.close();
-            throw new UsageException(Etcd.explain(config, first.lastError(), null));
+                    ? Etcd.explain(config, e.getCause(), null)
+                    : Etcd.explain(config, lastError, lastError == null ? "no answer" : null));
+        } finally {
+            watch.removeListener(untilAnswered);
         }
         // The listener's first update replays the current view; print it as "current", then changes.
         final boolean[] replayed = {false};
@@ -58,9 +76,12 @@ final class WatchCommand implements Callable<Integer> {
                 if (!replayed[0]) {
                     replayed[0] = true;
                     update.current().instances().forEach(i -> print("current", i));
+                    update.current().skipped().forEach(this::printSkipped);
                     System.out.flush();
                     return;
                 }
+                final Set<RegistryEntry> skippedBefore = new HashSet<>(update.previous().skipped());
+                update.current().skipped().stream().filter(e -> !skippedBefore.contains(e)).forEach(this::printSkipped);
                 update.removed().forEach(i -> print("removed", i));
                 update.added().forEach(i -> print("added", i));
                 update.updated().forEach(i -> print("updated", i));
@@ -84,6 +105,14 @@ final class WatchCommand implements Callable<Integer> {
         }, "kitex4j-watch-close"));
         done.await();
         return 0;
+    }
+
+    private void printSkipped(RegistryEntry skipped) {
+        if (json) {
+            System.out.println(InstanceLines.skippedJson(service, skipped, "skipped"));
+        } else {
+            System.err.println(InstanceLines.skippedText(skipped));
+        }
     }
 
     private void print(String event, Instance i) {

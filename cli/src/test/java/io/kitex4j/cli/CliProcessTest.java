@@ -199,4 +199,137 @@ class CliProcessTest {
             server.destroyForcibly();
         }
     }
+
+    /**
+     * Issue 9, defect 5: {@code ls} and {@code watch} decode values the same way (the resolver's
+     * decoding), so they list the same instances with the same weights and skip the same keys with
+     * the same reasons; two keys with an empty address are two skipped keys, not one instance.
+     */
+    @Test
+    void lsAndWatchShowTheSameInstancesAndSkipTheSameKeys() throws Exception {
+        final String prefix = "kitex/registry-etcd/cli.same/";
+        try (Client c = ETCD.newClient()) {
+            put(c, prefix + "10.0.0.1:1", "{\"network\":\"tcp\",\"address\":\"10.0.0.1:1\",\"weight\":5,\"tags\":null}");
+            put(c, prefix + "10.0.0.2:2", "{\"network\":\"tcp\",\"address\":\"10.0.0.2:2\",\"weight\":0,\"tags\":null}");
+            put(c, prefix + "empty1", "{\"network\":\"tcp\",\"address\":\"\",\"weight\":10}");
+            put(c, prefix + "empty2", "{\"network\":\"tcp\",\"address\":\"\",\"weight\":10}");
+            put(c, prefix + "null", "null");
+            put(c, prefix + "noport", "{\"network\":\"tcp\",\"address\":\"127.0.0.1\",\"weight\":10}");
+            put(c, prefix + "nul", "{\"network\":\"tcp\",\"address\":\"127.0.0.1\\u0000:80\",\"weight\":10}");
+            put(c, prefix + "unix", "{\"network\":\"unix\",\"address\":\"/tmp/k.sock\",\"weight\":10}");
+        }
+        final int expectedLines = 8;
+
+        for (boolean json : new boolean[] {true, false}) {
+            // A generous dial timeout: other JVMs may be starting on this machine at the same time.
+            final List<String> lsArgs = new java.util.ArrayList<>(
+                    List.of("ls", "--etcd", ETCD.endpoints().get(0), "--dial-timeout", "30"));
+            final List<String> watchArgs = new java.util.ArrayList<>(
+                    List.of("watch", "--etcd", ETCD.endpoints().get(0), "--dial-timeout", "30"));
+            if (json) {
+                lsArgs.add("--json");
+                watchArgs.add("--json");
+            }
+            lsArgs.add("cli.same");
+            watchArgs.add("cli.same");
+
+            final Process ls = cli(lsArgs.toArray(String[]::new));
+            final Path lsErr = STDERR.get();
+            final BlockingQueue<String> lsOut = lines(ls);
+            assertThat(ls.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(ls.exitValue()).as("ls stderr: %s", java.nio.file.Files.readString(lsErr)).isZero();
+            final List<String> lsView = new java.util.ArrayList<>();
+            await().atMost(Duration.ofSeconds(5)).until(() -> {
+                lsOut.drainTo(lsView);
+                return lsView.size() + skippedLines(lsErr).size() == expectedLines;
+            });
+            lsView.addAll(skippedLines(lsErr));
+
+            final Process watch = cli(watchArgs.toArray(String[]::new));
+            final Path watchErr = STDERR.get();
+            try {
+                final BlockingQueue<String> watchOut = lines(watch);
+                final List<String> watchView = new java.util.ArrayList<>();
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                    watchOut.drainTo(watchView);
+                    assertThat(watchView.size() + skippedLines(watchErr).size())
+                            .as("stdout %s, stderr %s", watchView, java.nio.file.Files.readString(watchErr))
+                            .isGreaterThanOrEqualTo(expectedLines);
+                });
+                watchView.addAll(skippedLines(watchErr));
+                final List<String> normalized = watchView.stream()
+                        .map(l -> l.replace("\"event\":\"current\",", "").replace("\"event\":\"skipped\",", ""))
+                        .toList();
+                assertThat(normalized).as("json=%s", json).containsExactlyInAnyOrderElementsOf(lsView);
+            } finally {
+                watch.destroy();
+                await().atMost(Duration.ofSeconds(20)).until(() -> !watch.isAlive());
+            }
+            if (json) {
+                assertThat(lsView).contains(
+                        "{\"service\":\"cli.same\",\"network\":\"tcp\",\"address\":\"10.0.0.2:2\",\"weight\":10,\"tags\":{}}",
+                        "{\"service\":\"cli.same\",\"key\":\"" + prefix + "empty1\",\"skipped\":\"address: empty\"}",
+                        "{\"service\":\"cli.same\",\"key\":\"" + prefix + "empty2\",\"skipped\":\"address: empty\"}",
+                        "{\"service\":\"cli.same\",\"key\":\"" + prefix + "null\",\"skipped\":\"address: empty\"}");
+            } else {
+                assertThat(lsView).contains("cli.same\t10.0.0.1:1\tweight=5", "cli.same\t10.0.0.2:2\tweight=10",
+                        "kitex4j: skipped " + prefix + "nul: address: '127.0.0.1\\x00:80' has a space or control "
+                                + "character in its host",
+                        "kitex4j: skipped " + prefix + "noport: address: '127.0.0.1' has no port");
+            }
+        }
+    }
+
+    /**
+     * Issue 9, defect 7: ten {@code kitex4j register} JVMs started at the same moment on this
+     * (2-core, shared) machine all register: a first attempt that gets no answer in time is retried
+     * until the start-up timeout (30 s by default) instead of failing the process.
+     */
+    @Test
+    void tenRegisterProcessesStartedTogetherAllRegister() throws Exception {
+        final List<Process> processes = new java.util.ArrayList<>();
+        final List<Path> stderrs = new java.util.ArrayList<>();
+        final List<BlockingQueue<String>> outs = new java.util.ArrayList<>();
+        try {
+            for (int i = 1; i <= 10; i++) {
+                final Process p = cli("register", "--etcd", ETCD.endpoints().get(0), "--service", "cli.ten",
+                        "--addr", "10.9.0." + i + ":1", "--ttl", "10");
+                processes.add(p);
+                stderrs.add(STDERR.get());
+                outs.add(lines(p));
+            }
+            for (int i = 0; i < 10; i++) {
+                final String first = outs.get(i).poll(90, TimeUnit.SECONDS);
+                assertThat(first).as("process %d; stderr: %s", i + 1, java.nio.file.Files.readString(stderrs.get(i)))
+                        .startsWith("registered kitex/registry-etcd/cli.ten/10.9.0." + (i + 1) + ":1 lease ");
+            }
+            try (Client c = ETCD.newClient()) {
+                for (int i = 1; i <= 10; i++) {
+                    assertThat(get(c, "kitex/registry-etcd/cli.ten/10.9.0." + i + ":1")).isNotNull();
+                }
+            }
+            long retried = 0;
+            for (Path err : stderrs) {
+                retried += java.nio.file.Files.readAllLines(err).stream().anyMatch(l -> l.contains("not registered yet")) ? 1 : 0;
+            }
+            System.out.printf("10 register processes started together: all registered, %d needed a start-up retry%n",
+                    retried);
+        } finally {
+            processes.forEach(p -> p.toHandle().destroy());
+            for (Process p : processes) {
+                if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    private static List<String> skippedLines(Path stderr) throws java.io.IOException {
+        return java.nio.file.Files.readAllLines(stderr).stream().filter(l -> l.startsWith("kitex4j: skipped ")).toList();
+    }
+
+    private static void put(Client c, String key, String value) throws Exception {
+        c.getKVClient().put(ByteSequence.from(key, StandardCharsets.UTF_8), ByteSequence.from(value, StandardCharsets.UTF_8))
+                .get(5, TimeUnit.SECONDS);
+    }
 }

@@ -134,8 +134,16 @@ class CliTest {
             deadPort = s.getLocalPort();
         }
         assertThat(run("register", "--etcd", "127.0.0.1:" + deadPort, "--dial-timeout", "1",
-                "--service", "svc", "--addr", "127.0.0.1:1")).isEqualTo(2);
-        assertThat(err.toString().lines()).hasSize(1).first().asString().startsWith("kitex4j: cannot register svc");
+                "--service", "svc", "--addr", "127.0.0.1:1", "--startup-timeout", "2")).isEqualTo(2);
+        assertThat(err.toString().lines()).hasSize(1).first().asString().startsWith("kitex4j: cannot register svc")
+                .endsWith("(retried for the start-up timeout of 2 s, see --startup-timeout)");
+    }
+
+    @Test
+    void startupTimeoutMustBePositive() {
+        assertThat(run("register", "--etcd", ETCD.endpoints().get(0), "--service", "svc", "--addr", "127.0.0.1:1",
+                "--startup-timeout", "0")).isEqualTo(2);
+        assertThat(err.toString().lines()).containsExactly("kitex4j: --startup-timeout: 0 (expected: > 0)");
     }
 
     @Test

@@ -66,7 +66,7 @@ final class EtcdRegistration implements Registration {
     /** What a diagnosis of the first attempt found, for the dial timeout's message. */
     private volatile EtcdAccessException diagnosis;
     private boolean diagnosing; // scheduler thread only
-    private boolean dialTimedOut; // scheduler thread only
+    private boolean startupTimedOut; // scheduler thread only
 
     // Scheduler-thread only.
     private long grantedTtlSeconds;
@@ -78,6 +78,7 @@ final class EtcdRegistration implements Registration {
     private boolean etcdUnreachable;
     private ScheduledFuture<?> next;
     private CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
+    private long startupDeadlineNanos;
 
     EtcdRegistration(EtcdRegistry registry, String key, Instance instance) {
         this.registry = registry;
@@ -96,20 +97,22 @@ final class EtcdRegistration implements Registration {
             registered.completeExceptionally(new IllegalStateException("the registry is closed"));
             return registered.copy();
         }
+        startupDeadlineNanos = System.nanoTime() + registry.startupTimeout.toNanos();
         // jetcd's calls wait for a connection, so a TLS handshake or a port that can never work shows only
         // as silence: if etcd has not answered soon, find out why, and fail at once if it never will.
         registry.schedule(() -> diagnoseFirst(null), probeDelay(registry.dialTimeout));
-        // A pass can take two call timeouts (grant, put); the caller was promised an answer within the dial timeout.
+        // Attempts are retried until the start-up deadline; then the caller gets its answer, whatever
+        // an attempt in flight is doing.
         registry.schedule(() -> {
             if (!registered.isDone()) {
-                dialTimedOut = true;
+                startupTimedOut = true;
                 if (diagnosing) {
-                    // Its answer names the cause; it is bounded by the dial timeout from its start (probeDelay).
+                    // Its answer names the cause; it is bounded by the dial timeout from its start.
                     return;
                 }
-                failFirstAfterDialTimeout(diagnosis);
+                failFirstAtStartupDeadline(diagnosis);
             }
-        }, registry.dialTimeout);
+        }, registry.startupTimeout);
         // A copy: a caller cancelling or completing its future must not touch the registration's own.
         return registered.copy();
     }
@@ -219,7 +222,9 @@ final class EtcdRegistration implements Registration {
             return "key " + key + " is under lease " + hex(kv.getLease()) + ", not under ours, " + hex(leaseId);
         }
         if (!kv.getValue().equals(valueBytes)) {
-            return "key " + key + " holds " + kv.getValue().toString(StandardCharsets.UTF_8) + ", not our value";
+            // Someone else's value: escaped, as it is logged.
+            return "key " + key + " holds " + LogValues.escape(kv.getValue().toString(StandardCharsets.UTF_8))
+                   + ", not our value";
         }
         final long silentNanos = System.nanoTime() - lastKeepAliveNanos;
         if (grantedTtlSeconds > 0 && silentNanos > TimeUnit.SECONDS.toNanos(grantedTtlSeconds)) {
@@ -232,13 +237,14 @@ final class EtcdRegistration implements Registration {
     private void putUnderNewLease() {
         busy = true;
         final AtomicLong granted = new AtomicLong();
+        final Duration timeout = attemptTimeout();
         inFlight = registry.timed(registry.lease().grant(registry.leaseTtlSeconds,
-                                                         registry.callTimeout.toMillis(), TimeUnit.MILLISECONDS),
-                                  "grant a lease")
+                                                         timeout.toMillis(), TimeUnit.MILLISECONDS),
+                                  "grant a lease", timeout)
                 .thenCompose(grant -> {
                     granted.set(grant.getID());
                     final PutOption withLease = PutOption.builder().withLeaseId(grant.getID()).build();
-                    return registry.timed(registry.kv().put(keyBytes, valueBytes, withLease), "put " + key)
+                    return registry.timed(registry.kv().put(keyBytes, valueBytes, withLease), "put " + key, timeout)
                             .thenApply(put -> grant);
                 })
                 .handleAsync((grant, err) -> {
@@ -343,16 +349,20 @@ final class EtcdRegistration implements Registration {
                 failFirst(found);
             } else if (found != null && failure != null) {
                 failFirst(noAnswer(failure, found));
-            } else if (dialTimedOut) {
-                failFirstAfterDialTimeout(found);
+            } else if (startupTimedOut) {
+                failFirstAtStartupDeadline(found);
             }
         }));
     }
 
-    private void failFirstAfterDialTimeout(EtcdAccessException found) {
-        final TimeoutException timeout =
-                new TimeoutException("no answer within " + EtcdRegistry.format(registry.dialTimeout));
-        failFirst(found == null ? timeout : found.isPermanent() ? found : noAnswer(timeout, found));
+    private void failFirstAtStartupDeadline(EtcdAccessException found) {
+        final Throwable last = lastError;
+        if (last instanceof EtcdAccessException) {
+            failFirst(last);
+            return;
+        }
+        final Throwable failure = last != null ? last : new TimeoutException("no answer from etcd");
+        failFirst(found == null ? failure : found.isPermanent() ? found : noAnswer(failure, found));
     }
 
     /** A transient diagnosis together with the failure it explains. */
@@ -383,6 +393,22 @@ final class EtcdRegistration implements Registration {
             failFirst(cause);
             return;
         }
+        final long leftNanos = startupDeadlineNanos - System.nanoTime();
+        if (!registered.isDone() && !isPermanent(cause) && leftNanos > 0) {
+            // Start-up: a busy machine or an etcd still electing a leader; try again soon, until the deadline.
+            if (etcdUnreachable && diagnosis == null) {
+                // Unless the connection can never work (TLS, a wrong port): then the diagnosis fails it at once.
+                diagnoseFirst(null);
+            }
+            final Duration delay = Duration.ofNanos(Math.min(startupBackoff(consecutiveFailures).toNanos(), leftNanos));
+            registry.startupRetries.log("{} not registered yet, waiting for etcd at {} (attempt {} failed: {}); "
+                            + "retrying in {}, giving up in {} (start-up timeout {})",
+                    key, registry.etcdDescription, consecutiveFailures, describe(cause),
+                    EtcdRegistry.format(delay), formatSeconds(leftNanos), EtcdRegistry.format(registry.startupTimeout));
+            transition(RegistrationState.RETRYING, cause);
+            schedule(delay);
+            return;
+        }
         final Duration delay = registry.jittered(registry.retryDelay);
         final EtcdAccessException access = diagnosis;
         final String why = access != null && etcdUnreachable ? access.getMessage() : describe(cause);
@@ -404,6 +430,33 @@ final class EtcdRegistration implements Registration {
             }
         }
         schedule(delay);
+    }
+
+    /**
+     * The time each call of an attempt may take: the call timeout, except during start-up, where
+     * it doubles with each failed attempt, up to 8 times the call timeout, within the time left to
+     * the deadline. On a machine so busy that etcd (or this JVM) answers in 4 s, attempts cut off
+     * after 3 s and sent again would never succeed.
+     */
+    private Duration attemptTimeout() {
+        final Duration base = registry.callTimeout;
+        if (registered.isDone() || consecutiveFailures == 0) {
+            return base;
+        }
+        final long grown = base.toNanos() << Math.min(consecutiveFailures, 3);
+        final long left = startupDeadlineNanos - System.nanoTime();
+        return Duration.ofNanos(Math.max(base.toNanos(), Math.min(grown, left)));
+    }
+
+    /** 200 ms, doubling, at most 2 s or {@code retryDelay} if that is shorter; with the registry's jitter. */
+    private Duration startupBackoff(int failures) {
+        final long base = TimeUnit.MILLISECONDS.toNanos(200) << Math.min(Math.max(failures - 1, 0), 4);
+        final long cap = Math.min(TimeUnit.SECONDS.toNanos(2), registry.retryDelay.toNanos());
+        return registry.jittered(Duration.ofNanos(Math.min(base, cap)));
+    }
+
+    private static String formatSeconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
     }
 
     private void scheduleStep(Duration delay) {
@@ -561,9 +614,12 @@ final class EtcdRegistration implements Registration {
                 ? "cannot register " + key + ": " + access.getMessage()
                 : isUnreachable(cause) ? where + " unreachable: " + describe(cause)
                 : where + " refused to register " + key + ": " + describe(cause);
+        final String within = System.nanoTime() - startupDeadlineNanos >= 0
+                ? "; not registered within the start-up timeout of " + EtcdRegistry.format(registry.startupTimeout)
+                : "";
         final String then = state == RegistrationState.FAILED ? "; gave up (maxAttempts reached)"
                 : "; still trying in the background (see RegistrationException.registration())";
-        registered.completeExceptionally(new RegistrationException(what + then, this, cause));
+        registered.completeExceptionally(new RegistrationException(what + within + then, this, cause));
     }
 
     private void transition(RegistrationState to, Throwable cause) {
@@ -618,6 +674,35 @@ final class EtcdRegistration implements Registration {
     static boolean isLeaseNotFound(Throwable t) {
         final Throwable c = unwrap(t);
         return c instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND;
+    }
+
+    /**
+     * An error that retrying within the start-up timeout cannot fix, so the register() future fails
+     * at once: permission denied, authentication failed, a request etcd calls invalid, or a TLS
+     * handshake failure (an untrusted certificate stays untrusted).
+     */
+    static boolean isPermanent(Throwable t) {
+        if (EtcdAccessException.isPermanent(t)) {
+            return true;
+        }
+        for (Throwable c = unwrap(requireNonNull(t, "t")); c != null; c = c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException) {
+                return true;
+            }
+            if (c instanceof EtcdException e && (e.getErrorCode() == ErrorCode.PERMISSION_DENIED
+                    || e.getErrorCode() == ErrorCode.UNAUTHENTICATED || e.getErrorCode() == ErrorCode.INVALID_ARGUMENT)) {
+                return true;
+            }
+            final Status.Code code = Status.fromThrowable(c).getCode();
+            if (code == Status.Code.PERMISSION_DENIED || code == Status.Code.UNAUTHENTICATED
+                    || code == Status.Code.INVALID_ARGUMENT) {
+                return true;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return false;
     }
 
     static boolean isUnreachable(Throwable t) {

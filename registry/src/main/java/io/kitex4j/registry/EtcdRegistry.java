@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Lease;
+import io.kitex4j.internal.log.RateLimitedLog;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,13 +105,19 @@ import org.slf4j.LoggerFactory;
  * background work. Otherwise it starts the registration and returns a future that
  * <ul>
  *   <li>completes with the {@link Registration} once the key is in etcd, or</li>
- *   <li>fails with a {@link RegistrationException} when the first attempt fails or no answer comes
- *       within {@link EtcdClientConfig#dialTimeout()}, with the cause in one line, e.g.
- *       {@code cannot register <key>: etcd at https://10.0.0.1:2379: TLS: etcd's certificate is not
- *       trusted (...)}. When etcd has not answered after a second (a quarter of the dial timeout
- *       if less), the connection is diagnosed ({@link EtcdClientConfig#diagnose(Throwable)}); a
- *       cause that retrying cannot cure (TLS, authentication, permission) fails the future at
- *       once, and the exception's cause is then an {@link EtcdAccessException} whose
+ *   <li>fails with a {@link RegistrationException} when the key is not in etcd within the
+ *       {@linkplain Builder#startupTimeout(Duration) start-up timeout} (default 30 s), with the cause in
+ *       one line, e.g. {@code etcd at [http://10.0.0.1:2379] unreachable: ...; not registered within
+ *       the start-up timeout of 30 s}. Until then a failed or unanswered attempt is retried after a
+ *       short backoff (200 ms doubling up to 2 s, or {@code retryDelay} if shorter, with jitter), and
+ *       each retry logs one WARN line (rate-limited) saying what it waits for and why. So many
+ *       services started at once on a busy machine all register, where one attempt bounded by the
+ *       dial timeout would fail most of them. When etcd has not answered after a second (a quarter
+ *       of the dial timeout if less), the connection is diagnosed
+ *       ({@link EtcdClientConfig#diagnose(Throwable)}): a cause that retrying cannot cure (TLS,
+ *       authentication, permission), like reaching {@code maxAttempts}, fails the future at once,
+ *       e.g. {@code cannot register <key>: etcd at https://10.0.0.1:2379: TLS: etcd's certificate is
+ *       not trusted (...)}, and the exception's cause is then an {@link EtcdAccessException} whose
  *       {@link EtcdAccessException#isPermanent() isPermanent()} is true. The exception's
  *       {@link RegistrationException#registration() registration()} is the live handle: it keeps
  *       retrying in the background and becomes {@code REGISTERED} when etcd answers (listeners
@@ -139,6 +146,12 @@ public final class EtcdRegistry implements Registry {
     /** registry-etcd's default time between attempts after a failure. */
     public static final Duration DEFAULT_RETRY_DELAY = Duration.ofSeconds(10);
 
+    /**
+     * Default {@link Builder#startupTimeout(Duration)}: 30 s, long enough for a busy machine where
+     * many services (and JVMs) start at once, short enough for a deployment to notice a real fault.
+     */
+    public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(30);
+
     /** Default spread of retry delays: &plusmn;20%, so that instances restarted together do not retry in step. */
     public static final double DEFAULT_RETRY_JITTER = 0.2;
 
@@ -150,7 +163,12 @@ public final class EtcdRegistry implements Registry {
     final EtcdClientConfig config;
     final String etcdDescription;
     final Duration callTimeout;
+    /** When the first attempt is diagnosed ({@link EtcdRegistration#probeDelay}). */
     final Duration dialTimeout;
+    final Duration startupTimeout;
+    /** One line per failed start-up attempt, rate-limited over all registrations of this registry. */
+    final RateLimitedLog startupRetries =
+            new RateLimitedLog(logger, org.slf4j.event.Level.WARN, "registration_startup_retry");
     private final KeyLayout keyLayout;
     final long leaseTtlSeconds;
     final int maxAttempts;
@@ -176,6 +194,7 @@ public final class EtcdRegistry implements Registry {
                 : "[shared client]";
         this.callTimeout = config != null ? config.callTimeout() : EtcdClientConfig.DEFAULT_CALL_TIMEOUT;
         this.dialTimeout = config != null ? config.dialTimeout() : EtcdClientConfig.DEFAULT_DIAL_TIMEOUT;
+        this.startupTimeout = b.startupTimeout;
         this.keyLayout = b.keyLayout;
         this.leaseTtlSeconds = ttlSeconds;
         this.maxAttempts = b.maxAttempts;
@@ -352,13 +371,18 @@ public final class EtcdRegistry implements Registry {
 
     /** {@code f} bounded by the call timeout, failing with a TimeoutException that names {@code what}. */
     <T> CompletableFuture<T> timed(CompletableFuture<T> f, String what) {
-        return f.orTimeout(callTimeout.toMillis(), TimeUnit.MILLISECONDS).handle((r, e) -> {
+        return timed(f, what, callTimeout);
+    }
+
+    /** {@code f} bounded by {@code timeout}, failing with a TimeoutException that names {@code what}. */
+    <T> CompletableFuture<T> timed(CompletableFuture<T> f, String what, Duration timeout) {
+        return f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((r, e) -> {
             if (e == null) {
                 return r;
             }
             final Throwable cause = EtcdRegistration.unwrap(e);
             if (cause instanceof TimeoutException && cause.getMessage() == null) {
-                throw new CompletionException(new TimeoutException(what + ": no answer within " + format(callTimeout)));
+                throw new CompletionException(new TimeoutException(what + ": no answer within " + format(timeout)));
             }
             throw e instanceof CompletionException ce ? ce : new CompletionException(e);
         });
@@ -405,6 +429,7 @@ public final class EtcdRegistry implements Registry {
         private Duration observeDelay = DEFAULT_OBSERVE_DELAY;
         private Duration retryDelay = DEFAULT_RETRY_DELAY;
         private double retryJitter = DEFAULT_RETRY_JITTER;
+        private Duration startupTimeout = DEFAULT_STARTUP_TIMEOUT;
         private final List<RegistrationListener> listeners = new ArrayList<>();
         private Function<String, String> env = System::getenv;
         private Supplier<List<InetAddress>> interfaceAddresses = Addresses::systemInterfaceAddresses;
@@ -491,6 +516,17 @@ public final class EtcdRegistry implements Registry {
             return this;
         }
 
+        /**
+         * How long {@link EtcdRegistry#register register()}'s future waits for the first
+         * registration, retrying failed attempts with a short backoff, before it fails; default
+         * {@link #DEFAULT_STARTUP_TIMEOUT 30 s}. The registration itself keeps trying after that
+         * (see the class documentation). Must be positive.
+         */
+        public Builder startupTimeout(Duration startupTimeout) {
+            this.startupTimeout = requireNonNull(startupTimeout, "startupTimeout");
+            return this;
+        }
+
         /** Adds a listener for every registration's state changes. */
         public Builder listener(RegistrationListener listener) {
             listeners.add(requireNonNull(listener, "listener"));
@@ -541,6 +577,9 @@ public final class EtcdRegistry implements Registry {
                 throw new IllegalArgumentException("maxAttempts: must be >= 0 (0 retries forever), got " + maxAttempts);
             }
             positive(observeDelay, "observeDelay");
+            if (startupTimeout.isZero() || startupTimeout.isNegative()) {
+                throw new IllegalArgumentException("startupTimeout: " + startupTimeout + " (expected: > 0)");
+            }
             positive(retryDelay, "retryDelay");
             if (!(retryJitter >= 0 && retryJitter < 1)) {
                 throw new IllegalArgumentException("retryJitter: must be in [0, 1), got " + retryJitter);

@@ -34,6 +34,9 @@ import java.util.Map;
  * {@code "7"}), a tag value that is not a string, a top-level value that is not an object, and
  * trailing data. The one deliberate difference: a weight outside Java's {@code int} range is
  * refused, where Go's 64-bit {@code int} would take it.
+ *
+ * <p>Readers do not call {@link #decode(byte[])} directly but {@link RegistryEntry#decode}, which
+ * also skips instances no client could dial and applies the default weight.
  */
 public final class InstanceCodec {
 

@@ -45,4 +45,32 @@ class HostAndPortTest {
         assertThatThrownBy(() -> HostAndPort.parse("[fd00::1:8888")).hasMessageContaining("unclosed '['");
         assertThatThrownBy(() -> new HostAndPort("h", -1)).hasMessageContaining("port: -1");
     }
+
+    @Test
+    void rejectsPortsThatAreNotAsciiDigits() {
+        assertThatThrownBy(() -> HostAndPort.parse("10.0.0.5:+80")).hasMessageContaining("bad port '+80'");
+        assertThatThrownBy(() -> HostAndPort.parse("10.0.0.5:\u0668\u0660")).hasMessageContaining("bad port");
+        assertThatThrownBy(() -> HostAndPort.parse("10.0.0.5:")).hasMessageContaining("bad port ''");
+        assertThatThrownBy(() -> HostAndPort.parse("10.0.0.5:99999999999")).hasMessageContaining("bad port");
+        assertThat(HostAndPort.parse("10.0.0.5:0080").port()).isEqualTo(80);
+    }
+
+    @Test
+    void parseDialableRefusesWhatNoClientCanDial() {
+        assertThat(HostAndPort.parseDialable("10.0.0.5:8888")).isEqualTo(new HostAndPort("10.0.0.5", 8888));
+        assertThat(HostAndPort.parseDialable("fd00::1:8888")).isEqualTo(new HostAndPort("fd00::1", 8888));
+        assertThat(HostAndPort.parseDialable("[fe80::1%eth9]:1").host()).isEqualTo("fe80::1%eth9");
+        assertThat(HostAndPort.parseDialable("[::ffff:10.0.0.1]:1").port()).isEqualTo(1);
+        assertThat(HostAndPort.parseDialable("echo.svc.cluster.local:1").port()).isEqualTo(1);
+        assertThatThrownBy(() -> HostAndPort.parseDialable(":8888")).hasMessageContaining("has no host");
+        assertThatThrownBy(() -> HostAndPort.parseDialable("10.0.0.5:0")).hasMessageContaining("port 0");
+        assertThatThrownBy(() -> HostAndPort.parseDialable("a b:1")).hasMessageContaining("space or control");
+        assertThatThrownBy(() -> HostAndPort.parseDialable("a\u0000:1")).hasMessageContaining("space or control");
+        assertThatThrownBy(() -> HostAndPort.parseDialable("a\u00a0b:1")).hasMessageContaining("space or control");
+        assertThatThrownBy(() -> HostAndPort.parseDialable("::1]:1")).hasMessageContaining("unbalanced bracket");
+        assertThatThrownBy(() -> HostAndPort.parseDialable("[[::1]]:1")).hasMessageContaining("unbalanced bracket");
+        assertThatThrownBy(() -> HostAndPort.parseDialable("a:b:1")).hasMessageContaining("not an IPv6 address");
+        assertThatThrownBy(() -> HostAndPort.parseDialable("[1:2:3]:1")).hasMessageContaining("not an IPv6 address");
+        assertThatThrownBy(() -> HostAndPort.parseDialable("10.0.0.5")).hasMessageContaining("has no port");
+    }
 }

@@ -3,6 +3,7 @@ package io.kitex4j.resolver;
 import static java.util.Objects.requireNonNull;
 
 import io.etcd.jetcd.Client;
+import io.kitex4j.internal.log.RateLimitedLog;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.Instance;
 import io.kitex4j.registry.KeyLayout;
@@ -24,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * A {@link Resolver} that reads the instances Kitex and Hertz services register in etcd, and
@@ -47,6 +49,11 @@ import org.slf4j.LoggerFactory;
  *   <li>The address comes from the value's {@code address}, never from the key. Values are decoded
  *       exactly as Go's {@code encoding/json} decodes them ({@link io.kitex4j.registry.InstanceCodec});
  *       a value Go would refuse is skipped with a WARN naming its key, and the others stay.
+ *   <li>Unlike Go's resolver, an instance no kitex4j client could dial (no port, port 0 or over
+ *       65535, an unbalanced bracket, spaces or control characters, an empty address, a network
+ *       other than TCP such as {@code unix}) is skipped the same way, so a client never picks it.
+ *       Skipped keys and the reasons are in {@link ResolvedInstances#skipped()}; the decoding is
+ *       {@link io.kitex4j.registry.RegistryEntry#decode}, which {@code kitex4j ls} uses too.
  *   <li>A weight &le; 0 reads as the default weight (10, see {@link Builder#defaultWeight(int)}).
  *   <li>Instances are not deduplicated: two keys with the same address give two instances, as in Go.
  * </ul>
@@ -89,6 +96,9 @@ public final class EtcdResolver implements Resolver {
     private final Object lock = new Object();
     private final Map<String, EtcdServiceWatcher> watchers = new HashMap<>(); // guarded by lock
     private boolean closed; // guarded by lock
+
+    /** Keys skipped because their value cannot be read or dialled: one WARN per key, rate-limited. */
+    final RateLimitedLog skippedValues = new RateLimitedLog(logger, Level.WARN, "registry_value_skipped");
 
     /** jetcd watches opened so far, for tests of the sharing. */
     final AtomicLong etcdWatchesStarted = new AtomicLong();

@@ -17,8 +17,7 @@ import io.kitex4j.registry.EtcdAccessException;
 import io.kitex4j.registry.EtcdChannels;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.Instance;
-import io.kitex4j.registry.InstanceCodec;
-import io.kitex4j.registry.InvalidInstanceException;
+import io.kitex4j.registry.RegistryEntry;
 import io.kitex4j.resolver.ResolvedInstances.State;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -112,6 +111,9 @@ final class EtcdServiceWatcher {
 
     // Scheduler thread only.
     private final TreeMap<byte[], Instance> byKey = new TreeMap<>(Arrays::compareUnsigned);
+    private TreeMap<byte[], RegistryEntry> skippedByKey = new TreeMap<>(Arrays::compareUnsigned);
+    private List<RegistryEntry> publishedSkipped = List.of();
+    private boolean skippedDirty; // skippedByKey differs from publishedSkipped
     private Map<String, Instance> publishedByAddress = Map.of();
     private boolean dirty; // byKey differs from the published view
     private long revision;
@@ -286,13 +288,16 @@ final class EtcdServiceWatcher {
                     readRevision);
         }
         byKey.clear();
+        final TreeMap<byte[], RegistryEntry> skippedBefore = skippedByKey;
+        skippedByKey = new TreeMap<>(Arrays::compareUnsigned);
         for (KeyValue kv : response.getKvs()) {
             final byte[] key = kv.getKey().getBytes();
-            final Instance instance = decode(key, kv);
+            final Instance instance = decode(key, kv, skippedBefore.get(key));
             if (instance != null) {
                 byKey.put(key, instance);
             }
         }
+        skippedDirty |= !skippedByKey.equals(skippedBefore);
         revision = readRevision;
         dirty = true;
         if (unreachableSinceNanos >= 0) {
@@ -368,13 +373,17 @@ final class EtcdServiceWatcher {
             final byte[] key = kv.getKey().getBytes();
             switch (event.getEventType()) {
                 case PUT -> {
-                    final Instance instance = decode(key, kv);
-                    // An invalid value replaces a valid one: Go's resolver would skip this key now.
+                    final Instance instance = decode(key, kv, skippedByKey.get(key));
+                    // An invalid value replaces a valid one: this key is skipped now.
                     final Instance old = instance != null ? byKey.put(key, instance) : byKey.remove(key);
                     dirty |= instance != null ? !instance.equals(old) : old != null;
                 }
-                case DELETE -> dirty |= byKey.remove(key) != null;
-                default -> logger.debug("Ignoring an unrecognized watch event on {}", kv.getKey());
+                case DELETE -> {
+                    dirty |= byKey.remove(key) != null;
+                    skippedDirty |= skippedByKey.remove(key) != null;
+                }
+                default -> logger.debug("Ignoring an unrecognized watch event on {}",
+                        LogValues.escape(kv.getKey().toString(StandardCharsets.UTF_8)));
             }
         }
         revision = max;
@@ -472,14 +481,19 @@ final class EtcdServiceWatcher {
             instances = previous.instances();
             diff = null;
         }
-        final ResolvedInstances next =
-                new ResolvedInstances(service, instances, revision, state, error, Instant.now());
+        final boolean skippedChanged = skippedDirty;
+        if (skippedDirty) {
+            publishedSkipped = List.copyOf(skippedByKey.values());
+            skippedDirty = false;
+        }
+        final ResolvedInstances next = new ResolvedInstances(
+                service, instances, publishedSkipped, revision, state, error, Instant.now());
         current = next;
         if (state != State.SYNCING) {
             firstSync.complete(next);
         }
         final boolean changed = diff != null && !diff.isEmpty();
-        if (changed || previous.state() != state) {
+        if (changed || skippedChanged || previous.state() != state) {
             notifyListeners(changed
                     ? new ResolverUpdate(previous, next, diff.added, diff.removed, diff.updated)
                     : new ResolverUpdate(previous, next, List.of(), List.of(), List.of()));
@@ -489,20 +503,31 @@ final class EtcdServiceWatcher {
     // ---------------------------------------------------------------------------------------------
     // Helpers
 
-    private Instance decode(byte[] key, KeyValue kv) {
+    /**
+     * Decodes one value with {@link RegistryEntry#decode} (the decoding {@code kitex4j ls} uses too);
+     * a skipped key goes into {@link #skippedByKey} and gets a WARN, unless it was already skipped
+     * for the same reason (so a re-read after a reconnection does not repeat every warning).
+     *
+     * @return the instance, or {@code null} if the key is skipped
+     */
+    private Instance decode(byte[] key, KeyValue kv, RegistryEntry skippedBefore) {
         final byte[] value = kv.getValue().getBytes();
-        final Instance instance;
-        try {
-            instance = InstanceCodec.decode(value);
-        } catch (InvalidInstanceException e) {
-            // Go's resolver logs and skips such a value too; the other instances stay.
-            logger.warn("Skipping key '{}' of service {}: {} (value: {})", new String(key, StandardCharsets.UTF_8),
-                    service, e.getMessage(), abbreviate(new String(value, StandardCharsets.UTF_8)));
-            return null;
+        final RegistryEntry entry = RegistryEntry.decode(new String(key, StandardCharsets.UTF_8), value,
+                resolver.defaultWeight);
+        if (!entry.isSkipped()) {
+            skippedDirty |= skippedByKey.remove(key) != null;
+            return entry.instance();
         }
-        final int defaultWeight = resolver.defaultWeight;
-        // As Go: weight <= 0 reads as the default weight, unless the default itself is <= 0.
-        return defaultWeight > 0 && instance.weight() <= 0 ? instance.withWeight(defaultWeight) : instance;
+        skippedByKey.put(key, entry);
+        if (!entry.equals(skippedBefore)) {
+            skippedDirty = true;
+            // Go's resolver logs and skips a value it cannot decode too; the other instances stay.
+            // Key, reason and value come from etcd: escaped, and rate-limited per resolver.
+            resolver.skippedValues.log("Skipping key '{}' of service {}: {} (value: {})",
+                    LogValues.escape(entry.key(), 256), service, LogValues.escape(entry.skipReason(), 256),
+                    LogValues.escapeBytes(value));
+        }
+        return null;
     }
 
     private void scheduleSync(long delayNanos) {
@@ -554,9 +579,5 @@ final class EtcdServiceWatcher {
             t = t.getCause();
         }
         return t;
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 200 ? s : s.substring(0, 200) + "...";
     }
 }

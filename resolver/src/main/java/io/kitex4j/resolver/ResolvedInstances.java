@@ -3,6 +3,7 @@ package io.kitex4j.resolver;
 import static java.util.Objects.requireNonNull;
 
 import io.kitex4j.registry.Instance;
+import io.kitex4j.registry.RegistryEntry;
 import java.time.Instant;
 import java.util.List;
 
@@ -26,6 +27,11 @@ import java.util.List;
  * @param service the service name
  * @param instances the instances in etcd key order (ascending bytes), unmodifiable; an address may
  *     appear twice if two keys carry the same {@code address}, exactly as in Go's resolver
+ * @param skipped the keys under the service's prefix that are not among the instances, with the
+ *     reason ({@link RegistryEntry#skipReason()}): a value Go's {@code encoding/json} would refuse,
+ *     or an instance no kitex4j client could dial (see {@link RegistryEntry}); in key order,
+ *     unmodifiable. Go's resolver has no such list: it skips undecodable values with a log line
+ *     and keeps undialable ones
  * @param revision the etcd revision this view reflects, 0 before the first read. It goes
  *     backwards only when etcd's data was wiped or restored from a backup
  * @param state see above
@@ -35,6 +41,7 @@ import java.util.List;
 public record ResolvedInstances(
         String service,
         List<Instance> instances,
+        List<RegistryEntry> skipped,
         long revision,
         State state,
         Throwable lastError,
@@ -55,8 +62,15 @@ public record ResolvedInstances(
     public ResolvedInstances {
         requireNonNull(service, "service");
         instances = List.copyOf(requireNonNull(instances, "instances"));
+        skipped = List.copyOf(requireNonNull(skipped, "skipped"));
         requireNonNull(state, "state");
         requireNonNull(lastUpdate, "lastUpdate");
+    }
+
+    /** A view with no skipped keys, for resolvers that have nothing to skip. */
+    public ResolvedInstances(String service, List<Instance> instances, long revision, State state,
+                             Throwable lastError, Instant lastUpdate) {
+        this(service, instances, List.of(), revision, state, lastError, lastUpdate);
     }
 
     /** The view before the first read: no instances, state {@link State#SYNCING}. */
@@ -81,6 +95,7 @@ public record ResolvedInstances(
     @Override
     public String toString() {
         return "ResolvedInstances{service=" + service + ", state=" + state + ", instances=" + instances.size()
+                + (skipped.isEmpty() ? "" : ", skipped=" + skipped.size())
                 + ", revision=" + revision
                 + (lastError != null ? ", lastError=" + lastError : "")
                 + ", lastUpdate=" + lastUpdate + '}';

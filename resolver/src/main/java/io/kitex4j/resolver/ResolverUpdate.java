@@ -15,8 +15,8 @@ import java.util.List;
  * <em>updated</em>, so that tag-based routing sees it. When two keys carry the same address, the
  * later one in key order stands for it, as in Kitex.
  *
- * <p>An update may change only the state (for example {@code OK} to {@code UNREACHABLE}), with
- * three empty lists.
+ * <p>An update may change only the state (for example {@code OK} to {@code UNREACHABLE}), or
+ * only the {@linkplain ResolvedInstances#skipped() skipped keys}, with three empty lists.
  *
  * @param previous the view before this change; {@link ResolvedInstances.State#SYNCING} and empty
  *     for the first update a listener receives
