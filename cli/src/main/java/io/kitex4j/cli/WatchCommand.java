@@ -1,5 +1,6 @@
 package io.kitex4j.cli;
 
+import io.kitex4j.registry.EtcdAccessException;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.Instance;
 import io.kitex4j.registry.RegistryEntry;
@@ -49,17 +50,24 @@ final class WatchCommand implements Callable<Integer> {
             throw new UsageException(e.getMessage());
         }
         // Wait for etcd's answer, not only for the first view: on a busy machine the first read may
-        // take longer than the call timeout (the view is UNREACHABLE meanwhile) and still succeed.
+        // take longer than the call timeout (the view is UNREACHABLE meanwhile) and still succeed. A
+        // cause that waiting cannot cure (TLS, authentication, permission) ends the wait at once.
         final CompletableFuture<ResolvedInstances> answered = new CompletableFuture<>();
         final ResolverListener untilAnswered = update -> {
-            if (update.current().state() == ResolvedInstances.State.OK
-                    || update.current().state() == ResolvedInstances.State.NO_INSTANCES) {
-                answered.complete(update.current());
+            final ResolvedInstances view = update.current();
+            if (view.state() == ResolvedInstances.State.OK || view.state() == ResolvedInstances.State.NO_INSTANCES
+                    || view.lastError() != null && EtcdAccessException.isPermanent(view.lastError())) {
+                answered.complete(view);
             }
         };
         watch.addListener(untilAnswered);
         try {
-            answered.get(config.dialTimeout().plus(config.callTimeout()).toMillis(), TimeUnit.MILLISECONDS);
+            final ResolvedInstances first =
+                    answered.get(config.dialTimeout().plus(config.callTimeout()).toMillis(), TimeUnit.MILLISECONDS);
+            if (first.state() == ResolvedInstances.State.UNREACHABLE) {
+                resolver.close();
+                throw new UsageException(Etcd.explain(config, first.lastError(), null));
+            }
         } catch (ExecutionException | TimeoutException e) {
             final Throwable lastError = watch.snapshot().lastError();
             resolver.close();

@@ -29,10 +29,18 @@ class EtcdAccessErrorTest {
     /** Generous: the cause must arrive within the dial timeout, plus scheduling slack on a busy machine. */
     private static final Duration BOUND = DIAL_TIMEOUT.plusMillis(1500);
 
-    /** register()'s failure, checked to be one line, within the bound, with an EtcdAccessException as cause. */
+    /**
+     * register()'s failure, checked to be one line, within the bound, with an EtcdAccessException as cause.
+     * The start-up timeout is far past the bound, so a permanent cause must fail the future at once.
+     */
     private static EtcdAccessException registerFails(EtcdClientConfig.Builder config, String address) throws Exception {
+        return registerFails(config, address, Duration.ofSeconds(25));
+    }
+
+    private static EtcdAccessException registerFails(EtcdClientConfig.Builder config, String address,
+                                                     Duration startupTimeout) throws Exception {
         try (EtcdRegistry registry = EtcdRegistry.builder().etcd(config.dialTimeout(DIAL_TIMEOUT).build())
-                .env(n -> null).build()) {
+                .startupTimeout(startupTimeout).env(n -> null).build()) {
             final long start = System.nanoTime();
             final ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
                     () -> registry.register(RegistrationInfo.of("access", address)).get(30, TimeUnit.SECONDS));
@@ -138,8 +146,9 @@ class EtcdAccessErrorTest {
             try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
                 dead = s.getLocalPort();
             }
+            // A transient cause is retried until the start-up timeout, then reported with its diagnosis.
             final EtcdAccessException e = registerFails(
-                    EtcdClientConfig.builder().endpoints("http://127.0.0.1:" + dead), "10.0.8.8:1");
+                    EtcdClientConfig.builder().endpoints("http://127.0.0.1:" + dead), "10.0.8.8:1", DIAL_TIMEOUT);
             assertThat(e.kind()).isEqualTo(Kind.UNREACHABLE);
             assertThat(e.isPermanent()).isFalse();
             assertThat(e.getMessage()).contains("127.0.0.1:" + dead).contains("cannot connect");

@@ -493,7 +493,9 @@ final class EtcdServiceWatcher {
             firstSync.complete(next);
         }
         final boolean changed = diff != null && !diff.isEmpty();
-        if (changed || skippedChanged || previous.state() != state) {
+        // A diagnosis that arrives during an outage is news too: it says why (and whether waiting helps).
+        final boolean diagnosed = error instanceof EtcdAccessException && error != previous.lastError();
+        if (changed || skippedChanged || diagnosed || previous.state() != state) {
             notifyListeners(changed
                     ? new ResolverUpdate(previous, next, diff.added, diff.removed, diff.updated)
                     : new ResolverUpdate(previous, next, List.of(), List.of(), List.of()));
