@@ -212,7 +212,10 @@ public final class KitexServer implements AutoCloseable {
      * Starts the server: binds the port, then registers it if a registry was configured. The future
      * completes with this server once it serves (and is registered), or fails if binding or (with
      * {@link KitexServerBuilder#requireRegistration(boolean)}) registering fails, in which case the
-     * server is {@link ServerState#STOPPED}. Calling it again returns the same future.
+     * server is {@link ServerState#STOPPED}. With an etcd registry, an unreachable etcd is retried until
+     * the registry's start-up timeout ({@code EtcdRegistry.Builder.startupTimeout}, 30 s by default), so
+     * the future may take that long to fail; a TLS, authentication or permission error fails it at once.
+     * Calling it again returns the same future.
      */
     public CompletableFuture<KitexServer> start() {
         synchronized (this) {
