@@ -44,6 +44,9 @@ final class WatchCommand implements Callable<Integer> {
         final EtcdResolver resolver;
         final ServiceWatch watch;
         try {
+            // watch prints each skipped key itself, once; the resolver's WARN would say it a second time.
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(EtcdResolver.class))
+                    .setLevel(ch.qos.logback.classic.Level.ERROR);
             resolver = EtcdResolver.builder().etcd(config).keyLayout(etcd.layout()).build();
             watch = resolver.watch(service);
         } catch (IllegalArgumentException e) {
