@@ -112,7 +112,7 @@ public final class ThriftCodec {
     public static ThriftMessageHeader decodeMessage(ByteBuf payload, TBase<?, ?> into) {
         requireNonNull(into, "into");
         final ThriftMessageHeader header = readMessageHeader(payload);
-        readBody(payload, into, header);
+        readBody(payload, into, header, KitexFrameDecoder.DEFAULT_MAX_NESTING_DEPTH);
         return header;
     }
 
@@ -137,10 +137,6 @@ public final class ThriftCodec {
         peekSeqId(payload, payload.readerIndex(), payload.readableBytes());
         payload.skipBytes(12 + payload.getInt(payload.readerIndex() + 4));
         readBody(payload, into, header, maxNestingDepth);
-    }
-
-    private static void readBody(ByteBuf payload, TBase<?, ?> into, ThriftMessageHeader header) {
-        readBody(payload, into, header, KitexFrameDecoder.DEFAULT_MAX_NESTING_DEPTH);
     }
 
     private static void readBody(ByteBuf payload, TBase<?, ?> into, ThriftMessageHeader header, int maxDepth) {
