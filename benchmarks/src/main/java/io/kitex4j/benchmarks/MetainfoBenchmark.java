@@ -1,8 +1,9 @@
 package io.kitex4j.benchmarks;
 
-import io.kitex4j.thriftrpc.Metainfo;
-import io.kitex4j.thriftrpc.codec.MetaKeys;
-import io.kitex4j.thriftrpc.codec.TTHeader;
+import io.kitex4j.thriftrpc.internal.transmeta.MetainfoHeaders;
+import io.kitex4j.core.Metainfo;
+import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
+import io.kitex4j.thriftrpc.internal.codec.TTHeader;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -45,13 +46,13 @@ public class MetainfoBenchmark {
                 .string(MetaKeys.PERSIST_PREFIX + "tenant", "benchmark")
                 .intValue(MetaKeys.FROM_SERVICE, "kitex4j.bench.client")
                 .build();
-        received = Metainfo.fromRequest(requestHeader).forNextHop();
+        received = MetainfoHeaders.fromRequest(requestHeader).forNextHop();
         outgoing = Metainfo.empty().withTransient("request-id", "7f3c0a9e-42").withPersistent("tenant", "benchmark");
     }
 
     @Benchmark
     public Metainfo serverReceive() {
-        return Metainfo.fromRequest(requestHeader).forNextHop();
+        return MetainfoHeaders.fromRequest(requestHeader).forNextHop();
     }
 
     @Benchmark
@@ -72,7 +73,7 @@ public class MetainfoBenchmark {
                 .intValue(MetaKeys.TO_METHOD, "Echo")
                 .intValue(MetaKeys.MSG_TYPE, "1")
                 .intValue(MetaKeys.RPC_TIMEOUT, "1000");
-        outgoing.writeTo(b);
+        MetainfoHeaders.write(outgoing, b);
         return b.string(MetaKeys.ISN, "EchoServer").build();
     }
 }

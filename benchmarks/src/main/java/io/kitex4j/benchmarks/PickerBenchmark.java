@@ -1,9 +1,9 @@
 package io.kitex4j.benchmarks;
 
-import io.kitex4j.registry.Instance;
-import io.kitex4j.resolver.lb.LoadBalancer;
-import io.kitex4j.resolver.lb.LoadBalancers;
-import io.kitex4j.resolver.lb.Picker;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.loadbalance.LoadBalancer;
+import io.kitex4j.core.loadbalance.LoadBalancers;
+import io.kitex4j.core.loadbalance.Picker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

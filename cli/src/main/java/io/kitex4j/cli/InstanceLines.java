@@ -2,9 +2,9 @@ package io.kitex4j.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.kitex4j.internal.log.LogValues;
-import io.kitex4j.registry.Instance;
-import io.kitex4j.registry.RegistryEntry;
+import io.kitex4j.core.internal.log.LogValues;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.SkippedKey;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -41,13 +41,13 @@ final class InstanceLines {
     }
 
     /** The stderr line for a skipped key; key and reason come from etcd, so they are escaped. */
-    static String skippedText(RegistryEntry skipped) {
+    static String skippedText(SkippedKey skipped) {
         return "kitex4j: skipped " + LogValues.escape(skipped.key(), 512) + ": "
                 + LogValues.escape(skipped.skipReason(), 512);
     }
 
     /** A skipped key as one JSON object: {@code {"service":...,"key":...,"skipped":"<reason>"}}. */
-    static String skippedJson(String service, RegistryEntry skipped, String event) {
+    static String skippedJson(String service, SkippedKey skipped, String event) {
         final Map<String, Object> o = new LinkedHashMap<>();
         if (event != null) {
             o.put("event", event);

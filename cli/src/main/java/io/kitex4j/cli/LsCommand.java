@@ -6,7 +6,7 @@ import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.kitex4j.registry.EtcdClientConfig;
-import io.kitex4j.registry.Instance;
+import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.registry.KeyLayout;
 import io.kitex4j.registry.RegistryEntry;
 import java.nio.charset.StandardCharsets;
@@ -56,9 +56,9 @@ final class LsCommand implements Callable<Integer> {
                 final RegistryEntry entry = RegistryEntry.decode(key, kv.getValue().getBytes(), Instance.DEFAULT_WEIGHT);
                 if (entry.isSkipped()) {
                     if (json) {
-                        System.out.println(InstanceLines.skippedJson(parsed.service(), entry, null));
+                        System.out.println(InstanceLines.skippedJson(parsed.service(), entry.toSkippedKey(), null));
                     } else {
-                        System.err.println(InstanceLines.skippedText(entry));
+                        System.err.println(InstanceLines.skippedText(entry.toSkippedKey()));
                     }
                     continue;
                 }

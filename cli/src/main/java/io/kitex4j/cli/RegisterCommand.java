@@ -1,11 +1,12 @@
 package io.kitex4j.cli;
 
+import io.kitex4j.registry.EtcdRegistration;
 import io.kitex4j.registry.EtcdAccessException;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;
-import io.kitex4j.registry.Registration;
-import io.kitex4j.registry.RegistrationInfo;
-import io.kitex4j.registry.RegistrationState;
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationInfo;
+import io.kitex4j.core.discovery.RegistrationState;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -64,7 +65,7 @@ final class RegisterCommand implements Callable<Integer> {
                             System.err.println("kitex4j: lost " + r.key() + ", re-registering: "
                                     + (cause == null ? "" : Etcd.rootMessage(cause)));
                         } else if (to == RegistrationState.REGISTERED && from == RegistrationState.RETRYING) {
-                            System.err.println("kitex4j: registered again " + r.key() + " lease " + r.leaseId());
+                            System.err.println("kitex4j: registered again " + r.key() + " lease " + ((EtcdRegistration) r).leaseId());
                         }
                     });
             if (startupTimeoutSeconds <= 0) {
@@ -112,7 +113,7 @@ final class RegisterCommand implements Callable<Integer> {
             }
         }, "kitex4j-deregister"));
         // Announce only once the hook is in place, so a signal right after the line still deregisters.
-        System.out.println("registered " + registration.key() + " lease " + registration.leaseId()
+        System.out.println("registered " + registration.key() + " lease " + ((EtcdRegistration) registration).leaseId()
                 + " (Ctrl-C to deregister)");
         done.await();
         return 0;

@@ -2,7 +2,7 @@ package io.kitex4j.cli;
 
 import io.kitex4j.idl.echo.EchoServer;
 import io.kitex4j.registry.EtcdRegistry;
-import io.kitex4j.registry.HostAndPort;
+import io.kitex4j.core.discovery.HostAndPort;
 import io.kitex4j.thriftrpc.server.KitexServer;
 import io.kitex4j.thriftrpc.server.KitexServerBuilder;
 import java.time.Duration;

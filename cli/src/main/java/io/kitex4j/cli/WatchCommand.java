@@ -2,12 +2,12 @@ package io.kitex4j.cli;
 
 import io.kitex4j.registry.EtcdAccessException;
 import io.kitex4j.registry.EtcdClientConfig;
-import io.kitex4j.registry.Instance;
-import io.kitex4j.registry.RegistryEntry;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.SkippedKey;
 import io.kitex4j.resolver.EtcdResolver;
-import io.kitex4j.resolver.ResolvedInstances;
-import io.kitex4j.resolver.ResolverListener;
-import io.kitex4j.resolver.ServiceWatch;
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.ResolverListener;
+import io.kitex4j.core.discovery.ServiceWatch;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -91,7 +91,7 @@ final class WatchCommand implements Callable<Integer> {
                     System.out.flush();
                     return;
                 }
-                final Set<RegistryEntry> skippedBefore = new HashSet<>(update.previous().skipped());
+                final Set<SkippedKey> skippedBefore = new HashSet<>(update.previous().skipped());
                 update.current().skipped().stream().filter(e -> !skippedBefore.contains(e)).forEach(this::printSkipped);
                 update.removed().forEach(i -> print("removed", i));
                 update.added().forEach(i -> print("added", i));
@@ -118,7 +118,7 @@ final class WatchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void printSkipped(RegistryEntry skipped) {
+    private void printSkipped(SkippedKey skipped) {
         if (json) {
             System.out.println(InstanceLines.skippedJson(service, skipped, "skipped"));
         } else {

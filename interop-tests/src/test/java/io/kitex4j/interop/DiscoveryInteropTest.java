@@ -26,12 +26,12 @@ import io.kitex4j.interop.GoPeers.GoClientRun;
 import io.kitex4j.interop.GoPeers.GoServer;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;
-import io.kitex4j.registry.Instance;
+import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.resolver.EtcdResolver;
-import io.kitex4j.resolver.ServiceWatch;
+import io.kitex4j.core.discovery.ServiceWatch;
 import io.kitex4j.testing.EtcdExtension;
 import io.kitex4j.thriftrpc.client.KitexClient;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
 
 /** Cell 1: discovery both ways between kitex-contrib/registry-etcd (Go) and kitex4j, through one real etcd. */

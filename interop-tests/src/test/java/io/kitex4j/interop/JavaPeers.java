@@ -22,11 +22,11 @@ import io.kitex4j.idl.interop.Inner;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.idl.interop.InvalidArgument;
 import io.kitex4j.idl.interop.NotFound;
-import io.kitex4j.thriftrpc.BizStatusException;
+import io.kitex4j.core.BizStatusException;
 import io.kitex4j.thriftrpc.client.KitexClient;
-import io.kitex4j.thriftrpc.codec.MetaKeys;
-import io.kitex4j.thriftrpc.codec.TTHeader;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
+import io.kitex4j.thriftrpc.internal.codec.TTHeader;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.ServerCallContext;
 
 /** The Java side's handlers, behaving as the Go server in {@code go/cmd/server} does. */

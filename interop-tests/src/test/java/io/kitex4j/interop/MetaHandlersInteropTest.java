@@ -22,12 +22,12 @@ import io.kitex4j.idl.interop.CallInfo;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.interop.GoPeers.GoClientRun;
 import io.kitex4j.interop.GoPeers.GoServer;
-import io.kitex4j.thriftrpc.BizStatusException;
-import io.kitex4j.thriftrpc.Metainfo;
+import io.kitex4j.core.BizStatusException;
+import io.kitex4j.core.Metainfo;
 import io.kitex4j.thriftrpc.client.BackwardValues;
 import io.kitex4j.thriftrpc.client.CallOptions;
 import io.kitex4j.thriftrpc.client.KitexClient;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
 
 /**

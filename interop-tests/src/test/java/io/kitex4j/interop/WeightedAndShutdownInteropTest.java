@@ -35,7 +35,7 @@ import io.kitex4j.registry.EtcdRegistry;
 import io.kitex4j.resolver.EtcdResolver;
 import io.kitex4j.testing.EtcdExtension;
 import io.kitex4j.thriftrpc.client.KitexClient;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
 
 /** Weighted selection 1:2:3 and graceful shutdown, both ways, through etcd discovery. */

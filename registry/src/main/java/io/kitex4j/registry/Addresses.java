@@ -1,5 +1,6 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.HostAndPort;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -104,52 +105,8 @@ final class Addresses {
         return out;
     }
 
-    /** The textual form Go's {@code net.IP.String} gives: IPv6 compressed as RFC 5952, zone kept. */
     static String toLiteral(InetAddress address) {
-        if (!(address instanceof Inet6Address v6)) {
-            return address.getHostAddress();
-        }
-        final byte[] b = v6.getAddress();
-        final int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
-        }
-        // The longest run of two or more zero groups, the first one on a tie, becomes "::".
-        int bestStart = -1;
-        int bestLen = 1;
-        for (int i = 0; i < 8; ) {
-            if (groups[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && groups[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLen) {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = j;
-        }
-        final StringBuilder sb = new StringBuilder(39);
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(groups[i]));
-        }
-        final String full = v6.getHostAddress();
-        final int zone = full.indexOf('%');
-        if (zone >= 0) {
-            sb.append(full, zone, full.length());
-        }
-        return sb.toString();
+        return HostAndPort.literal(address);
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.RegistrationException;
+import io.kitex4j.core.discovery.ResolvedInstances;
 import static java.util.Objects.requireNonNull;
 
 import io.etcd.jetcd.common.exception.ErrorCode;

@@ -1,7 +1,7 @@
 package io.kitex4j.registry;
 
 import io.grpc.netty.GrpcSslContexts;
-import io.kitex4j.internal.log.LogValues;
+import io.kitex4j.core.internal.log.LogValues;
 import io.kitex4j.registry.EtcdAccessException.Kind;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;

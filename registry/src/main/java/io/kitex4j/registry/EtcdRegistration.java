@@ -1,5 +1,10 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.Registry;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationException;
+import io.kitex4j.core.discovery.RegistrationState;
 import static java.util.Objects.requireNonNull;
 
 import io.etcd.jetcd.ByteSequence;
@@ -13,7 +18,7 @@ import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.kitex4j.internal.log.LogValues;
+import io.kitex4j.core.internal.log.LogValues;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -47,7 +52,7 @@ import org.slf4j.LoggerFactory;
  *       starts a pass at once, rather than waiting for the next check.</li>
  * </ul>
  */
-final class EtcdRegistration implements Registration {
+public final class EtcdRegistration implements Registration {
 
     private static final Logger logger = LoggerFactory.getLogger(EtcdRegistry.class);
 
@@ -137,7 +142,7 @@ final class EtcdRegistration implements Registration {
         return lastError;
     }
 
-    @Override
+    /** The ID of the etcd lease the key is currently put under, or 0 if there is none yet. */
     public long leaseId() {
         return leaseId;
     }

@@ -1,11 +1,19 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.RegistrationException;
+import io.kitex4j.core.discovery.HostAndPort;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationInfo;
+import io.kitex4j.core.discovery.RegistrationListener;
+import io.kitex4j.core.discovery.RegistrationState;
+import io.kitex4j.core.discovery.Registry;
 import static java.util.Objects.requireNonNull;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Lease;
-import io.kitex4j.internal.log.RateLimitedLog;
+import io.kitex4j.core.internal.log.RateLimitedLog;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;

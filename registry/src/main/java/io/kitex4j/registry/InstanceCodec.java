@@ -1,5 +1,6 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.Instance;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonFactory;

@@ -1,5 +1,7 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.RegistrationInfo;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -112,13 +114,7 @@ public final class KeyLayout {
      * @throws IllegalArgumentException naming the problem
      */
     public static void validateServiceName(String service) {
-        requireNonNull(service, "service");
-        if (service.isEmpty()) {
-            throw new IllegalArgumentException("service: must not be empty");
-        }
-        if (service.indexOf('/') >= 0) {
-            throw new IllegalArgumentException("service: '" + service + "' must not contain '/'");
-        }
+        RegistrationInfo.validateServiceName(service);
     }
 
     @Override

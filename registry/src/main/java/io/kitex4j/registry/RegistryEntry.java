@@ -1,5 +1,9 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.SkippedKey;
+
+import io.kitex4j.core.discovery.HostAndPort;
+import io.kitex4j.core.discovery.Instance;
 import static java.util.Objects.requireNonNull;
 
 import java.util.Set;
@@ -73,6 +77,14 @@ public record RegistryEntry(String key, Instance instance, String skipReason) {
         final Instance weighted =
                 defaultWeight > 0 && instance.weight() <= 0 ? instance.withWeight(defaultWeight) : instance;
         return new RegistryEntry(key, weighted, null);
+    }
+
+    /** This skipped entry as a resolver reports it; fails if the entry has an instance. */
+    public SkippedKey toSkippedKey() {
+        if (skipReason == null) {
+            throw new IllegalStateException("not a skipped entry: " + key);
+        }
+        return new SkippedKey(key, skipReason);
     }
 
     /** An entry for a skipped key. */

@@ -1,5 +1,7 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.RegistrationException;
+import io.kitex4j.core.discovery.RegistrationInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.etcd.jetcd.ByteSequence;

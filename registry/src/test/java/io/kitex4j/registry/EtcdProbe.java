@@ -1,5 +1,8 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationListener;
+import io.kitex4j.core.discovery.RegistrationState;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.etcd.jetcd.ByteSequence;
@@ -64,7 +67,7 @@ final class EtcdProbe {
         final KeyValue kv = get(r.key());
         assertThat(kv).as("key %s", r.key()).isNotNull();
         assertThat(kv.getValue().toString(StandardCharsets.UTF_8)).isEqualTo(InstanceCodec.encode(r.instance()));
-        assertThat(kv.getLease()).as("lease of %s", r.key()).isEqualTo(r.leaseId()).isNotZero();
+        assertThat(kv.getLease()).as("lease of %s", r.key()).isEqualTo(((EtcdRegistration) r).leaseId()).isNotZero();
         assertThat(ttl(kv.getLease())).as("TTL of lease %x", kv.getLease()).isPositive();
         assertThat(r.state()).isEqualTo(RegistrationState.REGISTERED);
     }

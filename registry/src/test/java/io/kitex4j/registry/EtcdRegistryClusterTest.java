@@ -1,5 +1,7 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -44,7 +46,7 @@ class EtcdRegistryClusterTest {
             await().atMost(Duration.ofSeconds(3)).ignoreExceptions().untilAsserted(() -> probe.assertInPlace(r));
             System.out.printf("leader %s killed: registration confirmed after %d ms, still in place 11 s later"
                               + " under lease %x (transitions %s)%n",
-                              leader.name(), confirmedMs, r.leaseId(), transitions.of(r));
+                              leader.name(), confirmedMs, ((EtcdRegistration) r).leaseId(), transitions.of(r));
             leader.start();
         }
     }

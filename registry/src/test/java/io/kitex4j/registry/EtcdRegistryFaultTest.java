@@ -1,5 +1,8 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationInfo;
+import io.kitex4j.core.discovery.RegistrationState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -60,7 +63,7 @@ class EtcdRegistryFaultTest {
     private static long awaitBack(Registration r, long oldLease, Duration bound) {
         final long start = System.nanoTime();
         await().atMost(bound).pollInterval(Duration.ofMillis(100)).ignoreExceptions().untilAsserted(() -> {
-            assertThat(r.leaseId()).isNotEqualTo(oldLease);
+            assertThat(((EtcdRegistration) r).leaseId()).isNotEqualTo(oldLease);
             probe.assertInPlace(r);
         });
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -68,10 +71,10 @@ class EtcdRegistryFaultTest {
 
     /** The key must still be there, under the same live lease, after more than a TTL: nothing is about to vanish. */
     private static void assertStaysFor(Registration r, Duration d) throws InterruptedException {
-        final long lease = r.leaseId();
+        final long lease = ((EtcdRegistration) r).leaseId();
         Thread.sleep(d.toMillis());
         probe.assertInPlace(r);
-        assertThat(r.leaseId()).isEqualTo(lease);
+        assertThat(((EtcdRegistration) r).leaseId()).isEqualTo(lease);
     }
 
     @Test
@@ -79,7 +82,7 @@ class EtcdRegistryFaultTest {
         final EtcdProbe.Transitions transitions = new EtcdProbe.Transitions();
         try (EtcdRegistry registry = registry(60, 2, 1).listener(transitions).build()) {
             final Registration r = registry.register(RegistrationInfo.of("deleted", "10.0.1.1:1")).get(5, TimeUnit.SECONDS);
-            final long oldLease = r.leaseId();
+            final long oldLease = ((EtcdRegistration) r).leaseId();
             probe.delete(r.key());
             final long ms = awaitBack(r, oldLease, Duration.ofMillis(2000 + 1500));
             System.out.printf("key deleted by hand (observe 2 s): re-registered after %d ms%n", ms);
@@ -95,7 +98,7 @@ class EtcdRegistryFaultTest {
         // Defaults are TTL 60 s, observe 30 s, retry 10 s; here a tenth of them.
         try (EtcdRegistry registry = registry(6, 3, 1).build()) {
             final Registration r = registry.register(RegistrationInfo.of("deleted2", "10.0.1.2:1")).get(5, TimeUnit.SECONDS);
-            final long oldLease = r.leaseId();
+            final long oldLease = ((EtcdRegistration) r).leaseId();
             Thread.sleep(1000); // delete mid-period, not right after a check
             probe.delete(r.key());
             final long ms = awaitBack(r, oldLease, Duration.ofMillis(3000 + 1500));
@@ -108,7 +111,7 @@ class EtcdRegistryFaultTest {
     void keyOverwrittenWithoutOurLeaseIsPutBack() throws Exception {
         try (EtcdRegistry registry = registry(60, 2, 1).build()) {
             final Registration r = registry.register(RegistrationInfo.of("overwritten", "10.0.1.3:1")).get(5, TimeUnit.SECONDS);
-            final long oldLease = r.leaseId();
+            final long oldLease = ((EtcdRegistration) r).leaseId();
             probe.put(r.key(), InstanceCodec.encode(r.instance())); // same value, but no lease: would never expire
             final long ms = awaitBack(r, oldLease, Duration.ofMillis(2000 + 1500));
             System.out.printf("key re-put without a lease: back under our lease after %d ms%n", ms);
@@ -121,7 +124,7 @@ class EtcdRegistryFaultTest {
         final EtcdMember member = ETCD.cluster().member(0);
         try (EtcdRegistry registry = registry(5, 2, 1).build()) {
             final Registration r = registry.register(RegistrationInfo.of("restarted", "10.0.1.4:1")).get(5, TimeUnit.SECONDS);
-            final long oldLease = r.leaseId();
+            final long oldLease = ((EtcdRegistration) r).leaseId();
             member.stop();
             await().atMost(Duration.ofSeconds(7)).until(() -> r.state() == RegistrationState.RETRYING);
             // Six TTLs: the keepalive gives up on the lease, and gRPC's reconnect backoff grows past 10 s,
@@ -145,7 +148,7 @@ class EtcdRegistryFaultTest {
         // observeDelay 30 s: only the keepalive (etcd answering "lease not found") can bring it back within the bound.
         try (EtcdRegistry registry = registry(5, 30, 1).build()) {
             final Registration r = registry.register(RegistrationInfo.of("wiped", "10.0.1.5:1")).get(5, TimeUnit.SECONDS);
-            final long oldLease = r.leaseId();
+            final long oldLease = ((EtcdRegistration) r).leaseId();
             member.wipeAndStart();
             assertThat(probe.get(r.key())).as("wiped").satisfiesAnyOf(
                     kv -> assertThat(kv).isNull(), kv -> assertThat(kv.getLease()).isNotEqualTo(oldLease));

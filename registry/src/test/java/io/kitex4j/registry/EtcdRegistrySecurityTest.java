@@ -1,5 +1,8 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationException;
+import io.kitex4j.core.discovery.RegistrationInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

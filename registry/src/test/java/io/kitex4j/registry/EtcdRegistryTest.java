@@ -1,5 +1,10 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.HostAndPort;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationInfo;
+import io.kitex4j.core.discovery.RegistrationState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -54,7 +59,7 @@ class EtcdRegistryTest {
                     .isEqualTo("{\"network\":\"tcp\",\"address\":\"10.0.0.5:8888\",\"weight\":10,\"tags\":null}");
             assertThat(r.instance()).isEqualTo(Instance.of("10.0.0.5:8888", 10));
             probe.assertInPlace(r);
-            assertThat(probe.ttl(r.leaseId())).isBetween(50L, 60L);
+            assertThat(probe.ttl(((EtcdRegistration) r).leaseId())).isBetween(50L, 60L);
         }
         assertThat(probe.get("kitex/registry-etcd/echo/10.0.0.5:8888")).isNull();
     }
@@ -130,7 +135,7 @@ class EtcdRegistryTest {
             final Registration r = register(registry, RegistrationInfo.of("dereg", "10.0.0.8:1"));
             final Registration other = register(registry, RegistrationInfo.of("dereg", "10.0.0.8:2"));
             probe.put("kitex/registry-etcd/dereg/10.0.0.8:10", "{}"); // written by someone else
-            final long lease = r.leaseId();
+            final long lease = ((EtcdRegistration) r).leaseId();
             assertThat(probe.ttl(lease)).isPositive();
 
             final CompletableFuture<Void> first = r.deregister();
@@ -148,7 +153,7 @@ class EtcdRegistryTest {
             // Idempotent even after completion; and the key may be registered again.
             r.deregister().get(1, TimeUnit.SECONDS);
             final Registration again = register(registry, RegistrationInfo.of("dereg", "10.0.0.8:1"));
-            assertThat(again.leaseId()).isNotEqualTo(lease);
+            assertThat(((EtcdRegistration) again).leaseId()).isNotEqualTo(lease);
             probe.assertInPlace(again);
         } finally {
             probe.delete("kitex/registry-etcd/dereg/10.0.0.8:10");
@@ -165,7 +170,7 @@ class EtcdRegistryTest {
         for (Registration r : new Registration[] {a, b}) {
             assertThat(r.state()).isEqualTo(RegistrationState.DEREGISTERED);
             assertThat(probe.get(r.key())).isNull();
-            assertThat(probe.ttl(r.leaseId())).isEqualTo(-1);
+            assertThat(probe.ttl(((EtcdRegistration) r).leaseId())).isEqualTo(-1);
         }
         assertThatThrownBy(() -> registry.register(RegistrationInfo.of("closing", "10.0.0.9:3")).get())
                 .hasCauseInstanceOf(IllegalStateException.class);
@@ -212,10 +217,10 @@ class EtcdRegistryTest {
     void keepaliveKeepsAShortLeaseAlive() throws Exception {
         try (EtcdRegistry registry = registry().leaseTtl(Duration.ofSeconds(3)).build()) {
             final Registration r = register(registry, RegistrationInfo.of("short", "10.0.0.12:1"));
-            final long lease = r.leaseId();
+            final long lease = ((EtcdRegistration) r).leaseId();
             Thread.sleep(7000); // more than two TTLs
             probe.assertInPlace(r);
-            assertThat(r.leaseId()).as("the same lease, kept alive").isEqualTo(lease);
+            assertThat(((EtcdRegistration) r).leaseId()).as("the same lease, kept alive").isEqualTo(lease);
             final KeyValue kv = probe.get(r.key());
             assertThat(kv.getLease()).isEqualTo(lease);
         }

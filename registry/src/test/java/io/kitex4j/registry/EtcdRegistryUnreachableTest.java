@@ -1,5 +1,9 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationException;
+import io.kitex4j.core.discovery.RegistrationInfo;
+import io.kitex4j.core.discovery.RegistrationState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

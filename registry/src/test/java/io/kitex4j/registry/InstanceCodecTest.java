@@ -1,5 +1,6 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.discovery.Instance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,11 +1,15 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.Resolver;
+import io.kitex4j.core.discovery.ResolverListener;
+import io.kitex4j.core.discovery.ServiceWatch;
 import static java.util.Objects.requireNonNull;
 
 import io.etcd.jetcd.Client;
-import io.kitex4j.internal.log.RateLimitedLog;
+import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.registry.EtcdClientConfig;
-import io.kitex4j.registry.Instance;
+import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.registry.KeyLayout;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,10 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.core.discovery.Resolver;
+import io.kitex4j.core.discovery.ServiceWatch;
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.ResolverListener;
+import io.kitex4j.core.discovery.ResolverUpdate;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.etcd.jetcd.ByteSequence;
@@ -12,13 +17,14 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
-import io.kitex4j.internal.log.LogValues;
+import io.kitex4j.core.internal.log.LogValues;
 import io.kitex4j.registry.EtcdAccessException;
 import io.kitex4j.registry.EtcdChannels;
 import io.kitex4j.registry.EtcdClientConfig;
-import io.kitex4j.registry.Instance;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.SkippedKey;
 import io.kitex4j.registry.RegistryEntry;
-import io.kitex4j.resolver.ResolvedInstances.State;
+import io.kitex4j.core.discovery.ResolvedInstances.State;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -112,7 +118,7 @@ final class EtcdServiceWatcher {
     // Scheduler thread only.
     private final TreeMap<byte[], Instance> byKey = new TreeMap<>(Arrays::compareUnsigned);
     private TreeMap<byte[], RegistryEntry> skippedByKey = new TreeMap<>(Arrays::compareUnsigned);
-    private List<RegistryEntry> publishedSkipped = List.of();
+    private List<SkippedKey> publishedSkipped = List.of();
     private boolean skippedDirty; // skippedByKey differs from publishedSkipped
     private Map<String, Instance> publishedByAddress = Map.of();
     private boolean dirty; // byKey differs from the published view
@@ -483,7 +489,7 @@ final class EtcdServiceWatcher {
         }
         final boolean skippedChanged = skippedDirty;
         if (skippedDirty) {
-            publishedSkipped = List.copyOf(skippedByKey.values());
+            publishedSkipped = skippedByKey.values().stream().map(RegistryEntry::toSkippedKey).toList();
             skippedDirty = false;
         }
         final ResolvedInstances next = new ResolvedInstances(

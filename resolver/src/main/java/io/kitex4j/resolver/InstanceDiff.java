@@ -1,6 +1,7 @@
 package io.kitex4j.resolver;
 
-import io.kitex4j.registry.Instance;
+import io.kitex4j.core.discovery.ResolverUpdate;
+import io.kitex4j.core.discovery.Instance;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;

@@ -1,5 +1,7 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.ServiceWatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +9,7 @@ import ch.qos.logback.classic.Level;
 import io.kitex4j.registry.EtcdAccessException;
 import io.kitex4j.registry.EtcdAccessException.Kind;
 import io.kitex4j.registry.EtcdClientConfig;
-import io.kitex4j.resolver.ResolvedInstances.State;
+import io.kitex4j.core.discovery.ResolvedInstances.State;
 import io.kitex4j.resolver.ResolverTestSupport.LogCapture;
 import io.kitex4j.testing.EtcdExtension;
 import io.kitex4j.testing.EtcdMode;

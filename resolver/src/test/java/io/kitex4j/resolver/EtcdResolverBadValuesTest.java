@@ -1,5 +1,9 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.core.discovery.SkippedKey;
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.ResolverUpdate;
+import io.kitex4j.core.discovery.ServiceWatch;
 import static io.kitex4j.resolver.ResolverTestSupport.addresses;
 import static io.kitex4j.resolver.ResolverTestSupport.firstSync;
 import static io.kitex4j.resolver.ResolverTestSupport.goValue;
@@ -8,14 +12,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import io.etcd.jetcd.Client;
-import io.kitex4j.internal.log.RateLimitedLog;
+import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.registry.EtcdClientConfig;
-import io.kitex4j.registry.Instance;
+import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.registry.RegistryEntry;
-import io.kitex4j.resolver.ResolvedInstances.State;
+import io.kitex4j.core.discovery.ResolvedInstances.State;
 import io.kitex4j.resolver.ResolverTestSupport.LogCapture;
-import io.kitex4j.resolver.lb.LoadBalancers;
-import io.kitex4j.resolver.lb.Picker;
+import io.kitex4j.core.loadbalance.LoadBalancers;
+import io.kitex4j.core.loadbalance.Picker;
 import io.kitex4j.testing.EtcdExtension;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -119,7 +123,7 @@ class EtcdResolverBadValuesTest {
         try (LogCapture logs = new LogCapture()) {
             final ResolvedInstances view = resolve(service);
             assertThat(addresses(view)).containsExactly("10.0.0.9:9");
-            assertThat(view.skipped()).hasSize(bad.size()).allSatisfy(e -> assertThat(e.isSkipped()).isTrue());
+            assertThat(view.skipped()).hasSize(bad.size()).allSatisfy(e -> assertThat(e.skipReason()).isNotEmpty());
             final Picker picker = LoadBalancers.defaultBalancer().newPicker(view.instances());
             for (int i = 0; i < 300; i++) {
                 assertThat(picker.pick()).extracting(Instance::address).isEqualTo("10.0.0.9:9");
@@ -143,7 +147,7 @@ class EtcdResolverBadValuesTest {
             put(client, "kitex/registry-etcd/" + service + "/a", tcp(""));
             put(client, "kitex/registry-etcd/" + service + "/b", "null");
             final ResolverUpdate update = listener.await(u -> u.current().skipped().size() == 2).update();
-            assertThat(update.current().skipped()).extracting(RegistryEntry::key)
+            assertThat(update.current().skipped()).extracting(SkippedKey::key)
                     .containsExactly("kitex/registry-etcd/" + service + "/a", "kitex/registry-etcd/" + service + "/b");
             assertThat(update.added()).isEmpty();
             assertThat(addresses(watch.snapshot())).containsExactly("10.0.0.2:2");
@@ -152,7 +156,7 @@ class EtcdResolverBadValuesTest {
             put(client, "kitex/registry-etcd/" + service + "/a", goValue("10.0.0.3:3", 10));
             final ResolverUpdate fixed = listener.await(u -> !u.added().isEmpty()).update();
             assertThat(addresses(fixed.added())).containsExactly("10.0.0.3:3");
-            assertThat(fixed.current().skipped()).extracting(RegistryEntry::key)
+            assertThat(fixed.current().skipped()).extracting(SkippedKey::key)
                     .containsExactly("kitex/registry-etcd/" + service + "/b");
             ResolverTestSupport.delete(client, "kitex/registry-etcd/" + service + "/b");
             listener.await(u -> u.current().skipped().isEmpty());
@@ -174,7 +178,7 @@ class EtcdResolverBadValuesTest {
             final ResolverUpdate update = listener.await(u -> !u.removed().isEmpty()).update();
             assertThat(update.current().instances()).isEmpty();
             assertThat(update.current().state()).isEqualTo(State.NO_INSTANCES);
-            assertThat(update.current().skipped()).extracting(RegistryEntry::skipReason)
+            assertThat(update.current().skipped()).extracting(SkippedKey::skipReason)
                     .singleElement().asString().contains("has no port");
         }
     }

@@ -1,5 +1,8 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.registry.EtcdRegistration;
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.ServiceWatch;
 import static io.kitex4j.resolver.ResolverTestSupport.addresses;
 import static io.kitex4j.resolver.ResolverTestSupport.bytes;
 import static io.kitex4j.resolver.ResolverTestSupport.delete;
@@ -16,10 +19,10 @@ import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.CompactOption;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;
-import io.kitex4j.registry.Registration;
-import io.kitex4j.registry.RegistrationInfo;
-import io.kitex4j.registry.RegistrationState;
-import io.kitex4j.resolver.ResolvedInstances.State;
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationInfo;
+import io.kitex4j.core.discovery.RegistrationState;
+import io.kitex4j.core.discovery.ResolvedInstances.State;
 import io.kitex4j.resolver.ResolverTestSupport.LogCapture;
 import io.kitex4j.testing.EtcdCluster;
 import io.kitex4j.testing.EtcdExtension;
@@ -75,7 +78,7 @@ class EtcdResolverClusterTest {
                 registry.register(RegistrationInfo.of("clkill", "10.1.2.3:8888")).get(10, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(5)).until(() -> addresses(allWatch.snapshot()).equals(List.of("10.1.2.3:8888"))
                 && addresses(pinnedWatch.snapshot()).equals(List.of("10.1.2.3:8888")));
-        final long leaseBefore = registration.leaseId();
+        final long leaseBefore = ((EtcdRegistration) registration).leaseId();
 
         final long killed = System.nanoTime();
         leader.kill();
@@ -98,12 +101,12 @@ class EtcdResolverClusterTest {
         final List<KeyValue> kvs = client.getKVClient().get(bytes(registration.key()))
                 .get(10, TimeUnit.SECONDS).getKvs();
         assertThat(kvs).hasSize(1);
-        assertThat(kvs.get(0).getLease()).isEqualTo(registration.leaseId());
+        assertThat(kvs.get(0).getLease()).isEqualTo(((EtcdRegistration) registration).leaseId());
         System.out.println("leader " + leader.name() + " killed: resolver pinned to it UNREACHABLE after "
                 + staleMillis + " ms; first write accepted by the new leader after "
                 + TimeUnit.NANOSECONDS.toMillis(written - killed) + " ms; resolver on all members saw it "
                 + seenMillis + " ms later; registration " + registration.state() + ", lease "
-                + (registration.leaseId() == leaseBefore ? "unchanged" : "re-granted"));
+                + (((EtcdRegistration) registration).leaseId() == leaseBefore ? "unchanged" : "re-granted"));
         assertThat(seenMillis).isLessThan(2_000);
 
         final long restarted = System.nanoTime();

@@ -1,5 +1,8 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.ResolverUpdate;
+import io.kitex4j.core.discovery.ServiceWatch;
 import static io.kitex4j.resolver.ResolverTestSupport.addresses;
 import static io.kitex4j.resolver.ResolverTestSupport.firstSync;
 import static io.kitex4j.resolver.ResolverTestSupport.goValue;
@@ -10,9 +13,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Level;
 import io.etcd.jetcd.Client;
 import io.kitex4j.registry.EtcdClientConfig;
-import io.kitex4j.registry.HostAndPort;
-import io.kitex4j.registry.Instance;
-import io.kitex4j.resolver.ResolvedInstances.State;
+import io.kitex4j.core.discovery.HostAndPort;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.ResolvedInstances.State;
 import io.kitex4j.resolver.ResolverTestSupport.LogCapture;
 import io.kitex4j.testing.EtcdExtension;
 import java.util.List;

@@ -1,5 +1,8 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.ResolverUpdate;
+import io.kitex4j.core.discovery.ServiceWatch;
 import static io.kitex4j.resolver.ResolverTestSupport.addresses;
 import static io.kitex4j.resolver.ResolverTestSupport.delete;
 import static io.kitex4j.resolver.ResolverTestSupport.firstSync;
@@ -11,7 +14,7 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Level;
 import io.etcd.jetcd.Client;
 import io.kitex4j.registry.EtcdClientConfig;
-import io.kitex4j.resolver.ResolvedInstances.State;
+import io.kitex4j.core.discovery.ResolvedInstances.State;
 import io.kitex4j.resolver.ResolverTestSupport.LogCapture;
 import io.kitex4j.resolver.ResolverTestSupport.RecordingListener;
 import io.kitex4j.testing.EtcdExtension;

@@ -1,5 +1,8 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.ResolverUpdate;
+import io.kitex4j.core.discovery.ServiceWatch;
 import static io.kitex4j.resolver.ResolverTestSupport.addresses;
 import static io.kitex4j.resolver.ResolverTestSupport.bytes;
 import static io.kitex4j.resolver.ResolverTestSupport.delete;
@@ -19,8 +22,8 @@ import io.etcd.jetcd.options.CompactOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.kitex4j.registry.EtcdClientConfig;
-import io.kitex4j.registry.Instance;
-import io.kitex4j.resolver.ResolvedInstances.State;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.ResolvedInstances.State;
 import io.kitex4j.resolver.ResolverTestSupport.LogCapture;
 import io.kitex4j.resolver.ResolverTestSupport.RecordingListener;
 import io.kitex4j.resolver.ResolverTestSupport.RecordingListener.Received;

@@ -2,7 +2,7 @@ package io.kitex4j.resolver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kitex4j.registry.Instance;
+import io.kitex4j.core.discovery.Instance;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,9 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.ResolverListener;
+import io.kitex4j.core.discovery.ResolverUpdate;
+import io.kitex4j.core.discovery.ServiceWatch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -9,7 +13,7 @@ import ch.qos.logback.core.read.ListAppender;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.DeleteOption;
-import io.kitex4j.registry.Instance;
+import io.kitex4j.core.discovery.Instance;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;

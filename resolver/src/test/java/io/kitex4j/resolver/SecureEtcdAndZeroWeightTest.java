@@ -1,5 +1,7 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.ServiceWatch;
 import static io.kitex4j.resolver.ResolverTestSupport.firstSync;
 import static io.kitex4j.resolver.ResolverTestSupport.goValue;
 import static io.kitex4j.resolver.ResolverTestSupport.put;
@@ -8,11 +10,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.etcd.jetcd.Client;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;
-import io.kitex4j.registry.Instance;
-import io.kitex4j.registry.Registration;
-import io.kitex4j.registry.RegistrationInfo;
-import io.kitex4j.resolver.ResolvedInstances.State;
-import io.kitex4j.resolver.lb.LoadBalancers;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationInfo;
+import io.kitex4j.core.discovery.ResolvedInstances.State;
+import io.kitex4j.core.loadbalance.LoadBalancers;
 import io.kitex4j.testing.EtcdExtension;
 import io.kitex4j.testing.EtcdMode;
 import io.kitex4j.testing.TlsFiles;

@@ -1,10 +1,12 @@
 package io.kitex4j.thriftrpc;
 
+import io.kitex4j.thriftrpc.internal.transmeta.BizStatusHeaders;
+import io.kitex4j.core.BizStatusException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kitex4j.thriftrpc.codec.KitexCodecException;
-import io.kitex4j.thriftrpc.codec.TTHeader;
+import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
+import io.kitex4j.thriftrpc.internal.codec.TTHeader;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,7 +21,7 @@ class BizStatusExceptionTest {
         extra.put("sku", "42");
         extra.put("quote\"", "<&>");
         final TTHeader.Builder b = TTHeader.builder();
-        new BizStatusException(1001, "no stock", extra).writeTo(b);
+        BizStatusHeaders.writeTo(new BizStatusException(1001, "no stock", extra), b);
         final TTHeader h = b.build();
         assertThat(h.string("biz-status")).isEqualTo("1001");
         assertThat(h.string("biz-message")).isEqualTo("no stock");
@@ -29,15 +31,15 @@ class BizStatusExceptionTest {
     @Test
     void messageIsAlwaysWrittenExtraOnlyWhenPresent() {
         final TTHeader.Builder b = TTHeader.builder();
-        new BizStatusException(-5, "").writeTo(b);
+        BizStatusHeaders.writeTo(new BizStatusException(-5, ""), b);
         assertThat(b.build().strings()).isEqualTo(Map.of("biz-status", "-5", "biz-message", ""));
     }
 
     @Test
     void roundTrip() {
         final TTHeader.Builder b = TTHeader.builder();
-        new BizStatusException(Integer.MIN_VALUE, "msg ✓", Map.of("a", "b", "ü", "")).writeTo(b);
-        final BizStatusException e = BizStatusException.fromResponse(b.build());
+        BizStatusHeaders.writeTo(new BizStatusException(Integer.MIN_VALUE, "msg ✓", Map.of("a", "b", "ü", "")), b);
+        final BizStatusException e = BizStatusHeaders.fromResponse(b.build());
         assertThat(e.statusCode()).isEqualTo(Integer.MIN_VALUE);
         assertThat(e.statusMessage()).isEqualTo("msg ✓");
         assertThat(e.extra()).isEqualTo(Map.of("a", "b", "ü", ""));
@@ -47,7 +49,7 @@ class BizStatusExceptionTest {
     @Test
     void readsWhatKitexSends() {
         // Go's sonic output: HTML characters escaped, any key order.
-        final BizStatusException e = BizStatusException.fromResponse(Map.of(
+        final BizStatusException e = BizStatusHeaders.fromResponse(Map.of(
                 "biz-status", "+7", "biz-message", "m", "biz-extra", "{\"b\":\"\\u003cx\\u003e\",\"a\":\"1\"}"));
         assertThat(e.statusCode()).isEqualTo(7);
         assertThat(e.extra()).isEqualTo(Map.of("a", "1", "b", "<x>"));
@@ -55,24 +57,24 @@ class BizStatusExceptionTest {
 
     @Test
     void absentZeroOrUnparsableStatusIsNoError() {
-        assertThat(BizStatusException.fromResponse((TTHeader) null)).isNull();
-        assertThat(BizStatusException.fromResponse(Map.of())).isNull();
-        assertThat(BizStatusException.fromResponse(Map.of("biz-status", "0", "biz-extra", "not json"))).isNull();
+        assertThat(BizStatusHeaders.fromResponse((TTHeader) null)).isNull();
+        assertThat(BizStatusHeaders.fromResponse(Map.of())).isNull();
+        assertThat(BizStatusHeaders.fromResponse(Map.of("biz-status", "0", "biz-extra", "not json"))).isNull();
         // strconv.ParseInt(s, 10, 32) fails on these, so Kitex sees no biz error
         for (String s : new String[] {"", " 1", "1 ", "0x10", "2147483648", "-2147483649", "1e3", "١٢", "+", "1_0"}) {
-            assertThat(BizStatusException.fromResponse(Map.of("biz-status", s))).as(s).isNull();
+            assertThat(BizStatusHeaders.fromResponse(Map.of("biz-status", s))).as(s).isNull();
         }
-        assertThat(BizStatusException.fromResponse(Map.of("biz-status", "007")).statusCode()).isEqualTo(7);
-        assertThat(BizStatusException.fromResponse(Map.of("biz-status", "2147483647")).statusCode())
+        assertThat(BizStatusHeaders.fromResponse(Map.of("biz-status", "007")).statusCode()).isEqualTo(7);
+        assertThat(BizStatusHeaders.fromResponse(Map.of("biz-status", "2147483647")).statusCode())
                 .isEqualTo(Integer.MAX_VALUE);
     }
 
     @Test
     void missingMessageIsEmptyAndEmptyOrNullExtraIsNone() {
-        assertThat(BizStatusException.fromResponse(Map.of("biz-status", "3")).statusMessage()).isEmpty();
-        assertThat(BizStatusException.fromResponse(Map.of("biz-status", "3", "biz-extra", "")).extra()).isEmpty();
-        assertThat(BizStatusException.fromResponse(Map.of("biz-status", "3", "biz-extra", "null")).extra()).isEmpty();
-        assertThat(BizStatusException.fromResponse(Map.of("biz-status", "3", "biz-extra", "{\"k\":null}")).extra())
+        assertThat(BizStatusHeaders.fromResponse(Map.of("biz-status", "3")).statusMessage()).isEmpty();
+        assertThat(BizStatusHeaders.fromResponse(Map.of("biz-status", "3", "biz-extra", "")).extra()).isEmpty();
+        assertThat(BizStatusHeaders.fromResponse(Map.of("biz-status", "3", "biz-extra", "null")).extra()).isEmpty();
+        assertThat(BizStatusHeaders.fromResponse(Map.of("biz-status", "3", "biz-extra", "{\"k\":null}")).extra())
                 .isEqualTo(Map.of("k", ""));
     }
 
@@ -80,7 +82,7 @@ class BizStatusExceptionTest {
     @ValueSource(strings = {"not json", "{\"a\":1}", "{\"a\":true}", "{\"a\":{}}", "[\"a\"]", "\"s\"", "{\"a\":\"b\"} x",
                             "{\"a\":\"b\"", "{'a':'b'}"})
     void invalidExtraFailsTheCallAsInKitex(String extra) {
-        assertThatThrownBy(() -> BizStatusException.fromResponse(Map.of("biz-status", "1", "biz-extra", extra)))
+        assertThatThrownBy(() -> BizStatusHeaders.fromResponse(Map.of("biz-status", "1", "biz-extra", extra)))
                 .isInstanceOf(KitexCodecException.class)
                 .hasMessageStartingWith("malformed header info, extra: " + extra);
     }

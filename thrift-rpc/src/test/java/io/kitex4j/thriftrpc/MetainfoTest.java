@@ -1,9 +1,13 @@
 package io.kitex4j.thriftrpc;
 
+import io.kitex4j.thriftrpc.internal.transmeta.BizStatusHeaders;
+import io.kitex4j.thriftrpc.internal.transmeta.MetainfoHeaders;
+import io.kitex4j.core.BizStatusException;
+import io.kitex4j.core.Metainfo;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kitex4j.thriftrpc.codec.MetaKeys;
-import io.kitex4j.thriftrpc.codec.TTHeader;
+import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
+import io.kitex4j.thriftrpc.internal.codec.TTHeader;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -17,7 +21,7 @@ class MetainfoTest {
     void writesPrefixedKeys() {
         final Metainfo mi = Metainfo.empty().withTransient("t", "1").withPersistent("p", "2");
         final TTHeader.Builder b = TTHeader.builder();
-        mi.writeTo(b);
+        MetainfoHeaders.write(mi, b);
         assertThat(b.build().strings()).isEqualTo(Map.of("RPC_TRANSIT_t", "1", "RPC_PERSIST_p", "2"));
         assertThat(mi.toHeaderStrings()).isEqualTo(Map.of("RPC_TRANSIT_t", "1", "RPC_PERSIST_p", "2"));
     }
@@ -33,7 +37,7 @@ class MetainfoTest {
         strings.put("RPC_PERSIST_", "x");
         strings.put("isn", "EchoService");         // not metainfo
         strings.put(MetaKeys.GDPR_TOKEN, "tok");   // the ACL token is an ordinary transient
-        final Metainfo mi = Metainfo.fromRequest(TTHeader.builder().strings(strings).build());
+        final Metainfo mi = MetainfoHeaders.fromRequest(TTHeader.builder().strings(strings).build());
 
         assertThat(mi.outgoingTransients()).isEqualTo(Map.of("t", "1", "gdpr-token", "tok"));
         assertThat(mi.transientValue("u")).isEqualTo("3");   // upstream: readable
@@ -45,27 +49,27 @@ class MetainfoTest {
 
     @Test
     void noHeaderOrNoMetainfoIsEmpty() {
-        assertThat(Metainfo.fromRequest(null)).isSameAs(Metainfo.empty());
-        assertThat(Metainfo.fromRequest(TTHeader.builder().string("isn", "S").build()).isEmpty()).isTrue();
+        assertThat(MetainfoHeaders.fromRequest(null)).isSameAs(Metainfo.empty());
+        assertThat(MetainfoHeaders.fromRequest(TTHeader.builder().string("isn", "S").build()).isEmpty()).isTrue();
     }
 
     @Test
     void transientsGoOneHopPersistentsEveryHop() {
         // A calls B with t and p.
         final TTHeader.Builder toB = TTHeader.builder();
-        Metainfo.empty().withTransient("t", "1").withPersistent("p", "2").writeTo(toB);
+        MetainfoHeaders.write(Metainfo.empty().withTransient("t", "1").withPersistent("p", "2"), toB);
 
         // B's handler sees both...
-        final Metainfo inB = Metainfo.fromRequest(toB.build()).forNextHop();
+        final Metainfo inB = MetainfoHeaders.fromRequest(toB.build()).forNextHop();
         assertThat(inB.transientValue("t")).isEqualTo("1");
         assertThat(inB.persistentValue("p")).isEqualTo("2");
 
         // ...and calls C with a transient of its own: C gets p and B's own transient, not A's t.
         final TTHeader.Builder toC = TTHeader.builder();
-        inB.withTransient("b", "3").writeTo(toC);
+        MetainfoHeaders.write(inB.withTransient("b", "3"), toC);
         assertThat(toC.build().strings()).isEqualTo(Map.of("RPC_TRANSIT_b", "3", "RPC_PERSIST_p", "2"));
 
-        final Metainfo inC = Metainfo.fromRequest(toC.build()).forNextHop();
+        final Metainfo inC = MetainfoHeaders.fromRequest(toC.build()).forNextHop();
         assertThat(inC.transientValue("t")).isNull();
         assertThat(inC.transientValue("b")).isEqualTo("3");
         assertThat(inC.persistentValue("p")).isEqualTo("2");
@@ -145,13 +149,13 @@ class MetainfoTest {
     @Test
     void backwardValues() {
         final TTHeader.Builder response = TTHeader.builder();
-        Metainfo.writeBackward(Map.of("bk", "bv"), response);
-        new BizStatusException(7, "m").writeTo(response); // server's own keys go after, and win on a clash
+        MetainfoHeaders.writeBackward(Map.of("bk", "bv"), response);
+        BizStatusHeaders.writeTo(new BizStatusException(7, "m"), response); // server's own keys go after, and win on a clash
         final TTHeader h = response.build();
         assertThat(h.string("bk")).isEqualTo("bv");
         // Like Kitex's client: every string key of the response, unprefixed.
-        assertThat(Metainfo.backwardFromResponse(h))
+        assertThat(MetainfoHeaders.backwardFromResponse(h))
                 .isEqualTo(Map.of("bk", "bv", "biz-status", "7", "biz-message", "m"));
-        assertThat(Metainfo.backwardFromResponse(null)).isEmpty();
+        assertThat(MetainfoHeaders.backwardFromResponse(null)).isEmpty();
     }
 }

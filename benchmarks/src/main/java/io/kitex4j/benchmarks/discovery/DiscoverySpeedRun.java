@@ -10,7 +10,7 @@ import io.kitex4j.idl.echo.Request;
 import io.kitex4j.idl.echo.Response;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;
-import io.kitex4j.registry.Instance;
+import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.registry.InstanceCodec;
 import io.kitex4j.registry.KeyLayout;
 import io.kitex4j.resolver.EtcdResolver;

@@ -7,7 +7,7 @@ import io.kitex4j.idl.echo.Request;
 import io.kitex4j.idl.echo.Response;
 import io.kitex4j.thriftrpc.client.AsyncStub;
 import io.kitex4j.thriftrpc.client.KitexClient;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -27,11 +27,11 @@ import org.apache.thrift.TException;
  *       {@link IllegalArgumentException}.
  *   <li>The future completes with the method's result, or fails with what the blocking stub would
  *       have thrown: {@link org.apache.thrift.TApplicationException}, the declared exception
- *       itself, {@link io.kitex4j.thriftrpc.BizStatusException}, or a
+ *       itself, {@link io.kitex4j.core.BizStatusException}, or a
  *       {@link org.apache.thrift.transport.TTransportException} ({@link RpcTimeoutException},
  *       {@link NoInstanceException}). A oneway method's future completes when the request is
  *       written.
- *   <li>{@link io.kitex4j.thriftrpc.Metainfo#current()} and {@link BackwardValues#capture()} are
+ *   <li>{@link io.kitex4j.core.Metainfo#current()} and {@link BackwardValues#capture()} are
  *       read on the calling thread when the call starts; {@link CallOptions} can set both
  *       explicitly.
  *   <li>Cancelling the future abandons the call: its connection is closed (or, multiplexed, its

@@ -1,8 +1,8 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.registry.Instance;
-import io.kitex4j.resolver.lb.LoadBalancer;
-import io.kitex4j.resolver.lb.Picker;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.loadbalance.LoadBalancer;
+import io.kitex4j.core.loadbalance.Picker;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -2,7 +2,7 @@ package io.kitex4j.thriftrpc.client;
 
 import static java.util.Objects.requireNonNull;
 
-import io.kitex4j.thriftrpc.Metainfo;
+import io.kitex4j.core.Metainfo;
 import java.time.Duration;
 
 /**

@@ -1,6 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.thriftrpc.codec.KitexFrame;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 

@@ -1,6 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.registry.HostAndPort;
+import io.kitex4j.core.discovery.HostAndPort;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

@@ -1,13 +1,13 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.registry.Instance;
-import io.kitex4j.resolver.ResolvedInstances;
-import io.kitex4j.resolver.Resolver;
-import io.kitex4j.resolver.ResolverListener;
-import io.kitex4j.resolver.ResolverUpdate;
-import io.kitex4j.resolver.ServiceWatch;
-import io.kitex4j.resolver.lb.LoadBalancer;
-import io.kitex4j.resolver.lb.Picker;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.ResolvedInstances;
+import io.kitex4j.core.discovery.Resolver;
+import io.kitex4j.core.discovery.ResolverListener;
+import io.kitex4j.core.discovery.ResolverUpdate;
+import io.kitex4j.core.discovery.ServiceWatch;
+import io.kitex4j.core.loadbalance.LoadBalancer;
+import io.kitex4j.core.loadbalance.Picker;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArraySet;

@@ -1,7 +1,7 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.registry.Instance;
-import io.kitex4j.resolver.lb.Picker;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.loadbalance.Picker;
 import java.util.concurrent.CompletableFuture;
 
 /** Where a client's calls can go: a picker over the current instances. */

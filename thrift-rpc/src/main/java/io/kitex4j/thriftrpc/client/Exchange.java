@@ -1,6 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.thriftrpc.codec.KitexFrame;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
 
 /** The receiving end of one request sent on a {@link ClientConnection}: one attempt of a call. */
 interface Exchange {

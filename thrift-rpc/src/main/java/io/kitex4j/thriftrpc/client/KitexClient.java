@@ -2,8 +2,8 @@ package io.kitex4j.thriftrpc.client;
 
 import static java.util.Objects.requireNonNull;
 
-import io.kitex4j.thriftrpc.Metainfo;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Metainfo;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.ServerCallContext;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
@@ -54,7 +54,7 @@ import org.apache.thrift.transport.TTransportException;
  *       Kitex.
  *   <li><b>Errors</b>: an EXCEPTION reply throws {@link org.apache.thrift.TApplicationException}
  *       with its type and message; a declared IDL exception is thrown as itself; a business status
- *       error ({@code biz-status} != 0) throws {@link io.kitex4j.thriftrpc.BizStatusException}; a
+ *       error ({@code biz-status} != 0) throws {@link io.kitex4j.core.BizStatusException}; a
  *       reply whose method name or sequence id does not match throws a
  *       {@code TApplicationException} ({@code WRONG_METHOD_NAME}, {@code BAD_SEQUENCE_ID}) and the
  *       connection is discarded; transport failures throw

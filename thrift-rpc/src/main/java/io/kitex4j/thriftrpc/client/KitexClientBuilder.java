@@ -1,14 +1,15 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.Metainfo;
 import static java.util.Objects.requireNonNull;
 
-import io.kitex4j.registry.HostAndPort;
-import io.kitex4j.registry.Instance;
-import io.kitex4j.resolver.Resolver;
-import io.kitex4j.resolver.lb.LoadBalancer;
-import io.kitex4j.resolver.lb.LoadBalancers;
-import io.kitex4j.thriftrpc.codec.KitexFrameDecoder;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.discovery.HostAndPort;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.Resolver;
+import io.kitex4j.core.loadbalance.LoadBalancer;
+import io.kitex4j.core.loadbalance.LoadBalancers;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
+import io.kitex4j.core.Transport;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.ArrayList;

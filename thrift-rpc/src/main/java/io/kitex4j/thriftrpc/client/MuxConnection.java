@@ -1,10 +1,10 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.internal.log.LogValues;
-import io.kitex4j.thriftrpc.codec.KitexCodecException;
-import io.kitex4j.thriftrpc.codec.KitexFrame;
-import io.kitex4j.thriftrpc.codec.MetaKeys;
-import io.kitex4j.thriftrpc.codec.TTHeader;
+import io.kitex4j.core.internal.log.LogValues;
+import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
+import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
+import io.kitex4j.thriftrpc.internal.codec.TTHeader;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -1,7 +1,7 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.thriftrpc.codec.KitexFrameDecoder;
-import io.kitex4j.thriftrpc.codec.KitexFrameEncoder;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrameEncoder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import java.util.Set;

@@ -1,7 +1,7 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.thriftrpc.codec.KitexCodecException;
-import io.kitex4j.thriftrpc.codec.KitexFrame;
+import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -1,7 +1,8 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.internal.log.LogValues;
-import io.kitex4j.internal.log.RateLimitedLog;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.internal.log.LogValues;
+import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.netty.channel.ConnectTimeoutException;
 import java.net.ConnectException;
 import java.util.Iterator;

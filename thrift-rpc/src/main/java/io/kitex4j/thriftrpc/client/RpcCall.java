@@ -1,19 +1,21 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.internal.log.LogValues;
-import io.kitex4j.internal.log.RateLimitedLog;
-import io.kitex4j.registry.Instance;
-import io.kitex4j.resolver.lb.Picker;
-import io.kitex4j.thriftrpc.BizStatusException;
-import io.kitex4j.thriftrpc.Metainfo;
-import io.kitex4j.thriftrpc.codec.KitexCodecException;
-import io.kitex4j.thriftrpc.codec.KitexEncodeException;
-import io.kitex4j.thriftrpc.codec.KitexFrame;
-import io.kitex4j.thriftrpc.codec.MetaKeys;
-import io.kitex4j.thriftrpc.codec.TTHeader;
-import io.kitex4j.thriftrpc.codec.ThriftCodec;
-import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.thriftrpc.internal.transmeta.BizStatusHeaders;
+import io.kitex4j.thriftrpc.internal.transmeta.MetainfoHeaders;
+import io.kitex4j.core.internal.log.LogValues;
+import io.kitex4j.core.internal.log.RateLimitedLog;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.loadbalance.Picker;
+import io.kitex4j.core.BizStatusException;
+import io.kitex4j.core.Metainfo;
+import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
+import io.kitex4j.thriftrpc.internal.codec.KitexEncodeException;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
+import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
+import io.kitex4j.thriftrpc.internal.codec.TTHeader;
+import io.kitex4j.thriftrpc.internal.codec.ThriftCodec;
+import io.kitex4j.thriftrpc.internal.codec.ThriftMessageHeader;
+import io.kitex4j.core.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.EncoderException;
@@ -220,7 +222,7 @@ final class RpcCall {
             if (sendConnectTimeout) {
                 b.intValue(MetaKeys.CONNECT_TIMEOUT, Integer.toString(connectTimeoutMillis));
             }
-            metainfo.writeTo(b);
+            MetainfoHeaders.write(metainfo, b);
             if (!target.idlService().isEmpty()) {
                 b.string(MetaKeys.ISN, target.idlService());
             }
@@ -273,7 +275,7 @@ final class RpcCall {
                         ThriftCodec.decodeMessage(frame.payload(), result, message, client.maxNestingDepth());
                         reuse = true;
                         // A business status error wins over the (empty) result, as in Kitex.
-                        final BizStatusException biz = BizStatusException.fromResponse(header);
+                        final BizStatusException biz = BizStatusHeaders.fromResponse(header);
                         if (biz != null) {
                             error = biz;
                         } else {

@@ -28,3 +28,5 @@
  * </ul>
  */
 package io.kitex4j.thriftrpc.client;
+
+import io.kitex4j.core.Transport;

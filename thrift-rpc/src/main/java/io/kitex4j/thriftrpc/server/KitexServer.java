@@ -18,13 +18,13 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.kitex4j.registry.HostAndPort;
-import io.kitex4j.registry.Registration;
-import io.kitex4j.registry.RegistrationException;
-import io.kitex4j.registry.RegistrationInfo;
-import io.kitex4j.registry.Registry;
-import io.kitex4j.thriftrpc.codec.KitexFrameDecoder;
-import io.kitex4j.thriftrpc.codec.KitexFrameEncoder;
+import io.kitex4j.core.discovery.HostAndPort;
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationException;
+import io.kitex4j.core.discovery.RegistrationInfo;
+import io.kitex4j.core.discovery.Registry;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -68,7 +68,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * <h2>What the handler sees</h2>
  * {@link ServerCallContext#current()} (caller service and method, RPC timeout and deadline,
  * transport, received metainfo, remote address, backward metainfo) and
- * {@link io.kitex4j.thriftrpc.Metainfo#current()} (the metainfo a downstream kitex4j call forwards).
+ * {@link io.kitex4j.core.Metainfo#current()} (the metainfo a downstream kitex4j call forwards).
  *
  * <h2>Errors (as Kitex v0.16)</h2>
  * <ul>
@@ -80,7 +80,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  *       connection stays open. A {@link java.lang.Error} is treated like a Go panic:
  *       {@code "panic: [happened in biz handler, method=S.m, please check the panic at the server side] <message>"}.</li>
  *   <li>IDL-declared exceptions are result fields, as in any Thrift server.</li>
- *   <li>{@link io.kitex4j.thriftrpc.BizStatusException}: a normal reply with an empty result, and
+ *   <li>{@link io.kitex4j.core.BizStatusException}: a normal reply with an empty result, and
  *       {@code biz-status}/{@code biz-message}/{@code biz-extra} in the TTHeader response. Over
  *       Buffered or Framed the business error is lost and the caller sees success with an empty
  *       result, exactly as with Kitex.</li>

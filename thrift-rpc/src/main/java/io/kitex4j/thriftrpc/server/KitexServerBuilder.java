@@ -12,10 +12,10 @@ import java.util.concurrent.Executor;
 
 import org.apache.thrift.TBaseProcessor;
 
-import io.kitex4j.internal.log.RateLimitedLog;
-import io.kitex4j.registry.HostAndPort;
-import io.kitex4j.registry.Registry;
-import io.kitex4j.thriftrpc.codec.KitexFrameDecoder;
+import io.kitex4j.core.internal.log.RateLimitedLog;
+import io.kitex4j.core.discovery.HostAndPort;
+import io.kitex4j.core.discovery.Registry;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
 
 /**
  * Builds a {@link KitexServer}. Not thread-safe; {@link #build()} may be called more than once and
@@ -321,7 +321,7 @@ public final class KitexServerBuilder {
     /**
      * Whether TTHeader responses carry what Kitex's {@code transmeta.ServerTTHeaderHandler} writes:
      * int key 22 (message type, {@code "2"} reply / {@code "3"} exception), the {@code biz-status},
-     * {@code biz-message} and {@code biz-extra} keys of a {@link io.kitex4j.thriftrpc.BizStatusException},
+     * {@code biz-message} and {@code biz-extra} keys of a {@link io.kitex4j.core.BizStatusException},
      * and {@code crrst=1} while stopping or before closing after an error. Default on: clients ignore
      * keys they do not use, and without it business status errors are lost (the client sees success
      * with an empty result). Off, a TTHeader response header is byte-identical to a default Kitex
@@ -373,7 +373,7 @@ public final class KitexServerBuilder {
     /**
      * Whether a failed registration fails {@link KitexServer#start()} (and stops the server), as a
      * Go Kitex server's {@code Run} fails. Default true. When false, the server starts anyway and the
-     * registry keeps retrying in the background (see {@link io.kitex4j.registry.RegistrationException}).
+     * registry keeps retrying in the background (see {@link io.kitex4j.core.discovery.RegistrationException}).
      */
     public KitexServerBuilder requireRegistration(boolean require) {
         this.requireRegistration = require;

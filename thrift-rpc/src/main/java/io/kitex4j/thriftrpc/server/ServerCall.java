@@ -1,5 +1,7 @@
 package io.kitex4j.thriftrpc.server;
 
+import io.kitex4j.thriftrpc.internal.transmeta.BizStatusHeaders;
+import io.kitex4j.thriftrpc.internal.transmeta.MetainfoHeaders;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -11,18 +13,18 @@ import org.apache.thrift.TBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.kitex4j.thriftrpc.BizStatusException;
-import io.kitex4j.thriftrpc.Metainfo;
-import io.kitex4j.internal.log.LogValues;
-import io.kitex4j.thriftrpc.codec.KitexCodecException;
-import io.kitex4j.thriftrpc.codec.KitexCodecException.Kind;
-import io.kitex4j.thriftrpc.codec.KitexErrorTypes;
-import io.kitex4j.thriftrpc.codec.KitexFrame;
-import io.kitex4j.thriftrpc.codec.MetaKeys;
-import io.kitex4j.thriftrpc.codec.TTHeader;
-import io.kitex4j.thriftrpc.codec.ThriftCodec;
-import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.BizStatusException;
+import io.kitex4j.core.Metainfo;
+import io.kitex4j.core.internal.log.LogValues;
+import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
+import io.kitex4j.thriftrpc.internal.codec.KitexCodecException.Kind;
+import io.kitex4j.thriftrpc.internal.codec.KitexErrorTypes;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
+import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
+import io.kitex4j.thriftrpc.internal.codec.TTHeader;
+import io.kitex4j.thriftrpc.internal.codec.ThriftCodec;
+import io.kitex4j.thriftrpc.internal.codec.ThriftMessageHeader;
+import io.kitex4j.core.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
@@ -206,7 +208,7 @@ final class ServerCall implements Runnable {
     // Kitex's TransferForward (pkg/remote/bound/transmeta_bound.go#OnMessage): the handler reads every
     // received value, but a downstream call forwards only the persistent ones.
     private static Metainfo handlerMetainfo(TTHeader header) {
-        return header == null ? Metainfo.empty() : Metainfo.fromRequest(header).forNextHop();
+        return header == null ? Metainfo.empty() : MetainfoHeaders.fromRequest(header).forNextHop();
     }
 
     private static Duration rpcTimeout(TTHeader header) {
@@ -311,12 +313,12 @@ final class ServerCall implements Runnable {
         final TTHeader.Builder b = TTHeader.builder().seqId(seqId);
         if (ctx != null) {
             // First, so that the server's own keys win on a clash.
-            Metainfo.writeBackward(ctx.backwardValues(), b);
+            MetainfoHeaders.writeBackward(ctx.backwardValues(), b);
         }
         if (dispatcher.ttheaderServerMeta()) {
             b.intValue(MetaKeys.MSG_TYPE, Integer.toString(msgType));
             if (biz != null) {
-                biz.writeTo(b);
+                BizStatusHeaders.writeTo(biz, b);
             }
             if (connReset || dispatcher.connectionReset()) {
                 b.string(MetaKeys.CRRST, "1");

@@ -4,7 +4,7 @@ import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.kitex4j.internal.log.LogValues;
+import io.kitex4j.core.internal.log.LogValues;
 
 /**
  * The limits one server puts on slow, idle and greedy peers, and the connection counts they are checked

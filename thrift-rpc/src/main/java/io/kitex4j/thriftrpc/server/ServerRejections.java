@@ -7,11 +7,11 @@ import java.util.Map;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
-import io.kitex4j.internal.log.RateLimitedLog;
+import io.kitex4j.core.internal.log.RateLimitedLog;
 
 /**
  * The counters and rate-limited logs of one server's {@link RejectionKind}s. Values from the wire in
- * the lines must already be escaped ({@link io.kitex4j.internal.log.LogValues#escape}). Thread-safe.
+ * the lines must already be escaped ({@link io.kitex4j.core.internal.log.LogValues#escape}). Thread-safe.
  */
 final class ServerRejections {
 

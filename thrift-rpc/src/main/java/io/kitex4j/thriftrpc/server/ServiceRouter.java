@@ -7,7 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.kitex4j.thriftrpc.codec.KitexErrorTypes;
+import io.kitex4j.thriftrpc.internal.codec.KitexErrorTypes;
 
 /**
  * Finds the method for a request by IDL service name ({@code isn}) and method name, exactly as

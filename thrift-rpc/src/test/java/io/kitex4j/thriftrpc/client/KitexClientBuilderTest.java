@@ -3,10 +3,10 @@ package io.kitex4j.thriftrpc.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kitex4j.registry.Instance;
-import io.kitex4j.resolver.lb.LoadBalancers;
-import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.loadbalance.LoadBalancers;
+import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
+import io.kitex4j.core.Transport;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.time.Duration;

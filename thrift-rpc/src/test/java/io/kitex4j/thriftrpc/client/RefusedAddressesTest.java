@@ -2,9 +2,9 @@ package io.kitex4j.thriftrpc.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kitex4j.registry.Instance;
-import io.kitex4j.resolver.lb.LoadBalancers;
-import io.kitex4j.resolver.lb.Picker;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.loadbalance.LoadBalancers;
+import io.kitex4j.core.loadbalance.Picker;
 import io.netty.channel.ConnectTimeoutException;
 import java.io.IOException;
 import java.net.ConnectException;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.thriftrpc.codec.KitexFrame;
-import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
-import io.kitex4j.thriftrpc.codec.TTHeader;
-import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
+import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
+import io.kitex4j.thriftrpc.internal.codec.TTHeader;
+import io.kitex4j.thriftrpc.internal.codec.ThriftMessageHeader;
+import io.kitex4j.core.Transport;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

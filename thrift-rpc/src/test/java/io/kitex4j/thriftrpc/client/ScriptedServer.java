@@ -1,12 +1,12 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.thriftrpc.codec.KitexFrame;
-import io.kitex4j.thriftrpc.codec.KitexFrameDecoder;
-import io.kitex4j.thriftrpc.codec.KitexFrameEncoder;
-import io.kitex4j.thriftrpc.codec.TTHeader;
-import io.kitex4j.thriftrpc.codec.ThriftCodec;
-import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
+import io.kitex4j.thriftrpc.internal.codec.KitexFrameEncoder;
+import io.kitex4j.thriftrpc.internal.codec.TTHeader;
+import io.kitex4j.thriftrpc.internal.codec.ThriftCodec;
+import io.kitex4j.thriftrpc.internal.codec.ThriftMessageHeader;
+import io.kitex4j.core.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.thriftrpc.Metainfo;
-import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
-import io.kitex4j.thriftrpc.codec.ThriftMessageHeader;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Metainfo;
+import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
+import io.kitex4j.thriftrpc.internal.codec.ThriftMessageHeader;
+import io.kitex4j.core.Transport;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

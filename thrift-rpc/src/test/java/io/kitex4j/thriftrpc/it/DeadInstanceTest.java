@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.it;
 
+import io.kitex4j.core.discovery.Instance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,12 +11,12 @@ import ch.qos.logback.core.AppenderBase;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;
-import io.kitex4j.registry.RegistrationInfo;
+import io.kitex4j.core.discovery.RegistrationInfo;
 import io.kitex4j.resolver.EtcdResolver;
-import io.kitex4j.resolver.ServiceWatch;
+import io.kitex4j.core.discovery.ServiceWatch;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.client.RefusedInstanceStats;
-import io.kitex4j.thriftrpc.codec.NettyLeakDetection;
+import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
 import io.kitex4j.thriftrpc.server.KitexServer;
 import io.kitex4j.testing.EtcdExtension;
 import java.io.BufferedReader;

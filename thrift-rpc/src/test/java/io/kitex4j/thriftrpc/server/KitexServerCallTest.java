@@ -18,8 +18,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.kitex4j.idl.interop.CallInfo;
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.thriftrpc.Metainfo;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Metainfo;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
 
 /** What handlers see (ServerCallContext, Metainfo), deadlines, executors. */

@@ -26,7 +26,7 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
 import io.kitex4j.testing.EtcdExtension;
 

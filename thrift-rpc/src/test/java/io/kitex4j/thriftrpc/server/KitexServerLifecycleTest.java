@@ -22,13 +22,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.registry.Instance;
-import io.kitex4j.registry.Registration;
-import io.kitex4j.registry.RegistrationException;
-import io.kitex4j.registry.RegistrationInfo;
-import io.kitex4j.registry.RegistrationState;
-import io.kitex4j.registry.Registry;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationException;
+import io.kitex4j.core.discovery.RegistrationInfo;
+import io.kitex4j.core.discovery.RegistrationState;
+import io.kitex4j.core.discovery.Registry;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
 
 /** Start, stop, listeners, draining, and the registry sequence (with a recording registry). */
@@ -271,11 +271,6 @@ class KitexServerLifecycleTest {
                 @Override
                 public Throwable lastError() {
                     return null;
-                }
-
-                @Override
-                public long leaseId() {
-                    return 1;
                 }
 
                 @Override

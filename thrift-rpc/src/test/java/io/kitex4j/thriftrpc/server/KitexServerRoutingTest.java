@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
 import io.kitex4j.thriftrpc.server.testgen.OtherEchoService;
 

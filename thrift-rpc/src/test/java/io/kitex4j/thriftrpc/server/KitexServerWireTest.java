@@ -30,7 +30,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.idl.interop.InvalidArgument;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
 
 /** Raw-socket tests of what the server sends, byte for byte where Kitex's bytes are known. */

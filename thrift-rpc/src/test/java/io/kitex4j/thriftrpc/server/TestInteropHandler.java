@@ -15,8 +15,8 @@ import io.kitex4j.idl.interop.Inner;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.idl.interop.InvalidArgument;
 import io.kitex4j.idl.interop.NotFound;
-import io.kitex4j.thriftrpc.BizStatusException;
-import io.kitex4j.thriftrpc.Metainfo;
+import io.kitex4j.core.BizStatusException;
+import io.kitex4j.core.Metainfo;
 
 /** The interop service as the server tests need it; records what the handlers saw. */
 class TestInteropHandler implements InteropService.Iface {

@@ -27,7 +27,7 @@ import org.apache.thrift.protocol.TMessage;
 import org.apache.thrift.transport.TMemoryBuffer;
 import org.apache.thrift.transport.TMemoryInputTransport;
 
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Transport;
 
 /**
  * Hand-rolled wire helpers for the server tests: they build requests and parse responses without the
