@@ -1,5 +1,7 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.internal.Throwables;
+
 import io.kitex4j.core.discovery.RegistrationException;
 import io.kitex4j.core.discovery.ResolvedInstances;
 import static java.util.Objects.requireNonNull;
@@ -175,9 +177,6 @@ public final class EtcdAccessException extends RuntimeException {
     }
 
     static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
+        return Throwables.unwrap(t);
     }
 }

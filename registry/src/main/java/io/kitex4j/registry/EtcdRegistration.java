@@ -1,5 +1,7 @@
 package io.kitex4j.registry;
 
+import io.kitex4j.core.internal.Throwables;
+
 import io.kitex4j.core.discovery.Registry;
 import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.discovery.Registration;
@@ -643,10 +645,7 @@ public final class EtcdRegistration implements Registration {
     }
 
     static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
+        return Throwables.unwrap(t);
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.kitex4j.resolver;
 
+import io.kitex4j.core.internal.Throwables;
+
 import io.kitex4j.core.discovery.Resolver;
 import io.kitex4j.core.discovery.ServiceWatch;
 import io.kitex4j.core.discovery.ResolvedInstances;
@@ -582,10 +584,7 @@ final class EtcdServiceWatcher {
         }
     }
 
-    private static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
+    static Throwable unwrap(Throwable t) {
+        return Throwables.unwrap(t);
     }
 }

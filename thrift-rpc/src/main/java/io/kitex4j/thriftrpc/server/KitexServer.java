@@ -1,5 +1,7 @@
 package io.kitex4j.thriftrpc.server;
 
+import io.kitex4j.core.internal.Throwables;
+
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -611,11 +613,8 @@ public final class KitexServer implements AutoCloseable {
         }
     }
 
-    private static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
+    static Throwable unwrap(Throwable t) {
+        return Throwables.unwrap(t);
     }
 
     @Override
