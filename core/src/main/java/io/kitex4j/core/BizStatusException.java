@@ -21,7 +21,7 @@ import java.util.Map;
  * As with Kitex, this needs a TTHeader transport: over Buffered or Framed the status is silently lost and
  * the caller sees an empty success.
  */
-public final class BizStatusException extends RuntimeException {
+public final class BizStatusException extends RpcException {
 
     private static final long serialVersionUID = 1L;
 
@@ -43,7 +43,7 @@ public final class BizStatusException extends RuntimeException {
      */
     public BizStatusException(int statusCode, String statusMessage, Map<String, String> extra) {
         // Kitex's BizStatusError.Error() text.
-        super("biz error: code=" + statusCode + ", msg=" + requireNonNull(statusMessage, "statusMessage"));
+        super("biz error: code=" + statusCode + ", msg=" + requireNonNull(statusMessage, "statusMessage"), null, true);
         this.statusCode = statusCode;
         this.statusMessage = statusMessage;
         this.extra = requireNonNull(extra, "extra").isEmpty()
