@@ -12,6 +12,13 @@
 #
 # Env: DURATION, WARMUP, RUNS, CONC (100), PAYLOAD (1024), SKIP_BUILD=1 (reuse benchmarks.jar and Go
 # binaries in GO_BIN), JAVA_OPTS (extra JVM flags for the Java processes), KEEP_TMP=1.
+#
+# Before/after: JAR_BEFORE=/path/to/old/benchmarks.jar runs only the cases with kitex4j in them, each run
+# once with the old jar and once with the new one, alternating (old, new, old, new, ...), each with a new
+# server and a new client process, so that drift on a shared machine hits both alike. The table then has
+# a "before" and an "after" row per case.
+#
+#   JAR_BEFORE=/tmp/old.jar benchmarks/compare.sh
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=lib/peers.sh
@@ -23,7 +30,9 @@ CONC="${CONC:-100}"
 PAYLOAD="${PAYLOAD:-1024}"
 JAVA_OPTS="${JAVA_OPTS:-}"
 CLIENT_TIMEOUT="${CLIENT_TIMEOUT:-300}"  # seconds; a client that hangs is killed and its run counted as failed
-JAR="$ROOT/benchmarks/target/benchmarks.jar"
+JAR="${JAR:-$ROOT/benchmarks/target/benchmarks.jar}"
+JAR_AFTER="$JAR"
+JAR_BEFORE="${JAR_BEFORE:-}"
 TMP="$(mktemp -d /tmp/kitex4j-compare.XXXXXX)"
 GO_BIN="${GO_BIN:-$TMP/bin}"
 RES="$TMP/results"
@@ -105,7 +114,47 @@ run_case() {  # name client server transport
   printf '%s\t%s\t%s\t%s\n' "$name" "$tp" "$STATS" "$(printf '%02d' "$PORT")" >>"$RES/cases.tsv"
 }
 
+run_case_ab() {  # name client server transport: RUNS alternating before/after pairs, one server per run
+  local name="$1" cli="$2" srv="$3" tp="$4" r which key line
+  echo "compare: $name over $tp, $RUNS before/after pair(s) of $WARMUP warm-up + $DURATION" >&2
+  PORT=$((PORT + 1)); local kb; kb="$(printf '%02d' "$PORT")"
+  PORT=$((PORT + 1)); local ka; ka="$(printf '%02d' "$PORT")"
+  local hwm_b=0 hwm_a=0 alloc_b=-1 alloc_a=-1
+  for r in $(seq 1 "$RUNS"); do
+    for which in before after; do
+      if [ "$which" = before ]; then JAR="$JAR_BEFORE"; key="$kb"; else JAR="$JAR_AFTER"; key="$ka"; fi
+      local addr="127.0.0.1:$((PORT + 100))"
+      start_server "$srv" "$addr"
+      line="$(run_client "$cli" "$addr" "$tp" || true)"
+      [ -n "$line" ] || line='{"failed":true}'
+      echo "$line" >"$RES/$key.run$r.json"
+      echo "  run $r ($which): $line" >&2
+      stop_server
+      if [ "$which" = before ]; then hwm_b="${STATS%%$'\t'*}"; alloc_b="${STATS##*$'\t'}"
+      else hwm_a="${STATS%%$'\t'*}"; alloc_a="${STATS##*$'\t'}"; fi
+    done
+  done
+  JAR="$JAR_AFTER"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name (before)" "$tp" "$hwm_b" "$alloc_b" "$kb" >>"$RES/cases.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name (after)" "$tp" "$hwm_a" "$alloc_a" "$ka" >>"$RES/cases.tsv"
+}
+
+if [ -n "$JAR_BEFORE" ]; then
+  [ -f "$JAR_BEFORE" ] || { echo "compare: JAR_BEFORE=$JAR_BEFORE does not exist" >&2; exit 2; }
+  # The Go-Go control, once, so that the ratio column means the same as in the full table.
+  for tp in framed ttheader; do
+    run_case "Go client → Go Kitex server (control)" go go "$tp"
+  done
+  for tp in framed ttheader; do
+    run_case_ab "Go client → kitex4j server (default handler pool)" go kitex4j "$tp"
+    run_case_ab "kitex4j client, blocking stub × $CONC threads → Go Kitex server" kitex4j go "$tp"
+    run_case_ab "kitex4j client, async stub ($CONC in flight) → Go Kitex server" kitex4j-async go "$tp"
+  done
+  run_case_ab "kitex4j client, async → kitex4j server (directExecutor)" kitex4j-async kitex4j-direct ttheader
+fi
+
 for tp in framed ttheader; do
+  [ -z "$JAR_BEFORE" ] || break
   run_case "Go client → Go Kitex server (control)" go go "$tp"
   run_case "Go client → kitex4j server (default handler pool)" go kitex4j "$tp"
   run_case "Go client → kitex4j server (directExecutor)" go kitex4j-direct "$tp"
@@ -113,12 +162,15 @@ for tp in framed ttheader; do
   run_case "kitex4j client, async stub ($CONC in flight) → Go Kitex server" kitex4j-async go "$tp"
   run_case "kitex4j client, async → kitex4j server (directExecutor)" kitex4j-async kitex4j-direct "$tp"
 done
-run_case "ceiling: Go TCP echo (length-prefixed)" tcpecho tcpecho raw
-run_case "ceiling: Netty echo (length-prefixed)" netty netty raw
+if [ -z "$JAR_BEFORE" ]; then
+  run_case "ceiling: Go TCP echo (length-prefixed)" tcpecho tcpecho raw
+  run_case "ceiling: Netty echo (length-prefixed)" netty netty raw
+fi
 
 # What the table was measured on, printed with it.
 echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'): DURATION=$DURATION WARMUP=$WARMUP RUNS=$RUNS CONC=$CONC PAYLOAD=$PAYLOAD" \
-     "JAVA_OPTS='${JAVA_OPTS}' ${SRV_PIN[*]:+server on CPU 0, client on CPU 1 (taskset)}"
+     "JAVA_OPTS='${JAVA_OPTS}' ${SRV_PIN[*]:+server on CPU 0, client on CPU 1 (taskset)}" \
+     ${JAR_BEFORE:+"before: $JAR_BEFORE ($(stat -c %y "$JAR_BEFORE" | cut -d. -f1)), after: $JAR_AFTER"}
 echo "Machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), kernel $(uname -r)," \
      "load average before the table: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Java: $(java -version 2>&1 | sed -n 2p); Go: $(go version 2>/dev/null | cut -d' ' -f3);" \
