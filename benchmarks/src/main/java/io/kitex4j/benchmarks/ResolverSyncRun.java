@@ -14,7 +14,7 @@ import io.kitex4j.registry.KeyLayout;
 import io.kitex4j.resolver.EtcdResolver;
 import io.kitex4j.resolver.ResolvedInstances;
 import io.kitex4j.resolver.ServiceWatch;
-import io.kitex4j.testing.EtcdCluster;
+import io.kitex4j.etcdlauncher.EtcdCluster;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;

@@ -10,7 +10,7 @@ import io.kitex4j.registry.EtcdRegistry;
 import io.kitex4j.resolver.EtcdResolver;
 import io.kitex4j.resolver.ResolvedInstances;
 import io.kitex4j.resolver.ServiceWatch;
-import io.kitex4j.testing.EtcdCluster;
+import io.kitex4j.etcdlauncher.EtcdCluster;
 import io.kitex4j.thriftrpc.Metainfo;
 import io.kitex4j.thriftrpc.client.BackwardValues;
 import io.kitex4j.thriftrpc.client.KitexClient;

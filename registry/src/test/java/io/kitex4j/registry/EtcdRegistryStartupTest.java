@@ -10,7 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.etcd.jetcd.Client;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMember;
+import io.kitex4j.etcdlauncher.EtcdMember;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

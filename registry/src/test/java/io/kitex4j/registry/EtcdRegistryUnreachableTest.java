@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.etcd.jetcd.Client;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMember;
+import io.kitex4j.etcdlauncher.EtcdMember;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;

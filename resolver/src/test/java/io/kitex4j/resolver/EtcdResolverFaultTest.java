@@ -15,7 +15,7 @@ import io.kitex4j.resolver.ResolvedInstances.State;
 import io.kitex4j.resolver.ResolverTestSupport.LogCapture;
 import io.kitex4j.resolver.ResolverTestSupport.RecordingListener;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMember;
+import io.kitex4j.etcdlauncher.EtcdMember;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

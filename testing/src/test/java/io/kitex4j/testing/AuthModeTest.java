@@ -15,6 +15,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.etcd.jetcd.Client;
 
+import io.kitex4j.etcdlauncher.EtcdMode;
+
 class AuthModeTest {
 
     @RegisterExtension

@@ -13,6 +13,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.etcd.jetcd.Client;
 
+import io.kitex4j.etcdlauncher.EtcdCluster;
+import io.kitex4j.etcdlauncher.EtcdMode;
+
 class ExtensionLifecycleTest {
 
     @RegisterExtension

@@ -14,7 +14,7 @@ import io.kitex4j.registry.Instance;
 import io.kitex4j.registry.InstanceCodec;
 import io.kitex4j.registry.KeyLayout;
 import io.kitex4j.resolver.EtcdResolver;
-import io.kitex4j.testing.EtcdCluster;
+import io.kitex4j.etcdlauncher.EtcdCluster;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.server.KitexServer;
 import java.io.BufferedReader;
