@@ -14,7 +14,6 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
-
 import io.kitex4j.etcdlauncher.EtcdCluster;
 import io.kitex4j.etcdlauncher.EtcdMode;
 import io.kitex4j.etcdlauncher.TlsFiles;

@@ -13,7 +13,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import io.etcd.jetcd.Client;
-
 import io.kitex4j.etcdlauncher.EtcdCluster;
 import io.kitex4j.etcdlauncher.EtcdMember;
 import io.kitex4j.etcdlauncher.EtcdMode;

@@ -19,7 +19,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import io.etcd.jetcd.Client;
 import io.grpc.netty.GrpcSslContexts;
-
 import io.kitex4j.etcdlauncher.EtcdMode;
 import io.kitex4j.etcdlauncher.TlsFiles;
 
