@@ -2,6 +2,7 @@ package io.kitex4j.cli;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.kitex4j.etcdlauncher.EtcdCluster;
 import io.kitex4j.idl.echo.EchoServer;
 import io.kitex4j.idl.echo.Request;
 import io.kitex4j.idl.echo.Response;
@@ -10,7 +11,6 @@ import io.kitex4j.registry.EtcdRegistry;
 import io.kitex4j.resolver.EtcdResolver;
 import io.kitex4j.core.discovery.ResolvedInstances;
 import io.kitex4j.core.discovery.ServiceWatch;
-import io.kitex4j.testing.EtcdCluster;
 import io.kitex4j.core.Metainfo;
 import io.kitex4j.thriftrpc.client.BackwardValues;
 import io.kitex4j.thriftrpc.client.KitexClient;

@@ -2,9 +2,9 @@ package io.kitex4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kitex4j.etcdlauncher.EtcdMode;
+import io.kitex4j.etcdlauncher.TlsFiles;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMode;
-import io.kitex4j.testing.TlsFiles;
 import java.io.File;
 import java.io.PrintWriter;
 import java.io.StringWriter;

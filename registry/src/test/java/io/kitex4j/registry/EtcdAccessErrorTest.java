@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.kitex4j.etcdlauncher.EtcdMode;
+import io.kitex4j.etcdlauncher.TlsFiles;
 import io.kitex4j.registry.EtcdAccessException.Kind;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMode;
-import io.kitex4j.testing.TlsFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

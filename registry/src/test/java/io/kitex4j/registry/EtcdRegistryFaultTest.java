@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.etcd.jetcd.Client;
+import io.kitex4j.etcdlauncher.EtcdMember;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMember;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;

@@ -7,9 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.etcd.jetcd.Client;
+import io.kitex4j.etcdlauncher.EtcdMode;
+import io.kitex4j.etcdlauncher.TlsFiles;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMode;
-import io.kitex4j.testing.TlsFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -9,8 +9,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.etcd.jetcd.Client;
+import io.kitex4j.etcdlauncher.EtcdMember;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMember;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;

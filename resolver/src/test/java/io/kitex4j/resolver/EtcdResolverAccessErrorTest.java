@@ -6,14 +6,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
+import io.kitex4j.etcdlauncher.EtcdMode;
+import io.kitex4j.etcdlauncher.TlsFiles;
 import io.kitex4j.registry.EtcdAccessException;
 import io.kitex4j.registry.EtcdAccessException.Kind;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.core.discovery.ResolvedInstances.State;
 import io.kitex4j.resolver.ResolverTestSupport.LogCapture;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMode;
-import io.kitex4j.testing.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Nested;

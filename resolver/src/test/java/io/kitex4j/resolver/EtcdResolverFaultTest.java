@@ -13,12 +13,12 @@ import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import io.etcd.jetcd.Client;
+import io.kitex4j.etcdlauncher.EtcdMember;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.core.discovery.ResolvedInstances.State;
 import io.kitex4j.resolver.ResolverTestSupport.LogCapture;
 import io.kitex4j.resolver.ResolverTestSupport.RecordingListener;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMember;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

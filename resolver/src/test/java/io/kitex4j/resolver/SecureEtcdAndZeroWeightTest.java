@@ -8,6 +8,8 @@ import static io.kitex4j.resolver.ResolverTestSupport.put;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.etcd.jetcd.Client;
+import io.kitex4j.etcdlauncher.EtcdMode;
+import io.kitex4j.etcdlauncher.TlsFiles;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;
 import io.kitex4j.core.discovery.Instance;
@@ -16,8 +18,6 @@ import io.kitex4j.core.discovery.RegistrationInfo;
 import io.kitex4j.core.discovery.ResolvedInstances.State;
 import io.kitex4j.core.loadbalance.LoadBalancers;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.testing.EtcdMode;
-import io.kitex4j.testing.TlsFiles;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Nested;

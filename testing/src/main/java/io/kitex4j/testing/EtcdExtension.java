@@ -14,6 +14,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
+import io.kitex4j.etcdlauncher.EtcdCluster;
+import io.kitex4j.etcdlauncher.EtcdMode;
+import io.kitex4j.etcdlauncher.TlsFiles;
 
 /**
  * A JUnit 5 extension that runs a real {@link EtcdCluster} for a test class or for each test.
@@ -151,7 +154,7 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
      * Returns {@code "root"} in {@link EtcdMode#AUTH} mode, or {@code null} otherwise.
      */
     public String username() {
-        return mode == EtcdMode.AUTH ? EtcdCluster.ROOT : null;
+        return mode == EtcdMode.AUTH ? EtcdCluster.ROOT_USER : null;
     }
 
     /**

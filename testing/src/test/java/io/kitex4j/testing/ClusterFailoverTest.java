@@ -17,6 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.cluster.Member;
+import io.kitex4j.etcdlauncher.EtcdCluster;
+import io.kitex4j.etcdlauncher.EtcdMember;
 
 class ClusterFailoverTest {
 

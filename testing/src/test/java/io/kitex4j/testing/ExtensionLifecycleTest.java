@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.etcd.jetcd.Client;
+import io.kitex4j.etcdlauncher.EtcdCluster;
+import io.kitex4j.etcdlauncher.EtcdMode;
 
 class ExtensionLifecycleTest {
 

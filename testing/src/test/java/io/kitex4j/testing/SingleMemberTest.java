@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.etcd.jetcd.Client;
+import io.kitex4j.etcdlauncher.EtcdMember;
+import io.kitex4j.etcdlauncher.EtcdMode;
 
 class SingleMemberTest {
 

@@ -13,6 +13,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import io.etcd.jetcd.Client;
+import io.kitex4j.etcdlauncher.EtcdCluster;
+import io.kitex4j.etcdlauncher.EtcdMember;
+import io.kitex4j.etcdlauncher.EtcdMode;
 
 /**
  * The secured modes with three members, as the registry and resolver tests use them.

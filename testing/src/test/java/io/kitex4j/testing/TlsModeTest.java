@@ -19,6 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import io.etcd.jetcd.Client;
 import io.grpc.netty.GrpcSslContexts;
+import io.kitex4j.etcdlauncher.EtcdMode;
+import io.kitex4j.etcdlauncher.TlsFiles;
 
 class TlsModeTest {
 

@@ -1,4 +1,4 @@
-package io.kitex4j.testing;
+package io.kitex4j.etcdlauncher;
 
 import static java.util.Objects.requireNonNull;
 
@@ -82,7 +82,10 @@ public final class EtcdCluster implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(EtcdCluster.class);
 
-    static final String ROOT = "root";
+    /**
+     * The user that {@link EtcdMode#AUTH} mode creates, with the role {@code root}.
+     */
+    public static final String ROOT_USER = "root";
 
     private static final int MAX_MEMBERS = 7;
     private static final int MAX_START_ATTEMPTS = 3;
@@ -122,7 +125,21 @@ public final class EtcdCluster implements AutoCloseable {
         this.baseDir = baseDir;
         clusterToken = "kitex4j-" + UUID.randomUUID();
         password = mode == EtcdMode.AUTH ? newPassword() : null;
-        certificates = mode == EtcdMode.TLS ? TestCertificates.generate(baseDir.resolve("tls")) : null;
+        certificates = mode == EtcdMode.TLS ? generateCertificates(baseDir.resolve("tls")) : null;
+    }
+
+    private static TestCertificates.Generated generateCertificates(Path directory) {
+        // BouncyCastle is optional here so that the CLI's demo (PLAIN only) ships without it; kitex4j-testing
+        // brings it, and TestCertificates is not loaded unless TLS mode asks for it.
+        try {
+            Class.forName("org.bouncycastle.cert.X509v3CertificateBuilder", false,
+                          EtcdCluster.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException(
+                    "EtcdMode.TLS needs BouncyCastle on the class path (expected: "
+                    + "org.bouncycastle:bcpkix-jdk18on, which kitex4j-testing depends on)", e);
+        }
+        return TestCertificates.generate(directory);
     }
 
     /**
@@ -173,7 +190,7 @@ public final class EtcdCluster implements AutoCloseable {
      * Returns {@code "root"} in {@link EtcdMode#AUTH} mode, or {@code null} otherwise.
      */
     public String username() {
-        return mode == EtcdMode.AUTH ? ROOT : null;
+        return mode == EtcdMode.AUTH ? ROOT_USER : null;
     }
 
     /**
@@ -265,7 +282,7 @@ public final class EtcdCluster implements AutoCloseable {
         final ClientBuilder builder = Client.builder()
                 .endpoints(targets.stream().map(EtcdMember::clientEndpoint).toArray(String[]::new));
         if (mode == EtcdMode.AUTH && withCredentials) {
-            builder.user(bytes(ROOT)).password(bytes(password));
+            builder.user(bytes(ROOT_USER)).password(bytes(password));
         }
         if (mode == EtcdMode.TLS) {
             builder.sslContext(clientSslContext());
@@ -459,7 +476,7 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     private void enableAuth(List<EtcdMember> targets) {
-        final ByteSequence root = bytes(ROOT);
+        final ByteSequence root = bytes(ROOT_USER);
         try (Client client = newClientBuilder(targets, false).build()) {
             final Auth auth = client.getAuthClient();
             // etcd treats "root" as a built-in role name for grants, but creating it explicitly works on every
@@ -471,7 +488,7 @@ public final class EtcdCluster implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("Cannot enable etcd authentication", e);
         }
-        logger.debug("Enabled etcd authentication for user {}", ROOT);
+        logger.debug("Enabled etcd authentication for user {}", ROOT_USER);
     }
 
     private EtcdMember awaitLeader(Instant deadline) {

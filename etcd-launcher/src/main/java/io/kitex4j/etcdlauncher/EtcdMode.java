@@ -1,4 +1,4 @@
-package io.kitex4j.testing;
+package io.kitex4j.etcdlauncher;
 
 /**
  * How the etcd members started by {@link EtcdCluster} and {@link EtcdExtension} are secured.

@@ -1,4 +1,4 @@
-package io.kitex4j.testing;
+package io.kitex4j.etcdlauncher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

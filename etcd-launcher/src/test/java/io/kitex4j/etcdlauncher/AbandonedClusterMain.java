@@ -1,4 +1,4 @@
-package io.kitex4j.testing;
+package io.kitex4j.etcdlauncher;
 
 /**
  * Run in a child JVM by {@link ShutdownHookTest}: starts a cluster, reports it, and never closes it.

@@ -1,4 +1,4 @@
-package io.kitex4j.testing;
+package io.kitex4j.etcdlauncher;
 
 import static java.util.Objects.requireNonNull;
 

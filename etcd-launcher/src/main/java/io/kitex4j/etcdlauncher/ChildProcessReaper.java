@@ -1,4 +1,4 @@
-package io.kitex4j.testing;
+package io.kitex4j.etcdlauncher;
 
 import java.nio.file.Path;
 import java.util.Set;
