@@ -8,7 +8,7 @@ import io.kitex4j.idl.echo.Response;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.resolver.EtcdResolver;
 import io.kitex4j.thriftrpc.client.KitexClient;
-import io.kitex4j.thriftrpc.codec.Transport;
+import io.kitex4j.core.Transport;
 
 /**
  * Finds {@value EchoServerMain#SERVICE} through an etcd watch and calls it, picking an instance by weight as a
