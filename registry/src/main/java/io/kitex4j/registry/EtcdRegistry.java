@@ -239,6 +239,11 @@ public final class EtcdRegistry implements Registry {
         return settings.leaseTtlSeconds();
     }
 
+    /** The settings every registration is given; for tests. */
+    RegistrationSettings settings() {
+        return settings;
+    }
+
     /**
      * Deregisters everything and closes the etcd connection if this registry opened it (a shared
      * {@link EtcdConnection} stays open). Waits at most about three call timeouts for etcd.
