@@ -136,12 +136,6 @@ public final class EtcdResources {
         return closing;
     }
 
-    /** The registries and resolvers on this connection, for tests and messages. */
-    public int userCount() {
-        synchronized (lock) {
-            return users.size();
-        }
-    }
 
     /**
      * Closes every registry and resolver still on the connection (last attached first: a
