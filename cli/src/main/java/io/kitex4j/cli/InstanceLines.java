@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kitex4j.core.internal.log.LogValues;
 import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.discovery.SkippedKey;
+import io.kitex4j.registry.RegistryEntry;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -23,7 +24,33 @@ final class InstanceLines {
                 + (i.tags().isEmpty() ? "" : "\ttags=" + tagsText(i.tags()));
     }
 
+    /**
+     * {@code ls}'s line: the weight a Kitex client uses (a stored weight &le; 0 is used as 10), and
+     * the stored one beside it when they differ, {@code weight=10 (stored 0)}.
+     */
+    static String text(String service, RegistryEntry entry) {
+        final Instance i = entry.instance();
+        return service + "\t" + i.address() + "\tweight=" + i.weight()
+                + (entry.weightDefaulted() ? " (stored " + entry.storedWeight() + ")" : "")
+                + (i.tags().isEmpty() ? "" : "\ttags=" + tagsText(i.tags()));
+    }
+
     static String json(String service, Instance i, String event) {
+        return write(fields(service, i, event, null, i.tags()));
+    }
+
+    /**
+     * {@code ls}'s JSON: as {@link #json(String, Instance, String)}, with {@code storedWeight} only
+     * when it differs from {@code weight}, and {@code "tags":null} where etcd holds null (or no tags).
+     */
+    static String json(String service, RegistryEntry entry) {
+        final Instance i = entry.instance();
+        return write(fields(service, i, null, entry.weightDefaulted() ? entry.storedWeight() : null,
+                            entry.storedTagsNull() ? null : i.tags()));
+    }
+
+    private static Map<String, Object> fields(String service, Instance i, String event, Integer storedWeight,
+                                              Map<String, String> tags) {
         final Map<String, Object> o = new LinkedHashMap<>();
         if (event != null) {
             o.put("event", event);
@@ -32,7 +59,14 @@ final class InstanceLines {
         o.put("network", i.network());
         o.put("address", i.address());
         o.put("weight", i.weight());
-        o.put("tags", i.tags());
+        if (storedWeight != null) {
+            o.put("storedWeight", storedWeight);
+        }
+        o.put("tags", tags);
+        return o;
+    }
+
+    private static String write(Map<String, Object> o) {
         try {
             return JSON.writeValueAsString(o);
         } catch (JsonProcessingException e) {
@@ -55,11 +89,7 @@ final class InstanceLines {
         o.put("service", service);
         o.put("key", skipped.key());
         o.put("skipped", skipped.skipReason());
-        try {
-            return JSON.writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return write(o);
     }
 
     private static String tagsText(Map<String, String> tags) {

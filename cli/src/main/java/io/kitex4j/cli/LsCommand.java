@@ -18,8 +18,11 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code kitex4j ls}: what is registered, as a client reads it ({@link RegistryEntry#decode}, the
- * resolver's decoding: weight &le; 0 shown as 10, undecodable or undialable keys shown as skipped,
- * on stderr or, with {@code --json}, as {@code {"service":...,"key":...,"skipped":"<reason>"}}).
+ * resolver's decoding: undecodable or undialable keys shown as skipped, on stderr or, with
+ * {@code --json}, as {@code {"service":...,"key":...,"skipped":"<reason>"}}). The weight is the one
+ * a Kitex client uses (a stored weight &le; 0 is used as 10), with the stored one beside it when
+ * they differ: {@code weight=10 (stored 0)}, or {@code "weight":10,"storedWeight":0}. Tags that etcd
+ * holds as {@code null} (or not at all) are {@code "tags":null}; {@code "tags":{}} is an empty object.
  */
 @Command(name = "ls", description = "List registered instances (of one service, or of every service under the prefix).")
 final class LsCommand implements Callable<Integer> {
@@ -62,8 +65,8 @@ final class LsCommand implements Callable<Integer> {
                     }
                     continue;
                 }
-                System.out.println(json ? InstanceLines.json(parsed.service(), entry.instance(), null)
-                        : InstanceLines.text(parsed.service(), entry.instance()));
+                System.out.println(json ? InstanceLines.json(parsed.service(), entry)
+                        : InstanceLines.text(parsed.service(), entry));
             }
         }
         return 0;

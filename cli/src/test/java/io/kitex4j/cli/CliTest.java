@@ -65,7 +65,7 @@ class CliTest {
         assertThat(run("ls", "--etcd", String.join(",", ETCD.endpoints()), "--json", "cli.ls")).isZero();
 
         assertThat(stdout().lines()).containsExactly(
-                "{\"service\":\"cli.ls\",\"network\":\"tcp\",\"address\":\"10.0.0.5:8888\",\"weight\":10,\"tags\":{}}",
+                "{\"service\":\"cli.ls\",\"network\":\"tcp\",\"address\":\"10.0.0.5:8888\",\"weight\":10,\"tags\":null}",
                 "{\"service\":\"cli.ls\",\"network\":\"tcp\",\"address\":\"10.0.0.6:8888\",\"weight\":3,\"tags\":{\"zone\":\"a&b\"}}");
     }
 

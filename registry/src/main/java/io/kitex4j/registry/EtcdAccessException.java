@@ -129,7 +129,7 @@ public final class EtcdAccessException extends RuntimeException {
                 return Optional.of(e);
             }
         }
-        for (Throwable t = unwrap(failure); t != null; t = t.getCause() == t ? null : t.getCause()) {
+        for (Throwable t = Throwables.unwrap(failure); t != null; t = t.getCause() == t ? null : t.getCause()) {
             final Kind kind = kindOfAnswer(t);
             if (kind != null) {
                 return Optional.of(new EtcdAccessException(kind, endpoints, reasonOf(kind, t), t));
@@ -174,9 +174,5 @@ public final class EtcdAccessException extends RuntimeException {
                                       + detail + ")";
             default -> detail;
         };
-    }
-
-    static Throwable unwrap(Throwable t) {
-        return Throwables.unwrap(t);
     }
 }

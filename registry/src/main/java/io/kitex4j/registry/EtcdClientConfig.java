@@ -58,31 +58,17 @@ public final class EtcdClientConfig {
     private static final Duration MIN_KEEPALIVE_TIME = Duration.ofSeconds(10);
 
     private final List<URI> endpoints;
-    private final String username;
-    private final String password;
     private final SslContext sslContext;
-    private final Path caCert;
-    private final Path clientCert;
-    private final Path clientKey;
-    private final String authority;
-    private final Duration dialTimeout;
-    private final Duration callTimeout;
-    private final Duration keepaliveTime;
-    private final Duration keepaliveTimeout;
+    /**
+     * The options as given, frozen: a private copy of the builder taken by {@link Builder#build()},
+     * so that {@link #toBuilder()} is a copy of it and adding an option touches only the builder.
+     */
+    private final Builder options;
 
-    private EtcdClientConfig(Builder b, List<URI> endpoints, SslContext sslContext) {
+    private EtcdClientConfig(Builder options, List<URI> endpoints, SslContext sslContext) {
+        this.options = options;
         this.endpoints = List.copyOf(endpoints);
-        this.username = b.username;
-        this.password = b.password;
         this.sslContext = sslContext;
-        this.caCert = b.caCert;
-        this.clientCert = b.clientCert;
-        this.clientKey = b.clientKey;
-        this.authority = b.authority;
-        this.dialTimeout = b.dialTimeout;
-        this.callTimeout = b.callTimeout;
-        this.keepaliveTime = b.keepaliveTime;
-        this.keepaliveTimeout = b.keepaliveTimeout;
     }
 
     /** A new builder. */
@@ -95,22 +81,9 @@ public final class EtcdClientConfig {
         return builder().endpoints(endpoints).build();
     }
 
-    /** A builder that starts from this config's values. */
+    /** A builder that starts from this config's values; the config itself is not changed. */
     public Builder toBuilder() {
-        final Builder b = new Builder();
-        b.endpoints.addAll(endpoints.stream().map(URI::toString).toList());
-        b.username = username;
-        b.password = password;
-        b.caCert = caCert;
-        b.clientCert = clientCert;
-        b.clientKey = clientKey;
-        b.tls = sslContext != null;
-        b.authority = authority;
-        b.dialTimeout = dialTimeout;
-        b.callTimeout = callTimeout;
-        b.keepaliveTime = keepaliveTime;
-        b.keepaliveTimeout = keepaliveTimeout;
-        return b;
+        return options.copy();
     }
 
     /**
@@ -121,11 +94,11 @@ public final class EtcdClientConfig {
     public Client newClient() {
         final ClientBuilder b = Client.builder()
                 .endpoints(endpoints.toArray(URI[]::new))
-                .connectTimeout(dialTimeout)
+                .connectTimeout(options.dialTimeout)
                 // jetcd retries failed calls itself; bound that so our own timeouts and retry loops stay in charge.
-                .retryMaxDuration(dialTimeout)
-                .keepaliveTime(keepaliveTime)
-                .keepaliveTimeout(keepaliveTimeout)
+                .retryMaxDuration(options.dialTimeout)
+                .keepaliveTime(options.keepaliveTime)
+                .keepaliveTimeout(options.keepaliveTimeout)
                 // etcd's server policy has PermitWithoutStream=false (embed/serve.go, keepalive.EnforcementPolicy):
                 // a ping on a connection without an open stream is a strike unless the previous ping was 2 hours
                 // ago (grpc-go internal/transport/http2_server.go#handlePing), and the third strike gets
@@ -133,15 +106,15 @@ public final class EtcdClientConfig {
                 // of a registry between retries or a resolver without watches, every keepaliveTime: GOAWAY after
                 // four pings. With open streams (leases, watches) pings continue, keepaliveTime apart.
                 .keepaliveWithoutCalls(false);
-        if (username != null) {
-            b.user(ByteSequence.from(username, StandardCharsets.UTF_8));
-            b.password(ByteSequence.from(password, StandardCharsets.UTF_8));
+        if (options.username != null) {
+            b.user(ByteSequence.from(options.username, StandardCharsets.UTF_8));
+            b.password(ByteSequence.from(options.password, StandardCharsets.UTF_8));
         }
         if (sslContext != null) {
             b.sslContext(sslContext);
         }
-        if (authority != null) {
-            b.authority(authority);
+        if (options.authority != null) {
+            b.authority(options.authority);
         }
         return b.build();
     }
@@ -158,7 +131,7 @@ public final class EtcdClientConfig {
      * more specific is found, the result is of kind {@link EtcdAccessException.Kind#UNREACHABLE}.
      */
     public CompletableFuture<EtcdAccessException> diagnose(Throwable failure) {
-        return EtcdHandshakeProbe.diagnose(this, failure, dialTimeout);
+        return EtcdHandshakeProbe.diagnose(this, failure, options.dialTimeout);
     }
 
     /** The endpoints as URIs ({@code http://host:port} or {@code https://host:port}). */
@@ -168,7 +141,7 @@ public final class EtcdClientConfig {
 
     /** The user name, or {@code null}. */
     public String username() {
-        return username;
+        return options.username;
     }
 
     /** Whether the connection uses TLS. */
@@ -178,22 +151,22 @@ public final class EtcdClientConfig {
 
     /** The time allowed to connect. */
     public Duration dialTimeout() {
-        return dialTimeout;
+        return options.dialTimeout;
     }
 
     /** The time allowed for one etcd call. */
     public Duration callTimeout() {
-        return callTimeout;
+        return options.callTimeout;
     }
 
     /** The time between keepalive pings on a connection with open calls. */
     public Duration keepaliveTime() {
-        return keepaliveTime;
+        return options.keepaliveTime;
     }
 
     /** The time to wait for a keepalive ping's answer. */
     public Duration keepaliveTimeout() {
-        return keepaliveTimeout;
+        return options.keepaliveTimeout;
     }
 
     SslContext sslContext() {
@@ -201,24 +174,24 @@ public final class EtcdClientConfig {
     }
 
     String authority() {
-        return authority;
+        return options.authority;
     }
 
     boolean hasClientCertificate() {
-        return clientCert != null;
+        return options.clientCert != null;
     }
 
     @Override
     public String toString() {
         return "EtcdClientConfig{endpoints=" + endpoints
-                + (username != null ? ", user=" + username : "")
+                + (options.username != null ? ", user=" + options.username : "")
                 + (sslContext != null ? ", tls" : "")
-                + ", dialTimeout=" + dialTimeout + ", callTimeout=" + callTimeout + '}';
+                + ", dialTimeout=" + options.dialTimeout + ", callTimeout=" + options.callTimeout + '}';
     }
 
     /** Builds an {@link EtcdClientConfig}; {@link #build()} checks every option. */
-    public static final class Builder {
-        private final List<String> endpoints = new ArrayList<>();
+    public static final class Builder implements Cloneable {
+        private List<String> endpoints = new ArrayList<>();
         private String username;
         private String password;
         private boolean tls;
@@ -232,6 +205,17 @@ public final class EtcdClientConfig {
         private Duration keepaliveTimeout = DEFAULT_KEEPALIVE_TIMEOUT;
 
         private Builder() {}
+
+        /** An independent copy: the endpoint list is the only mutable part. */
+        private Builder copy() {
+            try {
+                final Builder b = (Builder) super.clone();
+                b.endpoints = new ArrayList<>(endpoints);
+                return b;
+            } catch (CloneNotSupportedException e) {
+                throw new AssertionError(e);
+            }
+        }
 
         /**
          * Adds endpoints: {@code http://host:port}, {@code https://host:port}, or {@code host:port}
@@ -344,7 +328,7 @@ public final class EtcdClientConfig {
             if (ssl == null && tls) {
                 ssl = loadTls();
             }
-            return new EtcdClientConfig(this, uris, ssl);
+            return new EtcdClientConfig(copy(), uris, ssl);
         }
 
         private URI parseEndpoint(String endpoint) {

@@ -1,6 +1,7 @@
 package io.kitex4j.registry;
 
 import io.grpc.netty.GrpcSslContexts;
+import io.kitex4j.core.internal.Throwables;
 import io.kitex4j.core.internal.log.LogValues;
 import io.kitex4j.registry.EtcdAccessException.Kind;
 import io.netty.bootstrap.Bootstrap;
@@ -113,7 +114,7 @@ final class EtcdHandshakeProbe {
             }
             if (outcome.timedOut) {
                 return done(new EtcdAccessException(Kind.UNREACHABLE, where,
-                        "no answer within " + EtcdRegistry.format(timeout), null));
+                        "no answer within " + io.kitex4j.registry.internal.EtcdCalls.format(timeout), null));
             }
             return tls ? afterTls(group, config, endpoint, outcome, timeout)
                     : afterPlaintext(group, endpoint, outcome, timeout);
@@ -411,6 +412,6 @@ final class EtcdHandshakeProbe {
 
     /** The messages along the cause chain on one line, escaped and truncated. */
     static String oneLine(Throwable t) {
-        return LogValues.escape(EtcdRegistration.describe(EtcdAccessException.unwrap(t)), 300);
+        return LogValues.escape(EtcdRegistration.describe(Throwables.unwrap(t)), 300);
     }
 }

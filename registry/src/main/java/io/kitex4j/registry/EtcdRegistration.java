@@ -1,16 +1,12 @@
 package io.kitex4j.registry;
 
-import io.kitex4j.core.internal.Throwables;
-
-import io.kitex4j.core.discovery.Registry;
-import io.kitex4j.core.discovery.Instance;
-import io.kitex4j.core.discovery.Registration;
-import io.kitex4j.core.discovery.RegistrationException;
-import io.kitex4j.core.discovery.RegistrationState;
 import static java.util.Objects.requireNonNull;
 
 import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
@@ -20,25 +16,38 @@ import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationException;
+import io.kitex4j.core.discovery.RegistrationListener;
+import io.kitex4j.core.discovery.RegistrationState;
+import io.kitex4j.core.discovery.Registry;
+import io.kitex4j.core.internal.Throwables;
 import io.kitex4j.core.internal.log.LogValues;
+import io.kitex4j.core.internal.log.RateLimitedLog;
+import io.kitex4j.registry.internal.EtcdCalls;
+import io.kitex4j.registry.internal.EtcdChannels;
+import io.kitex4j.registry.internal.RegistrationSettings;
+import io.kitex4j.registry.internal.TaskScope;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One registration and the loop that keeps it in etcd.
  *
- * <p>Threading: every mutable field except the volatile ones is touched only on the registry's
- * scheduler thread. etcd calls are asynchronous and hop back to that thread to act on their
+ * <p>Threading: every mutable field except the volatile ones is touched only on the connection's
+ * scheduler thread (through the registry's {@link TaskScope}). etcd calls are asynchronous and hop back to that thread to act on their
  * results, so there is never more than one etcd operation in flight per registration, and no
  * locks. The volatile fields are there for the getters, which any thread may call.
  *
@@ -58,7 +67,17 @@ public final class EtcdRegistration implements Registration {
 
     private static final Logger logger = LoggerFactory.getLogger(EtcdRegistry.class);
 
-    private final EtcdRegistry registry;
+    private final RegistrationSettings settings;
+    private final Client client;
+    private final KV kv;
+    private final Lease leases;
+    /** How etcd is reached, to diagnose failures. */
+    private final EtcdClientConfig config;
+    private final TaskScope loop;
+    private final Executor onLoop;
+    private final List<RegistrationListener> listeners;
+    private final RateLimitedLog startupRetries;
+    private final Consumer<EtcdRegistration> onRemoved;
     private final String key;
     private final Instance instance;
     private final ByteSequence keyBytes;
@@ -87,8 +106,25 @@ public final class EtcdRegistration implements Registration {
     private CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
     private long startupDeadlineNanos;
 
-    EtcdRegistration(EtcdRegistry registry, String key, Instance instance) {
-        this.registry = registry;
+    /**
+     * @param loop the registry's share of the scheduler thread
+     * @param listeners told of every state change, on that thread
+     * @param startupRetries the registry's rate limit of start-up retry lines
+     * @param onRemoved told when the registration is gone, so that its key can be registered again
+     */
+    EtcdRegistration(RegistrationSettings settings, Client client, EtcdClientConfig config, TaskScope loop,
+                     List<RegistrationListener> listeners, RateLimitedLog startupRetries,
+                     Consumer<EtcdRegistration> onRemoved, String key, Instance instance) {
+        this.settings = requireNonNull(settings, "settings");
+        this.client = requireNonNull(client, "client");
+        this.kv = client.getKVClient();
+        this.leases = client.getLeaseClient();
+        this.config = requireNonNull(config, "config");
+        this.loop = requireNonNull(loop, "loop");
+        this.onLoop = loop::execute;
+        this.listeners = List.copyOf(listeners);
+        this.startupRetries = requireNonNull(startupRetries, "startupRetries");
+        this.onRemoved = requireNonNull(onRemoved, "onRemoved");
         this.key = key;
         this.instance = instance;
         this.keyBytes = ByteSequence.from(key, StandardCharsets.UTF_8);
@@ -97,20 +133,20 @@ public final class EtcdRegistration implements Registration {
 
     /** Starts the loop; the returned future is {@link Registry#register}'s. */
     CompletableFuture<Registration> start() {
-        if (!registry.execute(this::step)) {
+        if (!loop.execute(this::step)) {
             // close() shut the scheduler down between our insertion and now.
             state = RegistrationState.DEREGISTERED;
-            registry.removed(this);
+            onRemoved.accept(this);
             registered.completeExceptionally(new IllegalStateException("the registry is closed"));
             return registered.copy();
         }
-        startupDeadlineNanos = System.nanoTime() + registry.startupTimeout.toNanos();
+        startupDeadlineNanos = System.nanoTime() + settings.startupTimeout().toNanos();
         // jetcd's calls wait for a connection, so a TLS handshake or a port that can never work shows only
         // as silence: if etcd has not answered soon, find out why, and fail at once if it never will.
-        registry.schedule(() -> diagnoseFirst(null), probeDelay(registry.dialTimeout));
+        loop.schedule(() -> diagnoseFirst(null), probeDelay(settings.dialTimeout()));
         // Attempts are retried until the start-up deadline; then the caller gets its answer, whatever
         // an attempt in flight is doing.
-        registry.schedule(() -> {
+        loop.schedule(() -> {
             if (!registered.isDone()) {
                 startupTimedOut = true;
                 if (diagnosing) {
@@ -119,7 +155,7 @@ public final class EtcdRegistration implements Registration {
                 }
                 failFirstAtStartupDeadline(diagnosis);
             }
-        }, registry.startupTimeout);
+        }, settings.startupTimeout());
         // A copy: a caller cancelling or completing its future must not touch the registration's own.
         return registered.copy();
     }
@@ -155,9 +191,9 @@ public final class EtcdRegistration implements Registration {
         if (!deregistration.compareAndSet(null, f)) {
             return deregistration.get();
         }
-        if (!registry.execute(this::doDeregister)) {
+        if (!loop.execute(this::doDeregister)) {
             state = RegistrationState.DEREGISTERED;
-            registry.removed(this);
+            onRemoved.accept(this);
             f.completeExceptionally(new IllegalStateException("the registry is closed"));
         }
         return f;
@@ -177,7 +213,7 @@ public final class EtcdRegistration implements Registration {
         }
         if (etcdUnreachable) {
             // Otherwise gRPC may wait up to two minutes before it even tries to reconnect.
-            EtcdChannels.resetConnectBackoff(registry.client());
+            EtcdChannels.resetConnectBackoff(client);
             etcdUnreachable = false;
         }
         if (leaseId == 0 || leaseLost) {
@@ -189,11 +225,11 @@ public final class EtcdRegistration implements Registration {
 
     private void check() {
         busy = true;
-        inFlight = registry.timed(registry.kv().get(keyBytes), "get " + key)
+        inFlight = timed(kv.get(keyBytes), "get " + key)
                 .handleAsync((resp, err) -> {
                     onChecked(resp, err);
                     return null;
-                }, registry.loop());
+                }, onLoop);
     }
 
     private void onChecked(GetResponse resp, Throwable err) {
@@ -213,7 +249,7 @@ public final class EtcdRegistration implements Registration {
         if (problem == null) {
             logger.debug("{} is in place under lease {}", key, hex(leaseId));
             succeeded();
-            scheduleStep(registry.observeDelay);
+            scheduleStep(settings.observeDelay());
             return;
         }
         lost(new IllegalStateException(problem));
@@ -245,19 +281,19 @@ public final class EtcdRegistration implements Registration {
         busy = true;
         final AtomicLong granted = new AtomicLong();
         final Duration timeout = attemptTimeout();
-        inFlight = registry.timed(registry.lease().grant(registry.leaseTtlSeconds,
+        inFlight = EtcdCalls.timed(leases.grant(settings.leaseTtlSeconds(),
                                                          timeout.toMillis(), TimeUnit.MILLISECONDS),
                                   "grant a lease", timeout)
                 .thenCompose(grant -> {
                     granted.set(grant.getID());
                     final PutOption withLease = PutOption.builder().withLeaseId(grant.getID()).build();
-                    return registry.timed(registry.kv().put(keyBytes, valueBytes, withLease), "put " + key, timeout)
+                    return EtcdCalls.timed(kv.put(keyBytes, valueBytes, withLease), "put " + key, timeout)
                             .thenApply(put -> grant);
                 })
                 .handleAsync((grant, err) -> {
                     onPut(grant, err, granted.get());
                     return null;
-                }, registry.loop());
+                }, onLoop);
     }
 
     private void onPut(LeaseGrantResponse grant, Throwable err, long grantedLease) {
@@ -291,7 +327,7 @@ public final class EtcdRegistration implements Registration {
         everRegistered = true;
         succeeded();
         registered.complete(this);
-        scheduleStep(registry.observeDelay);
+        scheduleStep(settings.observeDelay());
     }
 
     private void succeeded() {
@@ -328,12 +364,6 @@ public final class EtcdRegistration implements Registration {
             failFirst(known);
             return;
         }
-        if (registry.config == null) {
-            if (failure != null) {
-                failFirst(failure);
-            }
-            return;
-        }
         if (diagnosing) {
             return; // its answer comes soon, and the dial timeout bounds it
         }
@@ -343,7 +373,7 @@ public final class EtcdRegistration implements Registration {
             return;
         }
         diagnosing = true;
-        registry.config.diagnose(failure).whenComplete((found, e) -> registry.execute(() -> {
+        config.diagnose(failure).whenComplete((found, e) -> loop.execute(() -> {
             diagnosing = false;
             if (registered.isDone() || state.isFinal()) {
                 return; // registered meanwhile, or already reported
@@ -378,23 +408,22 @@ public final class EtcdRegistration implements Registration {
             return found;
         }
         return new EtcdAccessException(found.kind(), found.endpoint(),
-                describe(unwrap(failure)) + " (" + found.reason() + ")", failure);
+                describe(Throwables.unwrap(failure)) + " (" + found.reason() + ")", failure);
     }
 
     private String endpointsText() {
-        return registry.config != null ? EtcdHandshakeProbe.endpointsText(registry.config.endpoints())
-                : registry.etcdDescription;
+        return EtcdHandshakeProbe.endpointsText(config.endpoints());
     }
 
     private void failed(Throwable err, String what) {
-        final Throwable cause = unwrap(err);
+        final Throwable cause = Throwables.unwrap(err);
         lastError = cause;
         consecutiveFailures++;
         etcdUnreachable = isUnreachable(cause);
         final boolean firstReport = !registered.isDone();
-        if (registry.maxAttempts > 0 && consecutiveFailures >= registry.maxAttempts) {
+        if (settings.maxAttempts() > 0 && consecutiveFailures >= settings.maxAttempts()) {
             logger.error("{} {} failed {} times in a row, giving up (maxAttempts={}): {}",
-                         what, key, consecutiveFailures, registry.maxAttempts, describe(cause));
+                         what, key, consecutiveFailures, settings.maxAttempts(), describe(cause));
             closeKeepAlive();
             transition(RegistrationState.FAILED, cause);
             failFirst(cause);
@@ -408,24 +437,24 @@ public final class EtcdRegistration implements Registration {
                 diagnoseFirst(null);
             }
             final Duration delay = Duration.ofNanos(Math.min(startupBackoff(consecutiveFailures).toNanos(), leftNanos));
-            registry.startupRetries.log("{} not registered yet, waiting for etcd at {} (attempt {} failed: {}); "
+            startupRetries.log("{} not registered yet, waiting for etcd at {} (attempt {} failed: {}); "
                             + "retrying in {}, giving up in {} (start-up timeout {})",
-                    key, registry.etcdDescription, consecutiveFailures, describe(cause),
-                    EtcdRegistry.format(delay), formatSeconds(leftNanos), EtcdRegistry.format(registry.startupTimeout));
+                    key, settings.etcdDescription(), consecutiveFailures, describe(cause),
+                    EtcdCalls.format(delay), formatSeconds(leftNanos), EtcdCalls.format(settings.startupTimeout()));
             transition(RegistrationState.RETRYING, cause);
             schedule(delay);
             return;
         }
-        final Duration delay = registry.jittered(registry.retryDelay);
+        final Duration delay = settings.jittered(settings.retryDelay());
         final EtcdAccessException access = diagnosis;
         final String why = access != null && etcdUnreachable ? access.getMessage() : describe(cause);
         if (firstReport) {
             // The caller hears of it through the register() future; a WARN would say it twice.
             logger.debug("{} {} failed (attempt {}), retrying in {}: {}",
-                         what, key, consecutiveFailures, EtcdRegistry.format(delay), why);
+                         what, key, consecutiveFailures, EtcdCalls.format(delay), why);
         } else {
             logger.warn("{} {} failed (attempt {}), retrying in {}: {}",
-                        what, key, consecutiveFailures, EtcdRegistry.format(delay), LogValues.escape(why, 300));
+                        what, key, consecutiveFailures, EtcdCalls.format(delay), LogValues.escape(why, 300));
         }
         transition(RegistrationState.RETRYING, cause);
         if (firstReport) {
@@ -446,7 +475,7 @@ public final class EtcdRegistration implements Registration {
      * after 3 s and sent again would never succeed.
      */
     private Duration attemptTimeout() {
-        final Duration base = registry.callTimeout;
+        final Duration base = settings.callTimeout();
         if (registered.isDone() || consecutiveFailures == 0) {
             return base;
         }
@@ -458,8 +487,8 @@ public final class EtcdRegistration implements Registration {
     /** 200 ms, doubling, at most 2 s or {@code retryDelay} if that is shorter; with the registry's jitter. */
     private Duration startupBackoff(int failures) {
         final long base = TimeUnit.MILLISECONDS.toNanos(200) << Math.min(Math.max(failures - 1, 0), 4);
-        final long cap = Math.min(TimeUnit.SECONDS.toNanos(2), registry.retryDelay.toNanos());
-        return registry.jittered(Duration.ofNanos(Math.min(base, cap)));
+        final long cap = Math.min(TimeUnit.SECONDS.toNanos(2), settings.retryDelay().toNanos());
+        return settings.jittered(Duration.ofNanos(Math.min(base, cap)));
     }
 
     private static String formatSeconds(long nanos) {
@@ -475,7 +504,7 @@ public final class EtcdRegistration implements Registration {
         if (next != null) {
             next.cancel(false);
         }
-        next = registry.schedule(this::step, delay);
+        next = loop.schedule(this::step, delay);
     }
 
     /** Called by the keepalive when the lease is gone or can no longer be kept alive. */
@@ -505,7 +534,7 @@ public final class EtcdRegistration implements Registration {
             @Override
             public void onError(Throwable t) {
                 if (t instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND) {
-                    registry.execute(() -> onLeaseLost(lease, new IllegalStateException(
+                    loop.execute(() -> onLeaseLost(lease, new IllegalStateException(
                             "lease " + hex(lease) + " of " + key + " is gone (expired or revoked in etcd)", t)));
                 } else {
                     // jetcd reports every broken keepalive stream to every lease and reopens the stream
@@ -516,16 +545,16 @@ public final class EtcdRegistration implements Registration {
 
             @Override
             public void onCompleted() {
-                registry.execute(() -> onLeaseLost(lease, new IllegalStateException(
+                loop.execute(() -> onLeaseLost(lease, new IllegalStateException(
                         "the keepalive of lease " + hex(lease) + " of " + key
                         + " got no answer within the lease's TTL; the lease has probably expired")));
             }
         };
         try {
-            keepAlive = registry.lease().keepAlive(lease, observer);
+            keepAlive = leases.keepAlive(lease, observer);
         } catch (RuntimeException e) {
             keepAlive = null;
-            registry.execute(() -> onLeaseLost(lease, e));
+            loop.execute(() -> onLeaseLost(lease, e));
         }
     }
 
@@ -544,9 +573,9 @@ public final class EtcdRegistration implements Registration {
         if (lease == 0) {
             return;
         }
-        registry.timed(registry.lease().revoke(lease), "revoke lease " + hex(lease)).whenComplete((r, e) -> {
+        timed(leases.revoke(lease), "revoke lease " + hex(lease)).whenComplete((r, e) -> {
             if (e != null && !isLeaseNotFound(e)) {
-                logger.debug("revoking lease {} failed; it expires after its TTL: {}", hex(lease), describe(unwrap(e)));
+                logger.debug("revoking lease {} failed; it expires after its TTL: {}", hex(lease), describe(Throwables.unwrap(e)));
             }
         });
     }
@@ -573,29 +602,29 @@ public final class EtcdRegistration implements Registration {
             // Never connected (TLS), or refused every write (auth, permission): nothing of ours is in etcd,
             // and a delete would only wait for its timeout.
             settled.whenComplete((r, e) -> {
-                registry.removed(this);
+                onRemoved.accept(this);
                 logger.debug("deregistered {}, which never reached etcd: {}", key, found.getMessage());
                 done.complete(null);
             });
             return;
         }
         final CompletableFuture<Void> delete = settled
-                .thenCompose(x -> registry.timed(registry.kv().delete(keyBytes), "delete " + key))
+                .thenCompose(x -> timed(kv.delete(keyBytes), "delete " + key))
                 .thenApply(r -> null);
         final CompletableFuture<Void> revoke = settled
                 .thenCompose(x -> lease == 0 ? CompletableFuture.completedFuture(null)
-                        : registry.timed(registry.lease().revoke(lease), "revoke lease " + hex(lease)))
+                        : timed(leases.revoke(lease), "revoke lease " + hex(lease)))
                 .handle((r, e) -> {
                     if (e != null && !isLeaseNotFound(e)) {
                         logger.debug("revoking lease {} failed; it expires after its TTL: {}",
-                                     hex(lease), describe(unwrap(e)));
+                                     hex(lease), describe(Throwables.unwrap(e)));
                     }
                     return null;
                 });
         delete.thenCombine(revoke, (a, b) -> null).whenComplete((r, e) -> {
-            registry.removed(this);
+            onRemoved.accept(this);
             if (e != null) {
-                final Throwable cause = unwrap(e);
+                final Throwable cause = Throwables.unwrap(e);
                 if (!wasRegistered) {
                     // Nothing was confirmed written; the delete only guarded against a put whose answer was lost.
                     logger.debug("deregistering {}, never registered: etcd did not confirm the delete: {}",
@@ -616,13 +645,13 @@ public final class EtcdRegistration implements Registration {
         if (registered.isDone()) {
             return;
         }
-        final String where = "etcd at " + registry.etcdDescription;
+        final String where = "etcd at " + settings.etcdDescription();
         final String what = cause instanceof EtcdAccessException access
                 ? "cannot register " + key + ": " + access.getMessage()
                 : isUnreachable(cause) ? where + " unreachable: " + describe(cause)
                 : where + " refused to register " + key + ": " + describe(cause);
         final String within = System.nanoTime() - startupDeadlineNanos >= 0
-                ? "; not registered within the start-up timeout of " + EtcdRegistry.format(registry.startupTimeout)
+                ? "; not registered within the start-up timeout of " + EtcdCalls.format(settings.startupTimeout())
                 : "";
         final String then = state == RegistrationState.FAILED ? "; gave up (maxAttempts reached)"
                 : "; still trying in the background (see RegistrationException.registration())";
@@ -635,7 +664,7 @@ public final class EtcdRegistration implements Registration {
             return;
         }
         state = to;
-        registry.notifyListeners(this, from, to, cause);
+        notifyListeners(from, to, cause);
     }
 
     // ---- helpers ----
@@ -644,8 +673,19 @@ public final class EtcdRegistration implements Registration {
         return lease == 0 ? "none" : Long.toHexString(lease);
     }
 
-    static Throwable unwrap(Throwable t) {
-        return Throwables.unwrap(t);
+    /** {@code f} bounded by the call timeout, failing with a TimeoutException that names {@code what}. */
+    private <T> CompletableFuture<T> timed(CompletableFuture<T> f, String what) {
+        return EtcdCalls.timed(f, what, settings.callTimeout());
+    }
+
+    private void notifyListeners(RegistrationState from, RegistrationState to, Throwable cause) {
+        for (RegistrationListener l : listeners) {
+            try {
+                l.onStateChanged(this, from, to, cause);
+            } catch (Throwable t) {
+                logger.warn("registration listener {} threw", l, t);
+            }
+        }
     }
 
     /**
@@ -676,7 +716,7 @@ public final class EtcdRegistration implements Registration {
     }
 
     static boolean isLeaseNotFound(Throwable t) {
-        final Throwable c = unwrap(t);
+        final Throwable c = Throwables.unwrap(t);
         return c instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND;
     }
 
@@ -689,7 +729,7 @@ public final class EtcdRegistration implements Registration {
         if (EtcdAccessException.isPermanent(t)) {
             return true;
         }
-        for (Throwable c = unwrap(requireNonNull(t, "t")); c != null; c = c.getCause()) {
+        for (Throwable c = Throwables.unwrap(requireNonNull(t, "t")); c != null; c = c.getCause()) {
             if (c instanceof javax.net.ssl.SSLException) {
                 return true;
             }
@@ -710,7 +750,7 @@ public final class EtcdRegistration implements Registration {
     }
 
     static boolean isUnreachable(Throwable t) {
-        final Throwable c = unwrap(requireNonNull(t, "t"));
+        final Throwable c = Throwables.unwrap(requireNonNull(t, "t"));
         if (c instanceof TimeoutException) {
             return true;
         }

@@ -1,35 +1,28 @@
 package io.kitex4j.registry;
 
-import io.kitex4j.core.discovery.RegistrationException;
+import static java.util.Objects.requireNonNull;
+
 import io.kitex4j.core.discovery.HostAndPort;
 import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.discovery.Registration;
+import io.kitex4j.core.discovery.RegistrationException;
 import io.kitex4j.core.discovery.RegistrationInfo;
 import io.kitex4j.core.discovery.RegistrationListener;
 import io.kitex4j.core.discovery.RegistrationState;
 import io.kitex4j.core.discovery.Registry;
-import static java.util.Objects.requireNonNull;
-
-import io.etcd.jetcd.Client;
-import io.etcd.jetcd.KV;
-import io.etcd.jetcd.Lease;
 import io.kitex4j.core.internal.log.RateLimitedLog;
+import io.kitex4j.registry.internal.EtcdResources;
+import io.kitex4j.registry.internal.RegistrationSettings;
+import io.kitex4j.registry.internal.TaskScope;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -105,7 +98,7 @@ import org.slf4j.LoggerFactory;
  * default 0 it never gives up. So after an etcd outage or a restart (with or without its data)
  * the registration is back within about {@code retryDelay} of etcd answering again: before each
  * retry after an "unreachable" error the registry resets the gRPC channel's reconnect backoff
- * ({@link EtcdChannels}), which otherwise grows to two minutes during long outages.
+ * (through jetcd's internals), which otherwise grows to two minutes during long outages.
  *
  * <h2>The register() future</h2>
  * {@link #register} validates and resolves the address synchronously: a bad address, a key
@@ -135,11 +128,11 @@ import org.slf4j.LoggerFactory;
  * let the registration catch up.
  *
  * <h2>Threads, listeners, closing</h2>
- * Thread-safe. All retry loops run on one daemon scheduler thread per registry; nothing polls or
- * spins. {@link RegistrationListener}s are called on that thread on every state change.
+ * Thread-safe. All retry loops run on the {@link EtcdConnection}'s scheduler thread (shared with
+ * the resolvers on that connection); nothing polls or spins. {@link RegistrationListener}s are called on that thread on every state change.
  * {@link #close()} deregisters every registration (deleting keys, revoking leases), waits for that
- * at most about three call timeouts, closes the etcd client if the registry created it, and stops
- * the thread. It is idempotent.
+ * at most about three call timeouts, and closes the connection if the registry opened it. It is
+ * idempotent.
  */
 public final class EtcdRegistry implements Registry {
 
@@ -163,65 +156,33 @@ public final class EtcdRegistry implements Registry {
     /** Default spread of retry delays: &plusmn;20%, so that instances restarted together do not retry in step. */
     public static final double DEFAULT_RETRY_JITTER = 0.2;
 
-    private static final AtomicInteger THREAD_IDS = new AtomicInteger();
-
-    private final Client client;
-    private final boolean ownsClient;
-    /** How etcd is reached, for diagnosing failures; {@code null} with a shared client and no config. */
-    final EtcdClientConfig config;
-    final String etcdDescription;
-    final Duration callTimeout;
-    /** When the first attempt is diagnosed ({@link EtcdRegistration#probeDelay}). */
-    final Duration dialTimeout;
-    final Duration startupTimeout;
+    private final EtcdResources etcd;
+    private final boolean ownsConnection;
+    private final TaskScope loop;
+    private final RegistrationSettings settings;
     /** One line per failed start-up attempt, rate-limited over all registrations of this registry. */
-    final RateLimitedLog startupRetries =
+    private final RateLimitedLog startupRetries =
             new RateLimitedLog(logger, org.slf4j.event.Level.WARN, "registration_startup_retry");
     private final KeyLayout keyLayout;
-    final long leaseTtlSeconds;
-    final int maxAttempts;
-    final Duration observeDelay;
-    final Duration retryDelay;
-    private final double retryJitter;
     private final List<RegistrationListener> listeners;
     private final Function<String, String> env;
     private final Supplier<List<InetAddress>> interfaceAddresses;
-    private final ScheduledThreadPoolExecutor scheduler;
-    private final Executor loop;
     private final Object lock = new Object();
     private final ConcurrentMap<String, EtcdRegistration> registrations = new ConcurrentHashMap<>();
-    private volatile Thread schedulerThread;
     private boolean closed; // guarded by lock
 
-    private EtcdRegistry(Builder b, EtcdClientConfig config, Client client, boolean ownsClient, long ttlSeconds) {
-        this.client = client;
-        this.ownsClient = ownsClient;
-        this.config = config;
-        this.etcdDescription = config != null
-                ? config.endpoints().stream().map(Object::toString).toList().toString()
-                : "[shared client]";
-        this.callTimeout = config != null ? config.callTimeout() : EtcdClientConfig.DEFAULT_CALL_TIMEOUT;
-        this.dialTimeout = config != null ? config.dialTimeout() : EtcdClientConfig.DEFAULT_DIAL_TIMEOUT;
-        this.startupTimeout = b.startupTimeout;
-        this.keyLayout = b.keyLayout;
-        this.leaseTtlSeconds = ttlSeconds;
-        this.maxAttempts = b.maxAttempts;
-        this.observeDelay = b.observeDelay;
-        this.retryDelay = b.retryDelay;
-        this.retryJitter = b.retryJitter;
+    private EtcdRegistry(Builder b, EtcdResources etcd, boolean ownsConnection, RegistrationSettings settings) {
+        this.etcd = etcd;
+        this.ownsConnection = ownsConnection;
+        this.settings = settings;
+        this.keyLayout = b.configuredKeyLayout();
         this.listeners = List.copyOf(b.listeners);
         this.env = b.env;
         this.interfaceAddresses = b.interfaceAddresses;
-        final int id = THREAD_IDS.incrementAndGet();
-        this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
-            final Thread t = new Thread(r, "kitex4j-etcd-registry-" + id);
-            t.setDaemon(true);
-            schedulerThread = t;
-            return t;
-        });
-        scheduler.setRemoveOnCancelPolicy(true);
-        scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        this.loop = this::execute;
+        this.loop = etcd.newScope("registry");
+        if (!ownsConnection) {
+            etcd.attach(this);
+        }
     }
 
     /** A new builder. */
@@ -246,7 +207,9 @@ public final class EtcdRegistry implements Registry {
         }
         final int weight = info.weight() == 0 ? Instance.DEFAULT_WEIGHT : info.weight();
         final Instance instance = Instance.of(address.toString(), weight, info.tags());
-        final EtcdRegistration registration = new EtcdRegistration(this, key, instance);
+        final EtcdRegistration registration = new EtcdRegistration(
+                settings, etcd.client(), etcd.config(), loop, listeners, startupRetries,
+                r -> registrations.remove(r.key(), r), key, instance);
         synchronized (lock) {
             if (closed) {
                 return CompletableFuture.failedFuture(new IllegalStateException("the registry is closed"));
@@ -273,12 +236,18 @@ public final class EtcdRegistry implements Registry {
 
     /** The lease TTL requested from etcd, in seconds (etcd may raise it to its minimum). */
     public long leaseTtlSeconds() {
-        return leaseTtlSeconds;
+        return settings.leaseTtlSeconds();
+    }
+
+    /** The settings every registration is given; for tests. */
+    RegistrationSettings settings() {
+        return settings;
     }
 
     /**
-     * Deregisters everything, closes the etcd client if this registry created it, and stops the
-     * scheduler thread. Waits at most about three call timeouts for etcd. Idempotent.
+     * Deregisters everything and closes the etcd connection if this registry opened it (a shared
+     * {@link EtcdConnection} stays open). Waits at most about three call timeouts for etcd.
+     * Idempotent.
      */
     @Override
     public void close() {
@@ -295,9 +264,9 @@ public final class EtcdRegistry implements Registry {
             pending.add(r.deregister().handle((v, e) -> null));
         }
         // In flight: grant + put (two call timeouts); then delete and revoke in parallel (one).
-        final long waitMillis = callTimeout.toMillis() * 3 + 500;
+        final long waitMillis = settings.callTimeout().toMillis() * 3 + 500;
         final CompletableFuture<Void> all = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
-        if (Thread.currentThread() == schedulerThread) {
+        if (etcd.inSchedulerThread()) {
             // Called from a listener: waiting here would block the very thread the deregistrations need.
             all.orTimeout(waitMillis, TimeUnit.MILLISECONDS).whenComplete((v, e) -> release());
             return;
@@ -316,122 +285,25 @@ public final class EtcdRegistry implements Registry {
     }
 
     private void release() {
-        if (ownsClient) {
-            client.close();
+        loop.close();
+        if (ownsConnection) {
+            etcd.close();
+        } else {
+            etcd.detach(this);
         }
-        scheduler.shutdownNow();
     }
 
     @Override
     public String toString() {
-        return "EtcdRegistry{etcd=" + etcdDescription + ", prefix='" + keyLayout.prefix() + "', leaseTtl="
-               + leaseTtlSeconds + "s, registrations=" + registrations.size() + '}';
-    }
-
-    // ---- used by EtcdRegistration ----
-
-    Client client() {
-        return client;
-    }
-
-    KV kv() {
-        return client.getKVClient();
-    }
-
-    Lease lease() {
-        return client.getLeaseClient();
-    }
-
-    Executor loop() {
-        return loop;
-    }
-
-    /** Runs {@code task} on the scheduler thread; false if the registry has shut it down. */
-    boolean execute(Runnable task) {
-        try {
-            scheduler.execute(guarded(task));
-            return true;
-        } catch (RejectedExecutionException e) {
-            logger.debug("registry closed, dropping a task");
-            return false;
-        }
-    }
-
-    ScheduledFuture<?> schedule(Runnable task, Duration delay) {
-        try {
-            return scheduler.schedule(guarded(task), delay.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException e) {
-            logger.debug("registry closed, dropping a scheduled task");
-            return null;
-        }
-    }
-
-    private static Runnable guarded(Runnable task) {
-        // The executor would swallow an exception into a future nobody reads.
-        return () -> {
-            try {
-                task.run();
-            } catch (Throwable t) {
-                logger.error("unexpected error in the registry loop", t);
-            }
-        };
-    }
-
-    /** {@code f} bounded by the call timeout, failing with a TimeoutException that names {@code what}. */
-    <T> CompletableFuture<T> timed(CompletableFuture<T> f, String what) {
-        return timed(f, what, callTimeout);
-    }
-
-    /** {@code f} bounded by {@code timeout}, failing with a TimeoutException that names {@code what}. */
-    <T> CompletableFuture<T> timed(CompletableFuture<T> f, String what, Duration timeout) {
-        return f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((r, e) -> {
-            if (e == null) {
-                return r;
-            }
-            final Throwable cause = EtcdRegistration.unwrap(e);
-            if (cause instanceof TimeoutException && cause.getMessage() == null) {
-                throw new CompletionException(new TimeoutException(what + ": no answer within " + format(timeout)));
-            }
-            throw e instanceof CompletionException ce ? ce : new CompletionException(e);
-        });
-    }
-
-    Duration jittered(Duration delay) {
-        if (retryJitter == 0) {
-            return delay;
-        }
-        final double factor = 1 + retryJitter * (2 * ThreadLocalRandom.current().nextDouble() - 1);
-        return Duration.ofNanos((long) (delay.toNanos() * factor));
-    }
-
-    void notifyListeners(Registration r, RegistrationState from, RegistrationState to, Throwable cause) {
-        for (RegistrationListener l : listeners) {
-            try {
-                l.onStateChanged(r, from, to, cause);
-            } catch (Throwable t) {
-                logger.warn("registration listener {} threw", l, t);
-            }
-        }
-    }
-
-    void removed(EtcdRegistration r) {
-        registrations.remove(r.key(), r);
-    }
-
-    static String format(Duration d) {
-        final long ms = d.toMillis();
-        return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
+        return "EtcdRegistry{etcd=" + settings.etcdDescription() + ", prefix='" + keyLayout.prefix() + "', leaseTtl="
+               + settings.leaseTtlSeconds() + "s, registrations=" + registrations.size() + '}';
     }
 
     /**
      * Builds an {@link EtcdRegistry}. {@link #build()} checks every option and names the one that is
      * wrong.
      */
-    public static final class Builder {
-        private EtcdClientConfig etcd;
-        private final List<String> endpoints = new ArrayList<>();
-        private Client client;
-        private KeyLayout keyLayout = KeyLayout.kitex();
+    public static final class Builder extends AbstractEtcdBuilder<Builder> {
         private Duration leaseTtl;
         private int maxAttempts;
         private Duration observeDelay = DEFAULT_OBSERVE_DELAY;
@@ -443,48 +315,6 @@ public final class EtcdRegistry implements Registry {
         private Supplier<List<InetAddress>> interfaceAddresses = Addresses::systemInterfaceAddresses;
 
         private Builder() {}
-
-        /**
-         * How to reach etcd. With {@link #client(Client)} too, only its timeouts and endpoints (for
-         * messages) are used.
-         */
-        public Builder etcd(EtcdClientConfig etcd) {
-            this.etcd = requireNonNull(etcd, "etcd");
-            return this;
-        }
-
-        /** Plaintext etcd endpoints with default timeouts; shorthand for {@link #etcd(EtcdClientConfig)}. */
-        public Builder endpoints(String... endpoints) {
-            requireNonNull(endpoints, "endpoints");
-            return endpoints(List.of(endpoints));
-        }
-
-        /** Plaintext etcd endpoints with default timeouts; shorthand for {@link #etcd(EtcdClientConfig)}. */
-        public Builder endpoints(List<String> endpoints) {
-            requireNonNull(endpoints, "endpoints");
-            endpoints.forEach(e -> this.endpoints.add(requireNonNull(e, "endpoint")));
-            return this;
-        }
-
-        /**
-         * An existing jetcd client to share, e.g. with a resolver. The registry does not close it;
-         * closing it before the registry breaks the registrations.
-         */
-        public Builder client(Client client) {
-            this.client = requireNonNull(client, "client");
-            return this;
-        }
-
-        /** Where keys go; default {@link KeyLayout#kitex()}. */
-        public Builder keyLayout(KeyLayout keyLayout) {
-            this.keyLayout = requireNonNull(keyLayout, "keyLayout");
-            return this;
-        }
-
-        /** The key prefix, verbatim (registry-etcd's {@code WithEtcdServicePrefix}); default {@code kitex/registry-etcd}. */
-        public Builder prefix(String prefix) {
-            return keyLayout(KeyLayout.withPrefix(requireNonNull(prefix, "prefix")));
-        }
 
         /**
          * The lease TTL, a whole number of seconds, at least 1. If not set: the integer in
@@ -565,22 +395,14 @@ public final class EtcdRegistry implements Registry {
         }
 
         /**
-         * Checks the options and creates the registry (and, unless one was given, its etcd client,
-         * which connects lazily: no etcd call is made here).
+         * Checks the options and creates the registry (and, unless a shared
+         * {@linkplain #connection(EtcdConnection) connection} was given, its own connection, whose
+         * client connects lazily: no etcd call is made here).
          *
          * @throws IllegalArgumentException naming the option and what is wrong with it
          */
         public EtcdRegistry build() {
-            if (etcd != null && !endpoints.isEmpty()) {
-                throw new IllegalArgumentException("endpoints: set either etcd(EtcdClientConfig) or endpoints(...), not both");
-            }
-            EtcdClientConfig config = etcd;
-            if (config == null && !endpoints.isEmpty()) {
-                config = EtcdClientConfig.builder().endpoints(endpoints).build();
-            }
-            if (config == null && client == null) {
-                throw new IllegalArgumentException("etcd: required; set etcd(EtcdClientConfig), endpoints(...) or client(Client)");
-            }
+            final EtcdClientConfig config = etcdConfig();
             if (maxAttempts < 0) {
                 throw new IllegalArgumentException("maxAttempts: must be >= 0 (0 retries forever), got " + maxAttempts);
             }
@@ -603,9 +425,12 @@ public final class EtcdRegistry implements Registry {
             } else {
                 ttlSeconds = ttlFromEnv(env);
             }
-            final boolean owns = client == null;
-            final Client c = owns ? config.newClient() : client;
-            return new EtcdRegistry(this, config, c, owns, ttlSeconds);
+            final EtcdConnection shared = sharedConnection();
+            final EtcdResources etcd = shared != null ? EtcdResources.of(shared) : new EtcdResources(config);
+            final RegistrationSettings settings = new RegistrationSettings(
+                    etcd.description(), config.callTimeout(), config.dialTimeout(), startupTimeout, ttlSeconds,
+                    maxAttempts, observeDelay, retryDelay, retryJitter);
+            return new EtcdRegistry(this, etcd, shared == null, settings);
         }
 
         private static long ttlFromEnv(Function<String, String> env) {

@@ -93,16 +93,27 @@ public final class InstanceCodec {
 
     /** Decodes a UTF-8 value as Go's {@code json.Unmarshal} does. */
     public static Instance decode(byte[] json) throws InvalidInstanceException {
+        return decodeStored(json).instance();
+    }
+
+    /**
+     * A decoded value and what {@link Instance} does not keep of it: whether {@code tags} was
+     * {@code null} or absent (Go's nil map), as opposed to an empty object.
+     */
+    record Stored(Instance instance, boolean tagsNull) {}
+
+    /** Decodes as {@link #decode(byte[])}, telling also whether the tags were {@code null}. */
+    static Stored decodeStored(byte[] json) throws InvalidInstanceException {
         requireNonNull(json, "json");
         try (JsonParser parser = JSON.createParser(json)) {
             final JsonToken first = parser.nextToken();
             if (first == null) {
                 throw new InvalidInstanceException("empty value");
             }
-            final Instance instance;
+            final Stored instance;
             if (first == JsonToken.VALUE_NULL) {
                 // Go: Unmarshal("null", &s) is a no-op, leaving the zero value.
-                instance = new Instance("", "", 0, Map.of());
+                instance = new Stored(new Instance("", "", 0, Map.of()), true);
             } else if (first == JsonToken.START_OBJECT) {
                 instance = readObject(parser);
             } else {
@@ -118,7 +129,7 @@ public final class InstanceCodec {
         }
     }
 
-    private static Instance readObject(JsonParser parser) throws IOException, InvalidInstanceException {
+    private static Stored readObject(JsonParser parser) throws IOException, InvalidInstanceException {
         String network = "";
         String address = "";
         int weight = 0;
@@ -163,7 +174,7 @@ public final class InstanceCodec {
         if (typeError != null) {
             throw typeError;
         }
-        return new Instance(network, address, weight, tags);
+        return new Stored(new Instance(network, address, weight, tags), tags == null);
     }
 
     private static String readString(JsonParser parser, JsonToken value, String field, String current)

@@ -37,19 +37,39 @@ import java.util.Set;
  *     when the key is skipped
  * @param skipReason why the key is skipped, or {@code null}. It may contain parts of the value
  *     verbatim: escape it before logging or printing it
+ * @param storedWeight the weight as stored, before a weight &le; 0 is replaced; 0 when the key is
+ *     skipped
+ * @param storedTagsNull whether the value holds {@code "tags":null} or no tags at all (Go's nil
+ *     map), which {@link Instance#tags()} cannot tell from {@code "tags":{}}
  */
-public record RegistryEntry(String key, Instance instance, String skipReason) {
+public record RegistryEntry(String key, Instance instance, String skipReason, int storedWeight,
+                            boolean storedTagsNull) {
 
     /** The networks a kitex4j client can dial: Go's names for TCP ({@code net.Dial}). */
     public static final Set<String> DIALABLE_NETWORKS = Set.of("tcp", "tcp4", "tcp6");
 
     private static final Set<String> UNIX_NETWORKS = Set.of("unix", "unixgram", "unixpacket");
 
+    /** Checks that exactly one of {@code instance} and {@code skipReason} is set. */
     public RegistryEntry {
         requireNonNull(key, "key");
         if ((instance == null) == (skipReason == null)) {
             throw new IllegalArgumentException("exactly one of instance and skipReason must be set");
         }
+    }
+
+    /**
+     * An entry whose stored weight is the instance's, with {@code "tags":null} for no tags, as
+     * kitex4j and a Go server with no tags write it.
+     */
+    public RegistryEntry(String key, Instance instance, String skipReason) {
+        this(key, instance, skipReason, instance == null ? 0 : instance.weight(),
+             instance == null || instance.tags().isEmpty());
+    }
+
+    /** Whether the weight a client uses differs from the stored one (a stored weight &le; 0). */
+    public boolean weightDefaulted() {
+        return instance != null && instance.weight() != storedWeight;
     }
 
     /**
@@ -63,12 +83,13 @@ public record RegistryEntry(String key, Instance instance, String skipReason) {
     public static RegistryEntry decode(String key, byte[] value, int defaultWeight) {
         requireNonNull(key, "key");
         requireNonNull(value, "value");
-        final Instance instance;
+        final InstanceCodec.Stored stored;
         try {
-            instance = InstanceCodec.decode(value);
+            stored = InstanceCodec.decodeStored(value);
         } catch (InvalidInstanceException e) {
             return skipped(key, e.getMessage());
         }
+        final Instance instance = stored.instance();
         final String problem = dialProblem(instance);
         if (problem != null) {
             return skipped(key, problem);
@@ -76,7 +97,7 @@ public record RegistryEntry(String key, Instance instance, String skipReason) {
         // As Go's resolver: weight <= 0 reads as the default weight, unless the default itself is <= 0.
         final Instance weighted =
                 defaultWeight > 0 && instance.weight() <= 0 ? instance.withWeight(defaultWeight) : instance;
-        return new RegistryEntry(key, weighted, null);
+        return new RegistryEntry(key, weighted, null, instance.weight(), stored.tagsNull());
     }
 
     /** This skipped entry as a resolver reports it; fails if the entry has an instance. */

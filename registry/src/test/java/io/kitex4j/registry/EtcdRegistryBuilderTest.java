@@ -33,7 +33,13 @@ class EtcdRegistryBuilderTest {
     @Test
     void refusesBothConfigAndEndpoints() {
         assertThatThrownBy(() -> builder().etcd(EtcdClientConfig.of(NOWHERE)).build())
-                .hasMessageStartingWith("endpoints: set either");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("etcd: set one of connection(EtcdConnection), etcd(EtcdClientConfig) and endpoints(...)"
+                            + " (expected: exactly one)");
+        try (EtcdConnection connection = EtcdConnection.of(NOWHERE)) {
+            assertThatThrownBy(() -> builder().connection(connection).build())
+                    .hasMessageStartingWith("etcd: set one of");
+        }
     }
 
     @Test
@@ -91,10 +97,10 @@ class EtcdRegistryBuilderTest {
         try (EtcdRegistry r = builder().env(n -> null).build()) {
             assertThat(r.keyLayout()).isEqualTo(KeyLayout.kitex());
             assertThat(r.leaseTtlSeconds()).isEqualTo(60);
-            assertThat(r.maxAttempts).isZero();
-            assertThat(r.observeDelay).isEqualTo(Duration.ofSeconds(30));
-            assertThat(r.retryDelay).isEqualTo(Duration.ofSeconds(10));
-            assertThat(r.callTimeout).isEqualTo(Duration.ofSeconds(3));
+            assertThat(r.settings().maxAttempts()).isZero();
+            assertThat(r.settings().observeDelay()).isEqualTo(Duration.ofSeconds(30));
+            assertThat(r.settings().retryDelay()).isEqualTo(Duration.ofSeconds(10));
+            assertThat(r.settings().callTimeout()).isEqualTo(Duration.ofSeconds(3));
         }
     }
 
@@ -102,11 +108,11 @@ class EtcdRegistryBuilderTest {
     void jitterStaysWithinItsSpread() {
         try (EtcdRegistry r = builder().retryJitter(0.2).build()) {
             for (int i = 0; i < 1000; i++) {
-                assertThat(r.jittered(Duration.ofSeconds(10))).isBetween(Duration.ofSeconds(8), Duration.ofSeconds(12));
+                assertThat(r.settings().jittered(Duration.ofSeconds(10))).isBetween(Duration.ofSeconds(8), Duration.ofSeconds(12));
             }
         }
         try (EtcdRegistry r = builder().retryJitter(0).build()) {
-            assertThat(r.jittered(Duration.ofSeconds(10))).isEqualTo(Duration.ofSeconds(10));
+            assertThat(r.settings().jittered(Duration.ofSeconds(10))).isEqualTo(Duration.ofSeconds(10));
         }
     }
 

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.etcd.jetcd.Client;
 import io.kitex4j.etcdlauncher.EtcdMember;
+import io.kitex4j.registry.internal.EtcdChannels;
 import io.kitex4j.testing.EtcdExtension;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -70,11 +71,13 @@ class EtcdRegistryFaultTest {
     }
 
     /** The key must still be there, under the same live lease, after more than a TTL: nothing is about to vanish. */
-    private static void assertStaysFor(Registration r, Duration d) throws InterruptedException {
+    private static void assertStaysFor(Registration r, Duration d) {
         final long lease = ((EtcdRegistration) r).leaseId();
-        Thread.sleep(d.toMillis());
-        probe.assertInPlace(r);
-        assertThat(((EtcdRegistration) r).leaseId()).isEqualTo(lease);
+        // Something that must not happen within d: checked all along, not only at the end.
+        await().during(d).atMost(d.plusSeconds(2)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            probe.assertInPlace(r);
+            assertThat(((EtcdRegistration) r).leaseId()).isEqualTo(lease);
+        });
     }
 
     @Test
@@ -99,7 +102,8 @@ class EtcdRegistryFaultTest {
         try (EtcdRegistry registry = registry(6, 3, 1).build()) {
             final Registration r = registry.register(RegistrationInfo.of("deleted2", "10.0.1.2:1")).get(5, TimeUnit.SECONDS);
             final long oldLease = ((EtcdRegistration) r).leaseId();
-            Thread.sleep(1000); // delete mid-period, not right after a check
+            // A point in time, not a condition: delete mid-period, not right after a check.
+            Thread.sleep(1000);
             probe.delete(r.key());
             final long ms = awaitBack(r, oldLease, Duration.ofMillis(3000 + 1500));
             System.out.printf("key deleted by hand (TTL 6 s, observe 3 s, retry 1 s): re-registered after %d ms%n", ms);
@@ -129,6 +133,7 @@ class EtcdRegistryFaultTest {
             await().atMost(Duration.ofSeconds(7)).until(() -> r.state() == RegistrationState.RETRYING);
             // Six TTLs: the keepalive gives up on the lease, and gRPC's reconnect backoff grows past 10 s,
             // which the registry must cut short (EtcdChannels) to be back within a retry delay or two.
+            // The outage itself: its length is what the test is about, there is nothing to await.
             Thread.sleep(30_000);
             member.start();
             // The probe's own client went through the same outage; without this it may wait out gRPC's backoff.

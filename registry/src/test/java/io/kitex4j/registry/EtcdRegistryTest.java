@@ -191,14 +191,16 @@ class EtcdRegistryTest {
     }
 
     @Test
-    void aSharedClientIsNotClosed() throws Exception {
-        try (Client shared = ETCD.newClient()) {
-            final EtcdRegistry registry = EtcdRegistry.builder().client(shared).env(n -> null).build();
+    void aSharedConnectionIsNotClosed() throws Exception {
+        try (EtcdConnection shared = EtcdConnection.of(EtcdClientConfig.builder().endpoints(ETCD.endpoints()).build())) {
+            final EtcdRegistry registry = EtcdRegistry.builder().connection(shared).env(n -> null).build();
             final Registration r = register(registry, RegistrationInfo.of("shared", "10.0.0.10:1"));
             registry.close();
             assertThat(r.state()).isEqualTo(RegistrationState.DEREGISTERED);
+            assertThat(shared.isClosed()).isFalse();
             // Still usable after the registry closed.
-            assertThat(shared.getKVClient().get(EtcdProbe.bytes(r.key())).get(5, TimeUnit.SECONDS).getKvs()).isEmpty();
+            assertThat(shared.client().getKVClient().get(EtcdProbe.bytes(r.key())).get(5, TimeUnit.SECONDS).getKvs())
+                    .isEmpty();
         }
     }
 
@@ -218,9 +220,12 @@ class EtcdRegistryTest {
         try (EtcdRegistry registry = registry().leaseTtl(Duration.ofSeconds(3)).build()) {
             final Registration r = register(registry, RegistrationInfo.of("short", "10.0.0.12:1"));
             final long lease = ((EtcdRegistration) r).leaseId();
-            Thread.sleep(7000); // more than two TTLs
-            probe.assertInPlace(r);
-            assertThat(((EtcdRegistration) r).leaseId()).as("the same lease, kept alive").isEqualTo(lease);
+            // More than two TTLs, checked all along: the key must never be missing nor move to a new lease.
+            await().during(Duration.ofSeconds(7)).atMost(Duration.ofSeconds(9)).pollInterval(Duration.ofMillis(250))
+                    .untilAsserted(() -> {
+                        probe.assertInPlace(r);
+                        assertThat(((EtcdRegistration) r).leaseId()).as("the same lease, kept alive").isEqualTo(lease);
+                    });
             final KeyValue kv = probe.get(r.key());
             assertThat(kv.getLease()).isEqualTo(lease);
         }

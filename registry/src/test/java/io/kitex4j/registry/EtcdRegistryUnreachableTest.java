@@ -75,8 +75,9 @@ class EtcdRegistryUnreachableTest {
             assertThat(r.key()).isEqualTo("kitex/registry-etcd/late/10.0.3.1:1");
             assertThat(r.state()).isIn(RegistrationState.REGISTERING, RegistrationState.RETRYING);
             assertThat(registry.registrations()).containsExactly(r);
-            Thread.sleep(2000);
-            assertThat(r.state()).isEqualTo(RegistrationState.RETRYING);
+            // Must not register (or give up) while etcd is down: checked for 2 s.
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4))
+                    .until(() -> r.state() == RegistrationState.RETRYING);
             assertThat(r.lastError()).isNotNull();
 
             member.start();
@@ -106,10 +107,14 @@ class EtcdRegistryUnreachableTest {
             await().atMost(Duration.ofSeconds(6)).until(() -> r.state() == RegistrationState.FAILED);
             assertThat(r.lastError()).isNotNull();
             member.start();
-            Thread.sleep(2500); // FAILED is final: no more attempts even once etcd is back
-            assertThat(r.state()).isEqualTo(RegistrationState.FAILED);
             try (Client probeClient = ETCD.newClient()) {
-                assertThat(new EtcdProbe(probeClient).get(r.key())).isNull();
+                final EtcdProbe probe = new EtcdProbe(probeClient);
+                // FAILED is final: no more attempts even once etcd is back (something that must not happen).
+                await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(8)).ignoreExceptions()
+                        .untilAsserted(() -> {
+                            assertThat(r.state()).isEqualTo(RegistrationState.FAILED);
+                            assertThat(probe.get(r.key())).isNull();
+                        });
             }
             r.deregister().get(5, TimeUnit.SECONDS);
             assertThat(r.state()).isEqualTo(RegistrationState.DEREGISTERED);
@@ -129,9 +134,12 @@ class EtcdRegistryUnreachableTest {
             assertThat(r.state()).isEqualTo(RegistrationState.DEREGISTERED);
             assertThat(registry.registrations()).isEmpty();
             member.start();
-            Thread.sleep(2500);
             try (Client probeClient = ETCD.newClient()) {
-                assertThat(new EtcdProbe(probeClient).get(r.key())).as("never registered after deregister").isNull();
+                final EtcdProbe probe = new EtcdProbe(probeClient);
+                // Something that must not happen: checked for 2.5 s once etcd answers.
+                await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(8)).ignoreExceptions()
+                        .untilAsserted(() -> assertThat(probe.get(r.key())).as("never registered after deregister")
+                                .isNull());
             }
         }
     }

@@ -1,16 +1,19 @@
 package io.kitex4j.resolver;
 
+import static java.util.Objects.requireNonNull;
+
+import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.discovery.ResolvedInstances;
 import io.kitex4j.core.discovery.Resolver;
 import io.kitex4j.core.discovery.ResolverListener;
 import io.kitex4j.core.discovery.ServiceWatch;
-import static java.util.Objects.requireNonNull;
-
-import io.etcd.jetcd.Client;
 import io.kitex4j.core.internal.log.RateLimitedLog;
+import io.kitex4j.registry.AbstractEtcdBuilder;
 import io.kitex4j.registry.EtcdClientConfig;
-import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.registry.EtcdConnection;
 import io.kitex4j.registry.KeyLayout;
+import io.kitex4j.registry.internal.EtcdResources;
+import io.kitex4j.registry.internal.TaskScope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,14 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,69 +72,50 @@ import org.slf4j.event.Level;
  *
  * <h2>Sharing</h2>
  * All {@link #watch(String)} calls for one service share one etcd watch, reference-counted; the
- * sharing is per resolver. Create one resolver per process (or per etcd cluster) and share it.
+ * sharing is per resolver. Create one resolver per process (or per etcd cluster) and share it. A
+ * process that also registers builds its registry and its resolver on one {@link EtcdConnection},
+ * so that both use one jetcd client and one set of threads.
  *
  * <h2>Threads</h2>
- * One daemon thread per resolver runs every watch's bookkeeping (decoding included); listeners
- * run on the {@linkplain Builder#listenerExecutor(Executor) listener executor}, by default one
- * daemon thread per resolver.
+ * The connection's scheduler thread runs every watch's bookkeeping (decoding included); listeners
+ * run on the {@linkplain Builder#listenerExecutor(Executor) listener executor}, by default the
+ * connection's listener thread. Calls for one service stay ordered on any executor.
  */
 public final class EtcdResolver implements Resolver {
 
     private static final Logger logger = LoggerFactory.getLogger(EtcdResolver.class);
-    private static final AtomicInteger ids = new AtomicInteger();
-
-    final Client client;
-    private final boolean ownsClient;
-    final KeyLayout keyLayout;
-    final boolean emptyIsError;
-    final int defaultWeight;
-    final Duration callTimeout;
-    /** How etcd is reached, to diagnose a failure; {@code null} with a client given to the builder. */
-    final EtcdClientConfig etcdConfig;
-    final ScheduledExecutorService scheduler;
-    final Executor listenerExecutor;
-    private final ExecutorService ownedListenerExecutor;
+    private final EtcdResources etcd;
+    private final boolean ownsConnection;
+    private final TaskScope loop;
+    private final KeyLayout keyLayout;
+    private final Duration callTimeout;
+    private final Executor listenerExecutor;
+    private final WatcherContext watcherContext;
 
     private final Object lock = new Object();
     private final Map<String, EtcdServiceWatcher> watchers = new HashMap<>(); // guarded by lock
     private boolean closed; // guarded by lock
 
-    /** Keys skipped because their value cannot be read or dialled: one WARN per key, rate-limited. */
-    final RateLimitedLog skippedValues = new RateLimitedLog(logger, Level.WARN, "registry_value_skipped");
-
     /** jetcd watches opened so far, for tests of the sharing. */
     final AtomicLong etcdWatchesStarted = new AtomicLong();
 
-    private EtcdResolver(Builder b) {
-        final int id = ids.incrementAndGet();
-        if (b.client != null) {
-            this.client = b.client;
-            this.ownsClient = false;
-        } else {
-            this.client = b.etcd.newClient();
-            this.ownsClient = true;
+    private EtcdResolver(Builder b, KeyLayout keyLayout, EtcdResources etcd, boolean ownsConnection,
+                         Duration callTimeout) {
+        this.etcd = etcd;
+        this.ownsConnection = ownsConnection;
+        this.loop = etcd.newScope("resolver");
+        this.keyLayout = keyLayout;
+        this.callTimeout = callTimeout;
+        this.listenerExecutor = b.listenerExecutor != null ? b.listenerExecutor : etcd.listenerExecutor();
+        // Keys skipped because their value cannot be read or dialled: one WARN per key, rate-limited.
+        final RateLimitedLog skippedValues = new RateLimitedLog(logger, Level.WARN, "registry_value_skipped");
+        this.watcherContext = new WatcherContext(etcd.client(), etcd.config(), loop, listenerExecutor, callTimeout,
+                b.emptyIsError, b.defaultWeight, skippedValues, etcdWatchesStarted);
+        if (!ownsConnection) {
+            etcd.attach(this);
         }
-        this.etcdConfig = b.client != null ? null : b.etcd;
-        this.keyLayout = b.keyLayout;
-        this.emptyIsError = b.emptyIsError;
-        this.defaultWeight = b.defaultWeight;
-        this.callTimeout = b.callTimeout != null ? b.callTimeout
-                : b.etcd != null ? b.etcd.callTimeout() : EtcdClientConfig.DEFAULT_CALL_TIMEOUT;
-        final ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, daemon("kitex4j-resolver-" + id));
-        // Cancelled timers are frequent (one per sync); do not let them pile up in the queue.
-        s.setRemoveOnCancelPolicy(true);
-        this.scheduler = s;
-        if (b.listenerExecutor != null) {
-            this.listenerExecutor = b.listenerExecutor;
-            this.ownedListenerExecutor = null;
-        } else {
-            this.ownedListenerExecutor =
-                    Executors.newSingleThreadExecutor(daemon("kitex4j-resolver-" + id + "-listeners"));
-            this.listenerExecutor = ownedListenerExecutor;
-        }
-        logger.debug("Created resolver {} for {} (prefix '{}')", id, ownsClient ? b.etcd : "a supplied client",
-                keyLayout.prefix());
+        logger.debug("Created resolver for {} (prefix '{}'{})", etcd.description(), keyLayout.prefix(),
+                ownsConnection ? "" : ", shared connection");
     }
 
     /** A new builder. */
@@ -152,7 +132,7 @@ public final class EtcdResolver implements Resolver {
                 throw new IllegalStateException("resolver is closed");
             }
             watcher = watchers.computeIfAbsent(service, s -> {
-                final EtcdServiceWatcher w = new EtcdServiceWatcher(this, s, keyPrefix);
+                final EtcdServiceWatcher w = new EtcdServiceWatcher(watcherContext, s, keyPrefix);
                 w.start();
                 return w;
             });
@@ -161,6 +141,10 @@ public final class EtcdResolver implements Resolver {
         return new Handle(watcher);
     }
 
+    /**
+     * Stops every watch and closes the etcd connection if this resolver opened it (a shared
+     * {@link EtcdConnection} stays open). Idempotent.
+     */
     @Override
     public void close() {
         final List<EtcdServiceWatcher> toStop;
@@ -172,22 +156,28 @@ public final class EtcdResolver implements Resolver {
             toStop = new ArrayList<>(watchers.values());
             watchers.clear();
         }
-        toStop.forEach(EtcdServiceWatcher::stop);
-        // The stops are queued before the shutdown, so they run.
-        scheduler.shutdown();
-        try {
-            if (!scheduler.awaitTermination(callTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                scheduler.shutdownNow();
+        if (etcd.inSchedulerThread()) {
+            // Called from a registration listener: the watches are ours to stop right here.
+            toStop.forEach(EtcdServiceWatcher::stopNow);
+        } else {
+            toStop.forEach(EtcdServiceWatcher::stop);
+            // The stops run before this, in order; wait for them, so that no watch outlives close().
+            final CompletableFuture<Void> stopped = new CompletableFuture<>();
+            if (loop.execute(() -> stopped.complete(null))) {
+                try {
+                    stopped.get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (TimeoutException | ExecutionException e) {
+                    logger.debug("the watches did not stop within {} ms", callTimeout.toMillis());
+                }
             }
-        } catch (InterruptedException e) {
-            scheduler.shutdownNow();
-            Thread.currentThread().interrupt();
         }
-        if (ownsClient) {
-            client.close();
-        }
-        if (ownedListenerExecutor != null) {
-            ownedListenerExecutor.shutdown();
+        loop.close();
+        if (ownsConnection) {
+            etcd.close();
+        } else {
+            etcd.detach(this);
         }
     }
 
@@ -211,14 +201,6 @@ public final class EtcdResolver implements Resolver {
             watchers.remove(watcher.service, watcher);
         }
         watcher.stop();
-    }
-
-    private static ThreadFactory daemon(String name) {
-        return r -> {
-            final Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     /** One reference to a shared {@link EtcdServiceWatcher}. */
@@ -316,53 +298,16 @@ public final class EtcdResolver implements Resolver {
     }
 
     /**
-     * Builds an {@link EtcdResolver}. Set exactly one of {@link #etcd(EtcdClientConfig)} and
-     * {@link #client(Client)}.
+     * Builds an {@link EtcdResolver}. Set exactly one of {@link #connection(EtcdConnection)},
+     * {@link #etcd(EtcdClientConfig)} and {@link #endpoints(String...)}.
      */
-    public static final class Builder {
-        private EtcdClientConfig etcd;
-        private Client client;
-        private KeyLayout keyLayout = KeyLayout.kitex();
+    public static final class Builder extends AbstractEtcdBuilder<Builder> {
         private boolean emptyIsError = true;
         private int defaultWeight = Instance.DEFAULT_WEIGHT;
         private Executor listenerExecutor;
         private Duration callTimeout;
 
         private Builder() {}
-
-        /**
-         * Connect with this config. The resolver creates its own client and closes it on
-         * {@link EtcdResolver#close()}; the call timeout defaults to the config's.
-         */
-        public Builder etcd(EtcdClientConfig etcd) {
-            this.etcd = requireNonNull(etcd, "etcd");
-            return this;
-        }
-
-        /**
-         * Use an existing jetcd client, for example the one the registry uses. The resolver does
-         * not close it. It must keep jetcd's default {@code waitForReady(true)}, or reads fail at
-         * once while etcd is down and are retried with backoff instead of answering the moment
-         * etcd is back.
-         */
-        public Builder client(Client client) {
-            this.client = requireNonNull(client, "client");
-            return this;
-        }
-
-        /** Where to read; default {@link KeyLayout#kitex()} ({@code kitex/registry-etcd}). */
-        public Builder keyLayout(KeyLayout keyLayout) {
-            this.keyLayout = requireNonNull(keyLayout, "keyLayout");
-            return this;
-        }
-
-        /**
-         * Read under this prefix, verbatim (registry-etcd's {@code WithEtcdServicePrefix}): for
-         * example {@code "etcd/v1"}, or {@code ""} for Go's {@code /<service>/...} keys.
-         */
-        public Builder prefix(String prefix) {
-            return keyLayout(KeyLayout.withPrefix(requireNonNull(prefix, "prefix")));
-        }
 
         /**
          * Read services registered by Hertz's etcd registry: prefix {@code hertz/registry-etcd},
@@ -372,9 +317,8 @@ public final class EtcdResolver implements Resolver {
          * no HTML escaping) and bracketed IPv6 addresses need nothing special.
          */
         public Builder hertzMode() {
-            this.keyLayout = KeyLayout.hertz();
             this.emptyIsError = false;
-            return this;
+            return keyLayout(KeyLayout.hertz());
         }
 
         /**
@@ -388,8 +332,8 @@ public final class EtcdResolver implements Resolver {
         }
 
         /**
-         * Where listeners and {@link ServiceWatch#firstSync()} dependents run; default one daemon
-         * thread per resolver. Calls for one service stay ordered whatever executor is given. The
+         * Where listeners and {@link ServiceWatch#firstSync()} dependents run; default the
+         * connection's listener thread. Calls for one service stay ordered whatever executor is given. The
          * resolver does not shut it down.
          */
         public Builder listenerExecutor(Executor listenerExecutor) {
@@ -412,16 +356,18 @@ public final class EtcdResolver implements Resolver {
         }
 
         /**
-         * Builds the resolver; with {@link #etcd(EtcdClientConfig)}, this creates its client (which
-         * connects lazily).
+         * Builds the resolver; unless a shared {@linkplain #connection(EtcdConnection) connection}
+         * was given, this opens its own connection (whose client connects lazily).
          *
-         * @throws IllegalStateException if neither or both of {@code etcd} and {@code client} are set
+         * @throws IllegalArgumentException if none or several of connection, etcd and endpoints are
+         *     set, or the endpoints are invalid
          */
         public EtcdResolver build() {
-            if ((etcd == null) == (client == null)) {
-                throw new IllegalStateException("set exactly one of etcd(EtcdClientConfig) and client(Client)");
-            }
-            return new EtcdResolver(this);
+            final EtcdClientConfig config = etcdConfig();
+            final EtcdConnection shared = sharedConnection();
+            final EtcdResources etcd = shared != null ? EtcdResources.of(shared) : new EtcdResources(config);
+            return new EtcdResolver(this, configuredKeyLayout(), etcd, shared == null,
+                    callTimeout != null ? callTimeout : config.callTimeout());
         }
     }
 }

@@ -21,11 +21,12 @@ import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.kitex4j.core.internal.log.LogValues;
 import io.kitex4j.registry.EtcdAccessException;
-import io.kitex4j.registry.EtcdChannels;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.discovery.SkippedKey;
 import io.kitex4j.registry.RegistryEntry;
+import io.kitex4j.registry.internal.EtcdChannels;
+import io.kitex4j.registry.internal.TaskScope;
 import io.kitex4j.core.discovery.ResolvedInstances.State;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -38,7 +39,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
@@ -80,9 +80,10 @@ import org.slf4j.LoggerFactory;
  * (created notification) within the call timeout, or it counts as ended.
  *
  * <h2>Threads</h2>
- * Everything but {@link #current} and the listener list is touched only on the resolver's
- * scheduler thread; etcd callbacks hop onto it. Every sync or watch gets a new {@code epoch}, and
- * a callback from an older one is ignored, so a late answer can never overwrite a newer view.
+ * Everything but {@link #current} and the listener list is touched only on the connection's
+ * scheduler thread, through the resolver's {@link TaskScope}; etcd callbacks hop onto it. Every
+ * sync or watch gets a new {@code epoch}, and a callback from an older one is ignored, so a late
+ * answer can never overwrite a newer view.
  */
 final class EtcdServiceWatcher {
 
@@ -102,11 +103,11 @@ final class EtcdServiceWatcher {
     static final Duration RECONNECT_NUDGE = Duration.ofSeconds(2);
 
     final String service;
-    private final EtcdResolver resolver;
+    private final WatcherContext context;
     private final Client client;
     private final ByteSequence prefix;
     private final String prefixText;
-    private final ScheduledExecutorService scheduler;
+    private final TaskScope loop;
     private final SerialExecutor callbacks;
 
     // Read from any thread.
@@ -138,14 +139,14 @@ final class EtcdServiceWatcher {
     private long diagnosedOutage = -1;
     private boolean stopped;
 
-    EtcdServiceWatcher(EtcdResolver resolver, String service, String keyPrefix) {
-        this.resolver = resolver;
+    EtcdServiceWatcher(WatcherContext context, String service, String keyPrefix) {
+        this.context = context;
         this.service = service;
-        this.client = resolver.client;
+        this.client = context.client();
         this.prefixText = keyPrefix;
         this.prefix = ByteSequence.from(keyPrefix, StandardCharsets.UTF_8);
-        this.scheduler = resolver.scheduler;
-        this.callbacks = new SerialExecutor(resolver.listenerExecutor);
+        this.loop = context.loop();
+        this.callbacks = new SerialExecutor(context.listenerExecutor());
         this.current = ResolvedInstances.syncing(service);
     }
 
@@ -158,17 +159,20 @@ final class EtcdServiceWatcher {
     }
 
     void stop() {
-        onScheduler(() -> {
-            stopped = true;
-            epoch++;
-            closeWatcher();
-            cancelTimer();
-            for (Registration r : listeners) {
-                r.active = false;
-            }
-            listeners.clear();
-            firstSync.cancel(false);
-        });
+        onScheduler(this::stopNow);
+    }
+
+    /** Stops the watch; on the scheduler thread only (the resolver closing from a listener). */
+    void stopNow() {
+        stopped = true;
+        epoch++;
+        closeWatcher();
+        cancelTimer();
+        for (Registration r : listeners) {
+            r.active = false;
+        }
+        listeners.clear();
+        firstSync.cancel(false);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -242,7 +246,7 @@ final class EtcdServiceWatcher {
         cancelTimer();
         syncInFlight = true;
         syncStartedNanos = System.nanoTime();
-        timer = scheduler.schedule(() -> syncSlow(ep), resolver.callTimeout.toNanos(), NANOSECONDS);
+        timer = loop.schedule(() -> syncSlow(ep), context.callTimeout().toNanos(), NANOSECONDS);
         final CompletableFuture<GetResponse> get;
         try {
             get = client.getKVClient().get(prefix, GET_PREFIX);
@@ -267,12 +271,12 @@ final class EtcdServiceWatcher {
         }
         if (unreachableSinceNanos < 0) {
             markUnreachable(new TimeoutException(
-                    "etcd did not answer a read of '" + prefixText + "' within " + resolver.callTimeout.toMillis() + " ms"));
+                    "etcd did not answer a read of '" + prefixText + "' within " + context.callTimeout().toMillis() + " ms"));
         }
         // Keep waiting for this read: it answers as soon as etcd is reachable again. gRPC's reconnect
         // backoff grows to two minutes during a long outage, so nudge the channel now and then.
         EtcdChannels.resetConnectBackoff(client);
-        timer = scheduler.schedule(() -> syncSlow(ep),
+        timer = loop.schedule(() -> syncSlow(ep),
                 Math.min(RECONNECT_NUDGE.toNanos(), ABANDON_AFTER.toNanos() - waited), NANOSECONDS);
     }
 
@@ -284,7 +288,7 @@ final class EtcdServiceWatcher {
         cancelTimer();
         if (error != null) {
             failures++;
-            markUnreachable(unwrap(error));
+            markUnreachable(Throwables.unwrap(error));
             EtcdChannels.resetConnectBackoff(client);
             scheduleSync(backoffNanos(failures));
             return;
@@ -330,7 +334,7 @@ final class EtcdServiceWatcher {
         watchStartedNanos = System.nanoTime();
         watchConfirmed = false;
         cancelTimer();
-        timer = scheduler.schedule(() -> watchUnconfirmed(ep), resolver.callTimeout.toNanos(), NANOSECONDS);
+        timer = loop.schedule(() -> watchUnconfirmed(ep), context.callTimeout().toNanos(), NANOSECONDS);
         try {
             watcher = client.getWatchClient().watch(prefix, option, new Watch.Listener() {
                 @Override
@@ -348,7 +352,7 @@ final class EtcdServiceWatcher {
                     onScheduler(() -> watchEnded(ep, null));
                 }
             });
-            resolver.etcdWatchesStarted.incrementAndGet();
+            context.watchesStarted().incrementAndGet();
         } catch (RuntimeException e) {
             watchEnded(ep, e);
         }
@@ -403,7 +407,7 @@ final class EtcdServiceWatcher {
             return;
         }
         watchEnded(ep, new TimeoutException(
-                "etcd did not confirm the watch of '" + prefixText + "' within " + resolver.callTimeout.toMillis()
+                "etcd did not confirm the watch of '" + prefixText + "' within " + context.callTimeout().toMillis()
                         + " ms"));
     }
 
@@ -418,7 +422,7 @@ final class EtcdServiceWatcher {
         if (wasStable) {
             failures = 0;
         }
-        final Throwable cause = error == null ? null : unwrap(error);
+        final Throwable cause = error == null ? null : Throwables.unwrap(error);
         if (cause instanceof CompactedException compacted) {
             logger.info("Watch of service {} fell behind compaction (revision {}); reading it again", service,
                     compacted.getCompactedRevision());
@@ -433,20 +437,14 @@ final class EtcdServiceWatcher {
     // Publishing
 
     private State contentState() {
-        return byKey.isEmpty() && resolver.emptyIsError ? State.NO_INSTANCES : State.OK;
+        return byKey.isEmpty() && context.emptyIsError() ? State.NO_INSTANCES : State.OK;
     }
 
     private void markUnreachable(Throwable cause) {
         if (unreachableSinceNanos < 0) {
             unreachableSinceNanos = System.nanoTime();
-            final EtcdClientConfig config = resolver.etcdConfig;
-            if (config != null) {
-                // "No answer" hides a TLS or port mistake: find the cause, then say it in one line.
-                diagnose(config, cause, unreachableSinceNanos);
-            } else {
-                logger.warn("etcd cannot be read for service {}; serving the {} last known instances: {}", service,
-                        current.instances().size(), LogValues.escape(describe(cause), 300));
-            }
+            // "No answer" hides a TLS or port mistake: find the cause, then say it in one line.
+            diagnose(context.config(), cause, unreachableSinceNanos);
         } else {
             logger.debug("etcd still cannot be read for service {}: {}", service, describe(cause));
         }
@@ -523,7 +521,7 @@ final class EtcdServiceWatcher {
     private Instance decode(byte[] key, KeyValue kv, RegistryEntry skippedBefore) {
         final byte[] value = kv.getValue().getBytes();
         final RegistryEntry entry = RegistryEntry.decode(new String(key, StandardCharsets.UTF_8), value,
-                resolver.defaultWeight);
+                context.defaultWeight());
         if (!entry.isSkipped()) {
             skippedDirty |= skippedByKey.remove(key) != null;
             return entry.instance();
@@ -533,7 +531,7 @@ final class EtcdServiceWatcher {
             skippedDirty = true;
             // Go's resolver logs and skips a value it cannot decode too; the other instances stay.
             // Key, reason and value come from etcd: escaped, and rate-limited per resolver.
-            resolver.skippedValues.log("Skipping key '{}' of service {}: {} (value: {})",
+            context.skippedValues().log("Skipping key '{}' of service {}: {} (value: {})",
                     LogValues.escape(entry.key(), 256), service, LogValues.escape(entry.skipReason(), 256),
                     LogValues.escapeBytes(value));
         }
@@ -545,7 +543,7 @@ final class EtcdServiceWatcher {
         if (delayNanos <= 0) {
             sync();
         } else {
-            timer = scheduler.schedule(this::sync, delayNanos, NANOSECONDS);
+            timer = loop.schedule(this::sync, delayNanos, NANOSECONDS);
         }
     }
 
@@ -576,15 +574,9 @@ final class EtcdServiceWatcher {
     }
 
     private void onScheduler(Runnable task) {
-        try {
-            scheduler.execute(task);
-        } catch (RuntimeException e) {
+        if (!loop.execute(task)) {
             // The resolver is closing; nothing is left to update.
             logger.trace("Resolver closed; dropping a task for {}", service);
         }
-    }
-
-    static Throwable unwrap(Throwable t) {
-        return Throwables.unwrap(t);
     }
 }

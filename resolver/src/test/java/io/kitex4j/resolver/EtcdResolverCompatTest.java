@@ -259,6 +259,7 @@ class EtcdResolverCompatTest {
             assertThatThrownBy(() -> resolver.watch("")).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> resolver.watch(null)).isInstanceOf(NullPointerException.class);
         }
-        assertThatThrownBy(() -> EtcdResolver.builder().build()).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> EtcdResolver.builder().build()).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("etcd: required");
     }
 }

@@ -22,6 +22,7 @@ import io.etcd.jetcd.options.CompactOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.kitex4j.registry.EtcdClientConfig;
+import io.kitex4j.registry.EtcdConnection;
 import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.discovery.ResolvedInstances.State;
 import io.kitex4j.resolver.ResolverTestSupport.LogCapture;
@@ -293,19 +294,24 @@ class EtcdResolverWatchTest {
     }
 
     @Test
-    void suppliedClientIsUsed_andNotClosed() throws Exception {
+    void sharedConnectionIsUsed_andNotClosed() throws Exception {
         put(client, "kitex/registry-etcd/wclient/10.0.0.1:1", goValue("10.0.0.1:1", 10));
-        try (Client own = ETCD.newClient()) {
-            try (EtcdResolver shared = EtcdResolver.builder().client(own).build();
+        try (EtcdConnection own = EtcdConnection.of(EtcdClientConfig.builder().endpoints(ETCD.endpoints()).build())) {
+            try (EtcdResolver shared = EtcdResolver.builder().connection(own).build();
                  ServiceWatch watch = shared.watch("wclient")) {
                 assertThat(addresses(firstSync(watch))).containsExactly("10.0.0.1:1");
             }
             // Still usable after the resolver closed.
-            assertThat(own.getKVClient().get(bytes("kitex/registry-etcd/wclient/10.0.0.1:1"))
+            assertThat(own.isClosed()).isFalse();
+            assertThat(own.client().getKVClient().get(bytes("kitex/registry-etcd/wclient/10.0.0.1:1"))
                     .get(5, TimeUnit.SECONDS).getCount()).isEqualTo(1);
+            assertThatThrownBy(() -> EtcdResolver.builder().connection(own)
+                    .etcd(EtcdClientConfig.of("http://127.0.0.1:1")).build())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageEndingWith("(expected: exactly one)");
         }
-        assertThatThrownBy(() -> EtcdResolver.builder().client(client)
-                .etcd(EtcdClientConfig.of("http://127.0.0.1:1")).build()).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> EtcdResolver.builder().build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("etcd: required (expected: ");
     }
 
     @Test

@@ -45,20 +45,14 @@ final class ResolverTestSupport {
      * a leader is lost etcd answers "request timed out" until a new leader is elected.
      */
     static long putRetrying(Client client, String key, String value, Duration within) throws Exception {
-        final long deadline = System.nanoTime() + within.toNanos();
-        while (true) {
-            try {
+        final java.util.concurrent.atomic.AtomicLong revision = new java.util.concurrent.atomic.AtomicLong();
+        org.awaitility.Awaitility.await().atMost(within).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions()
                 // A short attempt: a request stuck on the dead leader would otherwise take etcd's
                 // whole request timeout (about 7 s) to fail.
-                return client.getKVClient().put(bytes(key), bytes(value)).get(1, TimeUnit.SECONDS)
-                        .getHeader().getRevision();
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
+                .untilAsserted(() -> revision.set(client.getKVClient().put(bytes(key), bytes(value))
+                        .get(1, TimeUnit.SECONDS).getHeader().getRevision()));
+        return revision.get();
     }
 
     static long delete(Client client, String key) throws Exception {

@@ -1,4 +1,4 @@
-package io.kitex4j.registry;
+package io.kitex4j.registry.internal;
 
 import static java.util.Objects.requireNonNull;
 

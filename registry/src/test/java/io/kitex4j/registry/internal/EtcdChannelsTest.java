@@ -1,4 +1,6 @@
-package io.kitex4j.registry;
+package io.kitex4j.registry.internal;
+
+import io.kitex4j.registry.EtcdClientConfig;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
