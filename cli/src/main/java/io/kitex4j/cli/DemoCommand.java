@@ -7,6 +7,7 @@ import io.kitex4j.idl.echo.EchoServer;
 import io.kitex4j.idl.echo.Request;
 import io.kitex4j.idl.echo.Response;
 import io.kitex4j.registry.EtcdClientConfig;
+import io.kitex4j.registry.EtcdConnection;
 import io.kitex4j.registry.EtcdRegistry;
 import io.kitex4j.resolver.EtcdResolver;
 import io.kitex4j.core.discovery.ResolvedInstances;
@@ -67,8 +68,10 @@ final class DemoCommand implements Callable<Integer> {
         try (EtcdCluster etcd = EtcdCluster.builder().members(1).start()) {
             row("etcd", "-", "-", "started at " + etcd.endpoints().get(0), start);
             final EtcdClientConfig config = EtcdClientConfig.builder().endpoints(etcd.endpoints()).build();
-            try (EtcdRegistry registry = EtcdRegistry.builder().etcd(config).build();
-                 EtcdResolver resolver = EtcdResolver.builder().etcd(config).build();
+            // One connection, one jetcd client, for both the registry and the resolver.
+            try (EtcdConnection connection = EtcdConnection.of(config);
+                 EtcdRegistry registry = EtcdRegistry.builder().connection(connection).build();
+                 EtcdResolver resolver = EtcdResolver.builder().connection(connection).build();
                  Client raw = config.newClient()) {
                 long t = System.nanoTime();
                 final KitexServer java1 = server(registry, "java-1", 3);
