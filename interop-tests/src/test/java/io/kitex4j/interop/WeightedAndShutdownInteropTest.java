@@ -37,6 +37,8 @@ import io.kitex4j.testing.EtcdExtension;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
+import io.kitex4j.thriftrpc.testing.EchoServerHandler;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
 
 /** Weighted selection 1:2:3 and graceful shutdown, both ways, through etcd discovery. */
 class WeightedAndShutdownInteropTest {
@@ -73,9 +75,9 @@ class WeightedAndShutdownInteropTest {
     }
 
     private KitexServer javaServer(String name, int weight, Duration exitWait) {
-        final JavaPeers.Interop handler = closeLater(new JavaPeers.Interop(name));
+        final InteropHandler handler = closeLater(new InteropHandler(name));
         return closeLater(KitexServer.builder().address("127.0.0.1", 0)
-                .service(InteropService.class, handler).service(EchoServer.class, new JavaPeers.Echo(name))
+                .service(InteropService.class, handler).service(EchoServer.class, new EchoServerHandler(name))
                 .registry(registry, service).weight(weight).exitWait(exitWait).shutdownHook(false).build()
                 .startBlocking());
     }

@@ -12,7 +12,7 @@ import io.kitex4j.core.discovery.Resolver;
 import io.kitex4j.core.discovery.ResolverListener;
 import io.kitex4j.core.discovery.ResolverUpdate;
 import io.kitex4j.core.discovery.ServiceWatch;
-import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;

@@ -30,15 +30,17 @@ import io.kitex4j.core.discovery.RegistrationState;
 import io.kitex4j.core.discovery.Registry;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /** Start, stop, listeners, draining, and the registry sequence (with a recording registry). */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerLifecycleTest {
 
     private static final byte CALL = 1;
 
     private final List<String> events = new CopyOnWriteArrayList<>();
-    private final TestInteropHandler interop = new TestInteropHandler();
+    private final InteropHandler interop = new InteropHandler("kitex4j-test");
     private KitexServer server;
 
     @AfterEach

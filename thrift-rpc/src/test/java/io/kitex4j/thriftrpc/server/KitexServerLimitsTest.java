@@ -38,6 +38,7 @@ import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /**
  * Slow, idle and greedy peers (issue 9, defect 4): the read timeout of a started frame, the connection
@@ -45,7 +46,7 @@ import io.kitex4j.thriftrpc.server.testgen.EchoService;
  * rate-limited log. Real sockets on loopback; 127.0.0.1 and 127.0.0.2 play two hosts (all of 127/8 is
  * local on Linux).
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerLimitsTest {
 
     private static final byte CALL = 1;

@@ -24,13 +24,14 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /**
  * The logging rules of thrift-rpc's README ("Logging"), issue 9 defects 2 and 3: values from the wire
  * are escaped, one line per event, stack traces only on a period's first line, a rate limit and a
  * counter per {@link RejectionKind}.
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerLoggingTest {
 
     private static final byte CALL = 1;

@@ -31,6 +31,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /**
  * The nesting limit on every transport (issue 9, defect 1). "Depth" is counted as the Buffered skipper
@@ -38,7 +39,7 @@ import io.kitex4j.thriftrpc.server.testgen.EchoService;
  * the args struct holding a chain of {@code d - 1} structs (in an unknown field, which the generated
  * code skips with {@code TProtocolUtil.skip}, libthrift's recursive skipper).
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerNestingDepthTest {
 
     private static final byte CALL = 1;

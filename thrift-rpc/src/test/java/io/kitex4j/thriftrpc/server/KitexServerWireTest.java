@@ -32,9 +32,11 @@ import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.idl.interop.InvalidArgument;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /** Raw-socket tests of what the server sends, byte for byte where Kitex's bytes are known. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerWireTest {
 
     private static final byte CALL = 1;
@@ -57,7 +59,7 @@ class KitexServerWireTest {
 
     private static KitexServer server;
     private static KitexServer kitexDefaultHeaderServer;
-    private static final TestInteropHandler interop = new TestInteropHandler();
+    private static final InteropHandler interop = new InteropHandler("kitex4j-test");
 
     private ListAppender<ILoggingEvent> logs;
 
