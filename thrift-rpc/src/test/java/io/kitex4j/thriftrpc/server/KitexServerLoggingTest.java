@@ -12,18 +12,16 @@ import java.util.Map;
 
 import org.apache.thrift.TApplicationException;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.slf4j.LoggerFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.read.ListAppender;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.LogCapture;
 import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /**
@@ -36,18 +34,12 @@ class KitexServerLoggingTest {
 
     private static final byte CALL = 1;
 
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    @RegisterExtension
+    final LogCapture logs = LogCapture.of("io.kitex4j");
     private KitexServer server;
-
-    @BeforeEach
-    void captureLogs() {
-        logs.start();
-        ((Logger) LoggerFactory.getLogger("io.kitex4j")).addAppender(logs);
-    }
 
     @AfterEach
     void stop() {
-        ((Logger) LoggerFactory.getLogger("io.kitex4j")).detachAppender(logs);
         if (server != null) {
             server.close();
         }
@@ -129,9 +121,7 @@ class KitexServerLoggingTest {
     }
 
     private List<ILoggingEvent> warnings() {
-        synchronized (logs) {
-            return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).toList();
-        }
+        return logs.atLeast(Level.WARN);
     }
 
     /** A CALL with the raw bytes of {@code name} and empty args. */

@@ -1,5 +1,7 @@
 package io.kitex4j.thriftrpc.testing;
 
+import java.util.concurrent.atomic.LongAdder;
+
 import io.kitex4j.idl.echo.ComplexRequest;
 import io.kitex4j.idl.echo.ComplexResponse;
 import io.kitex4j.idl.echo.EchoServer;
@@ -14,14 +16,21 @@ import io.kitex4j.idl.echo.Response;
 public final class EchoServerHandler implements EchoServer.Iface {
 
     private final String serverName;
+    private final LongAdder echoes = new LongAdder();
 
     /** A handler whose {@code "whoami"} answers {@code serverName}. */
     public EchoServerHandler(String serverName) {
         this.serverName = serverName;
     }
 
+    /** How many {@code Echo} calls this handler has answered or is answering. */
+    public long echoes() {
+        return echoes.sum();
+    }
+
     @Override
     public Response Echo(Request req) {
+        echoes.increment();
         if ("sleep".equals(req.getAction())) {
             try {
                 // Simulates slow work on purpose.
