@@ -53,6 +53,7 @@ class KitexServerLimitsTest {
 
     private final BlockingEcho echo = new BlockingEcho();
     private KitexServer server;
+
     @RegisterExtension
     final LogCapture logs = LogCapture.of(ServerConnectionHandler.class);
 

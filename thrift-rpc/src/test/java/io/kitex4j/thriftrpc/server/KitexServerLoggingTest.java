@@ -36,6 +36,7 @@ class KitexServerLoggingTest {
 
     @RegisterExtension
     final LogCapture logs = LogCapture.of("io.kitex4j");
+
     private KitexServer server;
 
     @AfterEach

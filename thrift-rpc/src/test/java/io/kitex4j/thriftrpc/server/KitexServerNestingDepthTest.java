@@ -44,6 +44,7 @@ class KitexServerNestingDepthTest {
     private static final int PROTOCOL_ERROR = 7;
 
     private static KitexServer server;
+
     @RegisterExtension
     final LogCapture logs = LogCapture.of("io.kitex4j");
 
