@@ -33,6 +33,8 @@ import io.kitex4j.testing.EtcdExtension;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
+import io.kitex4j.thriftrpc.testing.EchoServerHandler;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
 
 /** Cell 1: discovery both ways between kitex-contrib/registry-etcd (Go) and kitex4j, through one real etcd. */
 class DiscoveryInteropTest {
@@ -126,10 +128,10 @@ class DiscoveryInteropTest {
     void javaServerIsFoundByTheGoResolver() throws Exception {
         final EtcdRegistry registry = closeLater(EtcdRegistry.builder().etcd(EtcdClientConfig.of(endpoint))
                 .env(name -> null).build());
-        final JavaPeers.Interop handler = closeLater(new JavaPeers.Interop("java-1"));
+        final InteropHandler handler = closeLater(new InteropHandler("java-1"));
         final KitexServer server = closeLater(KitexServer.builder().address("127.0.0.1", 0)
                 .service(InteropService.class, handler)
-                .service(EchoServer.class, new JavaPeers.Echo("java-1"))
+                .service(EchoServer.class, new EchoServerHandler("java-1"))
                 .registry(registry, service).exitWait(Duration.ZERO).shutdownHook(false).build()
                 .startBlocking());
         final String addr = "127.0.0.1:" + server.port();
@@ -155,7 +157,7 @@ class DiscoveryInteropTest {
         final EtcdRegistry registry = closeLater(EtcdRegistry.builder().etcd(EtcdClientConfig.of(endpoint))
                 .prefix("custom/v2").env(name -> null).build());
         final KitexServer server = closeLater(KitexServer.builder().address("127.0.0.1", 0)
-                .service(EchoServer.class, new JavaPeers.Echo("java-tags"))
+                .service(EchoServer.class, new EchoServerHandler("java-tags"))
                 .registry(registry, service).weight(3).tag("idc", "dc2").tag("lang", "java")
                 .exitWait(Duration.ZERO).shutdownHook(false).build().startBlocking());
         final String addr = "127.0.0.1:" + server.port();

@@ -29,6 +29,8 @@ import io.kitex4j.thriftrpc.client.CallOptions;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
+import io.kitex4j.thriftrpc.testing.EchoServerHandler;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
 
 /**
  * TTHeader with Kitex's meta handlers switched off on one side (transmeta.ClientTTHeaderHandler /
@@ -40,15 +42,15 @@ class MetaHandlersInteropTest {
     private static GoServer goOff;   // no ServerTTHeaderHandler
     private static GoServer goOn;    // with it, and WithEnableContextTimeout
     private static KitexServer java;
-    private static JavaPeers.Interop handler;
+    private static InteropHandler handler;
 
     @BeforeAll
     static void start() {
         goOff = GoPeers.server("--name", "go-off", "--ttheader-meta=false", "--context-timeout");
         goOn = GoPeers.server("--name", "go-on", "--context-timeout");
-        handler = new JavaPeers.Interop("java");
+        handler = new InteropHandler("java");
         java = KitexServer.builder().address("127.0.0.1", 0).service(InteropService.class, handler)
-                .service(EchoServer.class, new JavaPeers.Echo("java")).shutdownHook(false).exitWait(Duration.ZERO)
+                .service(EchoServer.class, new EchoServerHandler("java")).shutdownHook(false).exitWait(Duration.ZERO)
                 .build().startBlocking();
     }
 

@@ -37,6 +37,8 @@ import io.kitex4j.testing.EtcdExtension;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
+import io.kitex4j.thriftrpc.testing.EchoServerHandler;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
 
 /** Weighted selection 1:2:3 and graceful shutdown, both ways, through etcd discovery. */
 class WeightedAndShutdownInteropTest {
@@ -45,6 +47,7 @@ class WeightedAndShutdownInteropTest {
     static final EtcdExtension ETCD = EtcdExtension.single();
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final Map<String, EchoServerHandler> echoHandlers = new ConcurrentHashMap<>();
     private String service;
     private String endpoint;
     private EtcdRegistry registry;
@@ -73,9 +76,9 @@ class WeightedAndShutdownInteropTest {
     }
 
     private KitexServer javaServer(String name, int weight, Duration exitWait) {
-        final JavaPeers.Interop handler = closeLater(new JavaPeers.Interop(name));
+        final InteropHandler handler = closeLater(new InteropHandler(name));
         return closeLater(KitexServer.builder().address("127.0.0.1", 0)
-                .service(InteropService.class, handler).service(EchoServer.class, new JavaPeers.Echo(name))
+                .service(InteropService.class, handler).service(EchoServer.class, echoHandlers.computeIfAbsent(name, EchoServerHandler::new))
                 .registry(registry, service).weight(weight).exitWait(exitWait).shutdownHook(false).build()
                 .startBlocking());
     }
@@ -135,7 +138,9 @@ class WeightedAndShutdownInteropTest {
         final CompletableFuture<GoClientRun> load = CompletableFuture.supplyAsync(() -> GoPeers.client(
                 "--etcd", endpoint, "--service", service, "--scenario", "weighted", "--duration", "12s",
                 "--concurrency", "4", "--quiet", "--transport", "ttheader-framed"));
-        Thread.sleep(2000);
+        // The Go client has found both servers and is calling them.
+        await().atMost(Duration.ofSeconds(10))
+               .until(() -> echoHandlers.get("first").echoes() >= 20 && echoHandlers.get("second").echoes() >= 20);
         first.close();
         final GoClientRun run = load.get();
         final JsonNode summary = run.summary();

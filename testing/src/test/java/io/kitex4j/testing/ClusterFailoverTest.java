@@ -5,10 +5,10 @@ import static io.kitex4j.testing.EtcdTestSupport.put;
 import static io.kitex4j.testing.EtcdTestSupport.serializableGet;
 import static io.kitex4j.testing.EtcdTestSupport.uniqueKey;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -106,12 +106,7 @@ class ClusterFailoverTest {
      * little behind the moment it starts serving.
      */
     private static String eventuallySerializableGet(Client client, String key) throws Exception {
-        final Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
-        String value = serializableGet(client, key);
-        while (value == null && Instant.now().isBefore(deadline)) {
-            Thread.sleep(100);
-            value = serializableGet(client, key);
-        }
-        return value;
+        return await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                      .until(() -> serializableGet(client, key), java.util.Objects::nonNull);
     }
 }

@@ -5,9 +5,9 @@ import static io.kitex4j.testing.EtcdTestSupport.put;
 import static io.kitex4j.testing.EtcdTestSupport.serializableGet;
 import static io.kitex4j.testing.EtcdTestSupport.uniqueKey;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
-import java.time.Instant;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -40,13 +40,9 @@ class ThreeMemberSecureModesTest {
 
             oldLeader.wipeAndStart();
             try (Client rejoinedOnly = oldLeader.newClient()) {
-                final Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
-                String value = serializableGet(rejoinedOnly, key);
-                while (!"after failover".equals(value) && Instant.now().isBefore(deadline)) {
-                    Thread.sleep(100);
-                    value = serializableGet(rejoinedOnly, key);
-                }
-                assertThat(value).isEqualTo("after failover");
+                // The rejoined member catches up from the leader asynchronously.
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                       .untilAsserted(() -> assertThat(serializableGet(rejoinedOnly, key)).isEqualTo("after failover"));
             }
             assertThat(get(client, key)).isEqualTo("after failover");
         }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

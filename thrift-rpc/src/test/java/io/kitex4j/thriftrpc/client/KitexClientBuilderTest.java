@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.loadbalance.LoadBalancers;
-import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
 import io.kitex4j.core.Transport;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.time.Duration;

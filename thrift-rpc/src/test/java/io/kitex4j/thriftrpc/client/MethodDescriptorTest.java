@@ -8,7 +8,7 @@ import io.kitex4j.idl.echo.Request;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.idl.interop.InvalidArgument;
 import io.kitex4j.idl.interop.NotFound;
-import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import org.apache.thrift.TApplicationException;

@@ -6,11 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
-import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
 import io.kitex4j.thriftrpc.internal.codec.TTHeader;
 import io.kitex4j.thriftrpc.internal.codec.ThriftCodec;
 import io.kitex4j.thriftrpc.internal.codec.ThriftMessageHeader;
 import io.kitex4j.core.Transport;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import io.netty.channel.ChannelHandlerContext;
 import java.time.Duration;
 import java.util.ArrayList;

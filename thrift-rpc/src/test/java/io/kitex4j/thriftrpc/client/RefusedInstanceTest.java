@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import java.net.ServerSocket;
 import java.time.Duration;
 import org.apache.thrift.transport.TTransportException;

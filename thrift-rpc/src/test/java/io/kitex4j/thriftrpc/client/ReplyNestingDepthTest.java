@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
-import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
 import io.kitex4j.thriftrpc.internal.codec.TTHeader;
 import io.kitex4j.thriftrpc.internal.codec.ThriftMessageHeader;
 import io.kitex4j.core.Transport;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
 import io.kitex4j.core.Transport;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import io.netty.channel.Channel;
 import java.net.ServerSocket;
 import java.time.Duration;

@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.core.Metainfo;
-import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
 import io.kitex4j.thriftrpc.internal.codec.ThriftMessageHeader;
 import io.kitex4j.core.Transport;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -4,6 +4,7 @@ import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;
 import io.kitex4j.thriftrpc.server.KitexServer;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
 
 /**
  * A kitex4j server in a JVM of its own, registered in etcd, for a test to {@code kill -9}: the

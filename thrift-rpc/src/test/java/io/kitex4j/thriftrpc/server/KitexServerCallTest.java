@@ -21,14 +21,16 @@ import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.core.Metainfo;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /** What handlers see (ServerCallContext, Metainfo), deadlines, executors. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerCallTest {
 
     private static final byte CALL = 1;
 
-    private final TestInteropHandler interop = new TestInteropHandler();
+    private final InteropHandler interop = new InteropHandler("kitex4j-test");
     private KitexServer server;
     private ExecutorService executor;
 
@@ -57,6 +59,7 @@ class KitexServerCallTest {
         final Map<String, String> strings = new LinkedHashMap<>();
         strings.put("isn", "InteropService");
         strings.put("RPC_TRANSIT_t", "tv");
+        strings.put("RPC_TRANSIT_send-back-backward-key", "backward-value");
         strings.put("RPC_PERSIST_p", "pv");
         strings.put("other", "ignored");
         final Map<Integer, String> ints = new LinkedHashMap<>();
@@ -78,7 +81,8 @@ class KitexServerCallTest {
             assertThat(info.getTransport()).isEqualTo("TTHEADER");
             assertThat(info.getSeqId()).isEqualTo(77);
             assertThat(info.getRemoteAddress()).startsWith("/127.0.0.1:");
-            assertThat(info.getTransients()).containsExactlyEntriesOf(Map.of("t", "tv"));
+            assertThat(info.getTransients())
+                    .containsExactlyInAnyOrderEntriesOf(Map.of("t", "tv", "send-back-backward-key", "backward-value"));
             assertThat(info.getPersistents()).containsExactlyEntriesOf(Map.of("p", "pv"));
             // Backward metainfo: a raw string key in the response header.
             assertThat(r.strings()).containsEntry("backward-key", "backward-value");

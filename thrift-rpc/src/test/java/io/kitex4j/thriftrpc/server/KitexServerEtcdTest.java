@@ -29,9 +29,11 @@ import io.kitex4j.registry.EtcdRegistry;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
 import io.kitex4j.testing.EtcdExtension;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /** The server with a real etcd registry: the shutdown sequence as Kitex clients need it. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerEtcdTest {
 
     private static final byte CALL = 1;
@@ -41,7 +43,7 @@ class KitexServerEtcdTest {
 
     @Test
     void registersAfterBindDeregistersFirstServesWithCrrstThenDrains() throws Exception {
-        final TestInteropHandler interop = new TestInteropHandler();
+        final InteropHandler interop = new InteropHandler("kitex4j-test");
         final List<String> seenAtStart = new CopyOnWriteArrayList<>();
         try (EtcdRegistry registry = EtcdRegistry.builder()
                                                  .etcd(EtcdClientConfig.of(ETCD.endpoints().get(0)))

@@ -38,6 +38,7 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.AppenderBase;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /**
  * Mutated frames against a real server over real sockets (issue 9, "a fuzz test in the suite"): valid
@@ -49,7 +50,7 @@ import io.kitex4j.thriftrpc.server.testgen.EchoService;
  * <p>{@code -Dkitex4j.fuzz.frames=N} (default 20,000) and {@code -Dkitex4j.fuzz.seed=S} make a longer or
  * different run; the figures are printed (see benchmarks/README.md, "Fuzzing the server").
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerFuzzTest {
 
     private static final int FRAMES = Integer.getInteger("kitex4j.fuzz.frames", 20_000);

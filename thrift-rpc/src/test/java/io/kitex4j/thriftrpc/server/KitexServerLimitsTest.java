@@ -26,18 +26,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.slf4j.LoggerFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.LogCapture;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /**
  * Slow, idle and greedy peers (issue 9, defect 4): the read timeout of a started frame, the connection
@@ -45,7 +44,7 @@ import io.kitex4j.thriftrpc.server.testgen.EchoService;
  * rate-limited log. Real sockets on loopback; 127.0.0.1 and 127.0.0.2 play two hosts (all of 127/8 is
  * local on Linux).
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerLimitsTest {
 
     private static final byte CALL = 1;
@@ -54,18 +53,12 @@ class KitexServerLimitsTest {
 
     private final BlockingEcho echo = new BlockingEcho();
     private KitexServer server;
-    private ListAppender<ILoggingEvent> logs;
 
-    @BeforeEach
-    void captureLogs() {
-        logs = new ListAppender<>();
-        logs.start();
-        ((Logger) LoggerFactory.getLogger(ServerConnectionHandler.class)).addAppender(logs);
-    }
+    @RegisterExtension
+    final LogCapture logs = LogCapture.of(ServerConnectionHandler.class);
 
     @AfterEach
     void stop() {
-        ((Logger) LoggerFactory.getLogger(ServerConnectionHandler.class)).detachAppender(logs);
         echo.permits.release(1_000);
         if (server != null) {
             server.close();
@@ -199,7 +192,7 @@ class KitexServerLimitsTest {
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(1400));
         }
         assertThat(server.rejections()).containsEntry(RejectionKind.READ_TIMEOUT, 1L);
-        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("is still incomplete")).singleElement()
+        assertThat(logs.events()).filteredOn(e -> e.getFormattedMessage().contains("is still incomplete")).singleElement()
                              .satisfies(e -> assertThat(e.getFormattedMessage()).contains("127.0.0.1")
                                                                                 .contains("9 bytes received"));
     }
@@ -253,7 +246,7 @@ class KitexServerLimitsTest {
         }
         assertThat(server.rejections()).containsEntry(RejectionKind.TOO_MANY_CONNECTIONS, 1L)
                                                 .containsEntry(RejectionKind.TOO_MANY_CONNECTIONS_PER_IP, 0L);
-        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().startsWith("Refusing connection"))
+        assertThat(logs.events()).filteredOn(e -> e.getFormattedMessage().startsWith("Refusing connection"))
                              .singleElement()
                              .satisfies(e -> assertThat(e.getFormattedMessage()).isEqualTo(
                                      "Refusing connection from 127.0.0.1: 3 connections open (maxConnections 3)"));
@@ -292,7 +285,7 @@ class KitexServerLimitsTest {
         assertThat(server.limits().openConnections(host1)).isZero();
         assertThat(server.rejections()).containsEntry(RejectionKind.TOO_MANY_CONNECTIONS_PER_IP, 2L)
                                                 .containsEntry(RejectionKind.TOO_MANY_CONNECTIONS, 0L);
-        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().startsWith("Refusing connection"))
+        assertThat(logs.events()).filteredOn(e -> e.getFormattedMessage().startsWith("Refusing connection"))
                              .extracting(ILoggingEvent::getFormattedMessage)
                              .containsExactly(
                                      "Refusing connection from 127.0.0.1: 2 connections open from it "
@@ -430,7 +423,7 @@ class KitexServerLimitsTest {
     }
 
     private long linesContaining(String text) {
-        return logs.list.stream().filter(e -> e.getFormattedMessage().contains(text)).count();
+        return logs.events().stream().filter(e -> e.getFormattedMessage().contains(text)).count();
     }
 
     /** The most lines one rate-limited kind may log in this much time: a burst per period begun. */

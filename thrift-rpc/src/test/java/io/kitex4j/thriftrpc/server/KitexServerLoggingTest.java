@@ -12,41 +12,35 @@ import java.util.Map;
 
 import org.apache.thrift.TApplicationException;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.slf4j.LoggerFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.read.ListAppender;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.LogCapture;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /**
  * The logging rules of thrift-rpc's README ("Logging"), issue 9 defects 2 and 3: values from the wire
  * are escaped, one line per event, stack traces only on a period's first line, a rate limit and a
  * counter per {@link RejectionKind}.
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerLoggingTest {
 
     private static final byte CALL = 1;
 
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    private KitexServer server;
+    @RegisterExtension
+    final LogCapture logs = LogCapture.of("io.kitex4j");
 
-    @BeforeEach
-    void captureLogs() {
-        logs.start();
-        ((Logger) LoggerFactory.getLogger("io.kitex4j")).addAppender(logs);
-    }
+    private KitexServer server;
 
     @AfterEach
     void stop() {
-        ((Logger) LoggerFactory.getLogger("io.kitex4j")).detachAppender(logs);
         if (server != null) {
             server.close();
         }
@@ -128,9 +122,7 @@ class KitexServerLoggingTest {
     }
 
     private List<ILoggingEvent> warnings() {
-        synchronized (logs) {
-            return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).toList();
-        }
+        return logs.atLeast(Level.WARN);
     }
 
     /** A CALL with the raw bytes of {@code name} and empty args. */

@@ -14,23 +14,21 @@ import java.util.stream.Stream;
 
 import org.apache.thrift.TApplicationException;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.slf4j.LoggerFactory;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.LogCapture;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /**
  * The nesting limit on every transport (issue 9, defect 1). "Depth" is counted as the Buffered skipper
@@ -38,7 +36,7 @@ import io.kitex4j.thriftrpc.server.testgen.EchoService;
  * the args struct holding a chain of {@code d - 1} structs (in an unknown field, which the generated
  * code skips with {@code TProtocolUtil.skip}, libthrift's recursive skipper).
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerNestingDepthTest {
 
     private static final byte CALL = 1;
@@ -46,7 +44,9 @@ class KitexServerNestingDepthTest {
     private static final int PROTOCOL_ERROR = 7;
 
     private static KitexServer server;
-    private ListAppender<ILoggingEvent> logs;
+
+    @RegisterExtension
+    final LogCapture logs = LogCapture.of("io.kitex4j");
 
     @BeforeAll
     static void startServer() {
@@ -57,18 +57,6 @@ class KitexServerNestingDepthTest {
     @AfterAll
     static void stopServer() {
         server.close();
-    }
-
-    @BeforeEach
-    void captureLogs() {
-        logs = new ListAppender<>();
-        logs.start();
-        ((Logger) LoggerFactory.getLogger("io.kitex4j")).addAppender(logs);
-    }
-
-    @AfterEach
-    void stopCapturingLogs() {
-        ((Logger) LoggerFactory.getLogger("io.kitex4j")).detachAppender(logs);
     }
 
     static Stream<Arguments> accepted() {
@@ -164,7 +152,7 @@ class KitexServerNestingDepthTest {
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> !warnings().isEmpty());
         // Nothing else comes later (e.g. a late error from the closed connection).
-        Thread.sleep(200);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> warnings().size() == 1);
         final List<ILoggingEvent> warnings = warnings();
         assertThat(warnings).hasSize(1);
         assertThat(warnings.get(0).getThrowableProxy()).isNull();
@@ -175,9 +163,7 @@ class KitexServerNestingDepthTest {
     }
 
     private List<ILoggingEvent> warnings() {
-        synchronized (logs) {
-            return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).toList();
-        }
+        return logs.atLeast(Level.WARN);
     }
 
     private static void assertProtocolError(Wire.Response r, int seqId) {

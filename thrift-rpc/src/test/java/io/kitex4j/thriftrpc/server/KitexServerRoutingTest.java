@@ -17,9 +17,11 @@ import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
 import io.kitex4j.thriftrpc.server.testgen.OtherEchoService;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /** Several services on one server: routing by isn and by method name, as Kitex's SearchService. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerRoutingTest {
 
     private static final byte CALL = 1;
@@ -79,7 +81,7 @@ class KitexServerRoutingTest {
         start(KitexServer.builder()
                          .service(EchoService.class, new EchoHandler())
                          .service(OtherEchoService.class, new EchoHandler.Other())
-                         .service(new InteropService.Processor<>(new TestInteropHandler()))
+                         .service(new InteropService.Processor<>(new InteropHandler("kitex4j-test")))
                          .fallbackService("OtherEchoService"));
         assertThat(server.serviceNames()).containsExactly("EchoService", "OtherEchoService", "InteropService");
         // No isn: search by method name, the fallback service first.

@@ -15,26 +15,24 @@ import java.util.Map;
 import org.apache.thrift.TApplicationException;
 import org.apache.thrift.protocol.TMessage;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.slf4j.LoggerFactory;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.idl.interop.InvalidArgument;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.testgen.EchoService;
+import io.kitex4j.thriftrpc.testing.InteropHandler;
+import io.kitex4j.thriftrpc.testing.LogCapture;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 
 /** Raw-socket tests of what the server sends, byte for byte where Kitex's bytes are known. */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(NettyLeakDetection.class)
 class KitexServerWireTest {
 
     private static final byte CALL = 1;
@@ -57,9 +55,10 @@ class KitexServerWireTest {
 
     private static KitexServer server;
     private static KitexServer kitexDefaultHeaderServer;
-    private static final TestInteropHandler interop = new TestInteropHandler();
+    private static final InteropHandler interop = new InteropHandler("kitex4j-test");
 
-    private ListAppender<ILoggingEvent> logs;
+    @RegisterExtension
+    final LogCapture logs = LogCapture.of(ServerConnectionHandler.class);
 
     @BeforeAll
     static void startServers() {
@@ -83,18 +82,6 @@ class KitexServerWireTest {
     static void stopServers() {
         server.close();
         kitexDefaultHeaderServer.close();
-    }
-
-    @BeforeEach
-    void captureLogs() {
-        logs = new ListAppender<>();
-        logs.start();
-        ((Logger) LoggerFactory.getLogger(ServerConnectionHandler.class)).addAppender(logs);
-    }
-
-    @AfterEach
-    void stopCapturingLogs() {
-        ((Logger) LoggerFactory.getLogger(ServerConnectionHandler.class)).detachAppender(logs);
     }
 
     // ---- golden bytes: kitex-wire.md §2.3, every transport ----
@@ -272,7 +259,7 @@ class KitexServerWireTest {
             assertThat(r.strings()).containsEntry("crrst", "1");
             c.assertClosedByPeer(Duration.ofSeconds(5));
         }
-        assertThat(logs.list).anySatisfy(e -> {
+        assertThat(logs.events()).anySatisfy(e -> {
             assertThat(e.getLevel()).isEqualTo(Level.WARN);
             assertThat(e.getFormattedMessage()).contains("unknown method nope (service EchoService)");
         });
@@ -401,7 +388,7 @@ class KitexServerWireTest {
                 assertEcho(another, 3);
             }
         }
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(logs.list).anySatisfy(e -> {
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(logs.events()).anySatisfy(e -> {
             assertThat(e.getLevel()).isEqualTo(Level.WARN);
             assertThat(e.getFormattedMessage()).startsWith("Closing connection from /127.0.0.1:");
         }));

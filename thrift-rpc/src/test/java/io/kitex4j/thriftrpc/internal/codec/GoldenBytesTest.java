@@ -7,6 +7,7 @@ import static io.kitex4j.thriftrpc.internal.codec.TestBytes.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kitex4j.idl.interop.InteropService;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;

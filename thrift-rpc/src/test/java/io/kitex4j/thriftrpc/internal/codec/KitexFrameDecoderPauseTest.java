@@ -1,6 +1,7 @@
 package io.kitex4j.thriftrpc.internal.codec;
 
 import io.kitex4j.core.Transport;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import static io.kitex4j.thriftrpc.internal.codec.TestBytes.buf;
 import static io.kitex4j.thriftrpc.internal.codec.TestBytes.concat;
 import static io.kitex4j.thriftrpc.internal.codec.TestBytes.framed;

@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.kitex4j.idl.interop.AllTypes;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.thriftrpc.internal.codec.KitexCodecException.Kind;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledDirectByteBuf;

@@ -1,6 +1,7 @@
 package io.kitex4j.thriftrpc.internal.codec;
 
 import io.kitex4j.core.Transport;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import static io.kitex4j.thriftrpc.internal.codec.TestBytes.bytes;
 import static io.kitex4j.thriftrpc.internal.codec.TestBytes.hex;
 import static org.assertj.core.api.Assertions.assertThat;

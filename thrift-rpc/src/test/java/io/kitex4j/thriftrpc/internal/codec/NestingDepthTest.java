@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.thriftrpc.internal.codec.KitexCodecException.Kind;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;

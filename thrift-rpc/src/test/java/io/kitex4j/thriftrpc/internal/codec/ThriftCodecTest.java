@@ -10,6 +10,7 @@ import io.kitex4j.idl.interop.AllTypes;
 import io.kitex4j.idl.interop.Inner;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.thriftrpc.internal.codec.KitexCodecException.Kind;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;

@@ -1,4 +1,4 @@
-package io.kitex4j.thriftrpc.internal.codec;
+package io.kitex4j.thriftrpc.testing;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;

@@ -1,4 +1,4 @@
-package io.kitex4j.thriftrpc.internal.codec;
+package io.kitex4j.thriftrpc.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
