@@ -1,5 +1,6 @@
 package io.kitex4j.interop;
 
+import io.kitex4j.core.RemoteApplicationException;
 import io.kitex4j.idl.structs.InteropValues;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -39,7 +40,7 @@ import io.kitex4j.core.Metainfo;
 import io.kitex4j.thriftrpc.client.BackwardValues;
 import io.kitex4j.thriftrpc.client.CallOptions;
 import io.kitex4j.thriftrpc.client.KitexClient;
-import io.kitex4j.thriftrpc.client.RpcTimeoutException;
+import io.kitex4j.core.RpcTimeoutException;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.KitexServer;
 
@@ -183,8 +184,8 @@ class JavaClientToGoServerTest {
     @EnumSource(Transport.class)
     void undeclaredErrorFromAGoHandler(Transport t) throws Exception {
         final InteropService.Iface s = stub(t);
-        assertThatThrownBy(() -> s.fail("boom")).isInstanceOfSatisfying(TApplicationException.class, e -> {
-            assertThat(e.getType()).isEqualTo(TApplicationException.INTERNAL_ERROR);
+        assertThatThrownBy(() -> s.fail("boom")).isInstanceOfSatisfying(RemoteApplicationException.class, e -> {
+            assertThat(e.typeId()).isEqualTo(TApplicationException.INTERNAL_ERROR);
             assertThat(e.getMessage()).isEqualTo("biz error: boom");
         });
         assertThat(s.echoString("after")).isEqualTo("after");
@@ -196,12 +197,12 @@ class JavaClientToGoServerTest {
         final CompletableFuture<InteropService.ping_result> f = CLIENTS.get(t).call("InteropService",
                 "noSuchMethod", new InteropService.ping_args(), InteropService.ping_result::new, CallOptions.DEFAULT);
         assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause()
-                .isInstanceOfSatisfying(TApplicationException.class, e -> {
+                .isInstanceOfSatisfying(RemoteApplicationException.class, e -> {
                     if (ttheader(t)) {
-                        assertThat(e.getType()).isEqualTo(TApplicationException.UNKNOWN_METHOD);
+                        assertThat(e.typeId()).isEqualTo(TApplicationException.UNKNOWN_METHOD);
                         assertThat(e.getMessage()).isEqualTo("unknown method noSuchMethod (service InteropService)");
                     } else {
-                        assertThat(e.getType()).isEqualTo(20);
+                        assertThat(e.typeId()).isEqualTo(20);
                         assertThat(e.getMessage()).contains("unknown service", "method noSuchMethod");
                     }
                 });
@@ -212,8 +213,8 @@ class JavaClientToGoServerTest {
                     "noSuchMethod", new InteropService.ping_args(), InteropService.ping_result::new,
                     CallOptions.DEFAULT);
             assertThatThrownBy(() -> g.get(10, TimeUnit.SECONDS)).cause()
-                    .isInstanceOfSatisfying(TApplicationException.class, e -> {
-                        assertThat(e.getType()).isEqualTo(20);
+                    .isInstanceOfSatisfying(RemoteApplicationException.class, e -> {
+                        assertThat(e.typeId()).isEqualTo(20);
                         assertThat(e.getMessage()).isEqualTo("unknown service NoSuchService, method noSuchMethod");
                     });
             assertThat(stub(t).echoString("next")).isEqualTo("next");
@@ -236,8 +237,8 @@ class JavaClientToGoServerTest {
         } else {
             // Kitex loses the biz status error without TTHeader: an empty result.
             assertThatThrownBy(() -> s.bizError(10001, "quota exceeded", Map.of()))
-                    .isInstanceOfSatisfying(TApplicationException.class,
-                            e -> assertThat(e.getType()).isEqualTo(TApplicationException.MISSING_RESULT));
+                    .isInstanceOfSatisfying(RemoteApplicationException.class,
+                            e -> assertThat(e.typeId()).isEqualTo(TApplicationException.MISSING_RESULT));
         }
         assertThat(s.echoString("still fine")).isEqualTo("still fine");
     }
