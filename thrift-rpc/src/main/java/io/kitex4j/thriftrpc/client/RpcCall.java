@@ -581,7 +581,8 @@ final class RpcCall implements CallContext {
 
     @Override
     public int attempt() {
-        return root.attempt;
+        // Before the first invocation of the endpoint, the attempt it will make.
+        return Math.max(1, root.attempt);
     }
 
     @Override
