@@ -37,12 +37,13 @@ import org.apache.thrift.transport.TTransportException;
  * }</pre>
  *
  * <h2>Sharing</h2>
- * Build one client per service and share it: it is immutable and thread-safe, and it holds an
- * event loop, connection pools and a discovery watch. {@link #newBuilder()} makes a variant with
- * other settings (another timeout, transport or even service) that <em>shares</em> the event
- * loop, the pools and, for the same service, the watch; variants are cheap. The client built by
- * {@link #builder()} owns those resources: {@link #close()} on it closes them, and every variant
- * stops working. {@code close()} on a variant only stops that variant.
+ * Build one client per service and share it: it is immutable and thread-safe, and it holds
+ * connection pools and a discovery watch, on the I/O threads of a
+ * {@link io.kitex4j.thriftrpc.KitexResources} ({@link io.kitex4j.thriftrpc.KitexResources#shared()} by
+ * default). {@link #newBuilder()} makes a variant with other settings (another timeout, transport,
+ * more middleware or even service) that <em>shares</em> the pools and, for the same service, the
+ * watch; variants are cheap. The client and its variants own those jointly: {@link #close()} on any
+ * of them stops only that one, and the last one closed releases them.
  *
  * <h2>Wire behaviour (as a Kitex Go client)</h2>
  * <ul>

@@ -9,6 +9,7 @@ import io.kitex4j.core.Transport;
 import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.AttributeKey;
 import io.kitex4j.core.rpc.CallContext;
+import io.kitex4j.core.rpc.CurrentCallContext;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
 import io.kitex4j.thriftrpc.internal.codec.NettyLeakDetection;
@@ -215,8 +216,38 @@ class ClientMiddlewareTest {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.requests.size() == 1);
     }
 
+    @Test
+    void theCallerMethodIsTheMethodTheServingThreadServes() throws Exception {
+        client = builder().build();
+        try (CurrentCallContext.Scope ignored = CurrentCallContext.enter(new ServingContext("Handle"))) {
+            client.stub(InteropService.Iface.class).echoString("x");
+        }
+        assertThat(server.last().header().intValue(MetaKeys.FROM_METHOD)).isEqualTo("Handle");
+        client.stub(InteropService.Iface.class).echoString("y");
+        assertThat(server.last().header().intValue(MetaKeys.FROM_METHOD)).isEmpty();
+    }
+
+    /** What a server publishes around its handler; only side() and method() matter to a client. */
+    private static final class ServingContext extends DelegatingContext {
+        private final String method;
+
+        ServingContext(String method) {
+            super(null);
+            this.method = method;
+        }
+
+        @Override public Side side() { return Side.SERVER; }
+        @Override public String method() { return method; }
+    }
+
     /** A context that is not the call's: the terminal endpoint refuses it. */
-    private record DelegatingContext(CallContext d) implements CallContext {
+    private static class DelegatingContext implements CallContext {
+        private final CallContext d;
+
+        DelegatingContext(CallContext d) {
+            this.d = d;
+        }
+
         @Override public Side side() { return d.side(); }
         @Override public String callerService() { return d.callerService(); }
         @Override public String callerMethod() { return d.callerMethod(); }
