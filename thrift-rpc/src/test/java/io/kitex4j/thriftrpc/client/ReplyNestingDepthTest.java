@@ -87,7 +87,7 @@ class ReplyNestingDepthTest {
         client.close();
         server.close();
         final InteropService.Iface stub = start(transport, 65, 64);
-        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOf(TException.class)
+        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOf(RemoteApplicationException.class)
                                                     .hasMessageContaining("nesting depth exceeds 64");
     }
 }
