@@ -1,5 +1,6 @@
 package io.kitex4j.interop;
 
+import io.kitex4j.core.RemoteApplicationException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -105,8 +106,8 @@ class MetaHandlersInteropTest {
             assertThat(goBiz.get("ok").asBoolean()).as("%s", goBiz).isTrue();
             assertThat(goBiz.get("result").asText()).isEmpty();
             assertThatThrownBy(() -> client.stub(InteropService.Iface.class).bizError(7, "m", Map.of()))
-                    .isInstanceOfSatisfying(TApplicationException.class,
-                            e -> assertThat(e.getType()).isEqualTo(TApplicationException.MISSING_RESULT));
+                    .isInstanceOfSatisfying(RemoteApplicationException.class,
+                            e -> assertThat(e.typeId()).isEqualTo(TApplicationException.MISSING_RESULT));
         }
     }
 

@@ -26,10 +26,8 @@ import org.apache.thrift.TException;
  *       ignored. The RPC starts when the lambda returns. Anything else throws
  *       {@link IllegalArgumentException}.
  *   <li>The future completes with the method's result, or fails with what the blocking stub would
- *       have thrown: {@link org.apache.thrift.TApplicationException}, the declared exception
- *       itself, {@link io.kitex4j.core.BizStatusException}, or a
- *       {@link org.apache.thrift.transport.TTransportException} ({@link RpcTimeoutException},
- *       {@link NoInstanceException}). A oneway method's future completes when the request is
+ *       have thrown: the declared exception itself or an {@link io.kitex4j.core.RpcException}
+ *       (see {@link KitexClient}). A oneway method's future completes when the request is
  *       written.
  *   <li>{@link io.kitex4j.core.Metainfo#current()} and {@link BackwardValues#capture()} are
  *       read on the calling thread when the call starts; {@link CallOptions} can set both

@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Receives the backward metainfo values of replies: the string key-values a Kitex server adds to
  * its TTHeader response with {@code metainfo.SendBackwardValue} (or a kitex4j server with
- * {@code ServerCallContext.sendBackward}). The Java counterpart of Go's
+ * {@code CallContext.sendBackward}). The Java counterpart of Go's
  * {@code metainfo.WithBackwardValues(ctx)} and {@code metainfo.RecvAllBackwardValues(ctx)}.
  *
  * <p>As in Kitex, <em>every</em> string key-value of a reply's TTHeader is recorded, under its

@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.ConnectFailedException;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -32,6 +33,33 @@ abstract class ClientConnection {
      * oneway request the completed write. Takes ownership of {@code frame}.
      */
     abstract void send(KitexFrame frame, int seqId, Exchange exchange, boolean oneway);
+
+    /**
+     * Stops waiting for the reply to {@code seqId} after its write failed; returns whether the call
+     * still waited (so that exactly one of the write listener and the inbound handler reports it).
+     */
+    abstract boolean forgetPending(int seqId, Exchange exchange);
+
+    /**
+     * Writes a request and reports what the write alone decides: a oneway request is done once
+     * written; a failed write delivered at most a truncated frame, which no server processes, so the
+     * call may go elsewhere. The stream is unusable after a partial write: the channel is closed.
+     */
+    final void write(KitexFrame frame, int seqId, Exchange exchange, boolean oneway) {
+        channel.writeAndFlush(frame).addListener(f -> {
+            if (f.isSuccess()) {
+                if (oneway) {
+                    exchange.onSent(this);
+                }
+                return;
+            }
+            if (oneway || forgetPending(seqId, exchange)) {
+                exchange.onFailure(this, new ConnectFailedException("write to " + address + " failed: " + f.cause(),
+                        f.cause()), true);
+            }
+            channel.close();
+        });
+    }
 
     /** The call is done and the connection is healthy: it may serve another call. */
     abstract void recycle();

@@ -1,79 +1,90 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.netty.channel.Channel;
+import io.kitex4j.core.ClientClosedException;
+import io.kitex4j.core.discovery.Resolver;
+import io.kitex4j.core.loadbalance.LoadBalancer;
+import io.kitex4j.thriftrpc.KitexResources;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollEventLoopGroup;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What a client and its {@code newBuilder()} variants share: the event loop group, the
- * connection pools, the discovery watches and the sequence id counter. Owned by the client built
- * from {@link KitexClient#builder()}; closed with it.
+ * What a client and its {@code newBuilder()} variants share: the connection pools, the discovery
+ * watches and the sequence id counter, on one {@link KitexResources}. Reference counted: the client
+ * built from {@link KitexClient#builder()} and each variant hold one reference, and the last
+ * {@link #release()} closes the pools and watches (and the {@code KitexResources} if they were made
+ * for this client by {@code ioThreads}), so that closing any one client never breaks another.
  */
 final class ClientResources {
 
     private static final Logger log = LoggerFactory.getLogger(ClientResources.class);
 
-    private final EventLoopGroup group;
-    private final boolean ownsGroup;
+    private final KitexResources resources;
+    private final boolean ownsResources;
     private final Connector connector;
     private final AtomicInteger seqIds = new AtomicInteger();
+    private final AtomicInteger references = new AtomicInteger(1);
     private final ConcurrentHashMap<Object, ConnectionProvider> providers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Object, Endpoints> endpoints = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    private ClientResources(EventLoopGroup group, boolean ownsGroup) {
-        this.group = group;
-        this.ownsGroup = ownsGroup;
-        this.connector = new Connector(group, channelClass(group));
+    private ClientResources(KitexResources resources, boolean ownsResources) {
+        this.resources = resources;
+        this.ownsResources = ownsResources;
+        this.connector = new Connector(resources.ioGroup(), resources.socketChannelClass());
     }
 
-    /** Resources with a new event loop group of {@code ioThreads} daemon threads. */
-    static ClientResources create(int ioThreads) {
-        // Daemon threads: a client that is never closed must not keep the JVM alive.
-        final DefaultThreadFactory threads = new DefaultThreadFactory("kitex4j-client", true);
-        final EventLoopGroup group = Epoll.isAvailable()
-                ? new EpollEventLoopGroup(ioThreads, threads)
-                : new NioEventLoopGroup(ioThreads, threads);
-        return new ClientResources(group, true);
-    }
-
-    /** Resources on the caller's event loop group, which the caller keeps owning. */
-    static ClientResources on(EventLoopGroup group) {
-        return new ClientResources(group, false);
-    }
-
-    static Class<? extends Channel> channelClass(EventLoopGroup group) {
-        if (group instanceof EpollEventLoopGroup) {
-            return EpollSocketChannel.class;
+    /** The resources of a client built from {@link KitexClient#builder()}, with one reference. */
+    static ClientResources create(ClientConfig config) {
+        if (config.resources() != null) {
+            return new ClientResources(config.resources(), false);
         }
-        if (group instanceof NioEventLoopGroup) {
-            return NioSocketChannel.class;
+        if (config.ioThreads() != null) {
+            return new ClientResources(KitexResources.builder().ioThreads(config.ioThreads())
+                    .threadNamePrefix("kitex4j-client").build(), true);
         }
-        throw new IllegalArgumentException("eventLoopGroup: " + group.getClass().getName()
-                + " is neither an EpollEventLoopGroup nor a NioEventLoopGroup");
+        return new ClientResources(KitexResources.shared(), false);
+    }
+
+    /**
+     * One more reference, for a variant.
+     *
+     * @throws IllegalStateException if the last reference is gone
+     */
+    ClientResources retain() {
+        while (true) {
+            final int n = references.get();
+            if (n == 0) {
+                throw new IllegalStateException("client is closed: every client sharing its resources was closed");
+            }
+            if (references.compareAndSet(n, n + 1)) {
+                return this;
+            }
+        }
+    }
+
+    /** Drops a reference; the last one closes the pools and watches. */
+    void release() {
+        if (references.decrementAndGet() == 0) {
+            close();
+        }
     }
 
     EventLoopGroup group() {
-        return group;
+        return resources.ioGroup();
     }
 
-    /** Kitex's {@code genSeqID}: a process-wide counter that skips 0 (reserved for mux control frames). */
+    KitexResources kitexResources() {
+        return resources;
+    }
+
+    /** Kitex's {@code genSeqID}: a counter that skips 0 (reserved for mux control frames). */
     int nextSeqId() {
         int id = seqIds.incrementAndGet();
         while (id == 0) {
@@ -82,30 +93,39 @@ final class ClientResources {
         return id;
     }
 
-    /** Whether the current thread is one of this group's I/O threads. */
+    /** Whether the current thread is one of the I/O threads. */
     boolean inEventLoop() {
-        // Fast path: the threads of a group we created are all FastThreadLocalThreads.
-        if (ownsGroup && !(Thread.currentThread() instanceof FastThreadLocalThread)) {
-            return false;
-        }
-        for (EventExecutor e : group) {
-            if (e.inEventLoop()) {
-                return true;
-            }
-        }
-        return false;
+        return resources.inEventLoop();
     }
 
-    ConnectionProvider pool(int maxIdlePerAddress, int maxIdleGlobal, Duration idleTimeout, int maxFrameBytes,
-                            int maxNestingDepth) {
-        return provider(List.of("pool", maxIdlePerAddress, maxIdleGlobal, idleTimeout, maxFrameBytes, maxNestingDepth),
-                () -> new ConnectionPool(connector, group, maxIdlePerAddress, maxIdleGlobal, idleTimeout,
-                        maxFrameBytes, maxNestingDepth));
+    ConnectionProvider pool(ClientConfig c) {
+        if (c.muxConnections() > 0) {
+            return provider(List.of("mux", c.muxConnections(), c.maxFrameBytes()),
+                    () -> new MuxConnectionPool(connector, c.muxConnections(), c.maxFrameBytes()));
+        }
+        final Duration idleTimeout = c.maxIdleTimeout();
+        return provider(List.of("pool", c.maxIdlePerAddress(), c.maxIdleGlobal(), idleTimeout, c.maxFrameBytes(),
+                        c.maxNestingDepth()),
+                () -> new ConnectionPool(connector, resources.ioGroup(), c.maxIdlePerAddress(), c.maxIdleGlobal(),
+                        idleTimeout, c.maxFrameBytes(), c.maxNestingDepth()));
     }
 
-    ConnectionProvider muxPool(int connectionsPerAddress, int maxFrameBytes) {
-        return provider(List.of("mux", connectionsPerAddress, maxFrameBytes),
-                () -> new MuxConnectionPool(connector, connectionsPerAddress, maxFrameBytes));
+    /**
+     * The endpoints of {@code c}, created once and shared by every client with the same discovery
+     * settings (so variants share one watch and one picker).
+     */
+    Endpoints endpoints(ClientConfig c, ConnectionProvider connections) {
+        if (c.resolver() != null) {
+            final Resolver r = c.resolver();
+            final String s = c.service();
+            final LoadBalancer lb = c.loadBalancer();
+            final Endpoints e = endpoints(List.of("resolver", r, s, lb, c.avoidRefusedInstances()),
+                    () -> new DiscoveredEndpoints(r, s, lb, c.refusedInstancePolicy()));
+            e.evictOnRemoval(connections);
+            return e;
+        }
+        return endpoints(List.of("fixed", c.instances(), c.loadBalancer(), c.avoidRefusedInstances()),
+                () -> new FixedEndpoints(c.instances(), c.loadBalancer(), c.refusedInstancePolicy()));
     }
 
     private ConnectionProvider provider(Object key, Supplier<ConnectionProvider> factory) {
@@ -118,11 +138,7 @@ final class ClientResources {
         return p;
     }
 
-    /**
-     * The endpoints for {@code key}, created once and shared by every client with the same
-     * discovery settings (so variants share one watch and one picker).
-     */
-    Endpoints endpoints(Object key, Supplier<Endpoints> factory) {
+    private Endpoints endpoints(Object key, Supplier<Endpoints> factory) {
         checkOpen();
         final Endpoints e = endpoints.computeIfAbsent(key, k -> factory.get());
         if (closed) {
@@ -133,17 +149,17 @@ final class ClientResources {
     }
 
     private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("client is closed");
+        if (isClosed()) {
+            throw new ClientClosedException("client is closed");
         }
     }
 
+    /** Whether calls can no longer be made: the last client was closed, or the {@link KitexResources}. */
     boolean isClosed() {
-        return closed;
+        return closed || resources.isClosed();
     }
 
-    /** Stops the watches, closes every connection and, if owned, the event loop group. */
-    void close() {
+    private void close() {
         if (closed) {
             return;
         }
@@ -158,13 +174,8 @@ final class ClientResources {
                 log.warn("Failed to close {}", c, e);
             }
         }
-        if (ownsGroup) {
-            // No quiet period: the connections are closed and no new work arrives. Waiting from one
-            // of the group's own threads would never end.
-            final var terminated = group.shutdownGracefully(0, 5, TimeUnit.SECONDS);
-            if (!inEventLoop()) {
-                terminated.syncUninterruptibly();
-            }
+        if (ownsResources) {
+            resources.close();
         }
     }
 }

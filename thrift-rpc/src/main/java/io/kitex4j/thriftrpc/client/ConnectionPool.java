@@ -1,5 +1,7 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.ClientClosedException;
+import io.kitex4j.core.ConnectFailedException;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrameEncoder;
 import io.netty.channel.Channel;
@@ -16,7 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.thrift.transport.TTransportException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +68,7 @@ final class ConnectionPool implements ConnectionProvider {
     @Override
     public CompletableFuture<ClientConnection> acquire(String address, int connectTimeoutMillis) {
         if (closed) {
-            return CompletableFuture.failedFuture(new IllegalStateException("client is closed"));
+            return CompletableFuture.failedFuture(new ClientClosedException("client is closed"));
         }
         final IdleList list = idle.get(address);
         if (list != null) {
@@ -97,7 +98,7 @@ final class ConnectionPool implements ConnectionProvider {
             }
         }).addListener(f -> {
             if (!f.isSuccess()) {
-                result.completeExceptionally(new TTransportException(TTransportException.NOT_OPEN,
+                result.completeExceptionally(new ConnectFailedException(
                         "connect to " + address + " failed: " + f.cause().getMessage(), f.cause()));
                 return;
             }
@@ -108,7 +109,7 @@ final class ConnectionPool implements ConnectionProvider {
             c.channel.closeFuture().addListener(cf -> onClosed(c));
             if (closed) {
                 c.channel.close();
-                result.completeExceptionally(new IllegalStateException("client is closed"));
+                result.completeExceptionally(new ClientClosedException("client is closed"));
                 return;
             }
             result.complete(c);

@@ -7,7 +7,7 @@ interface ConnectionProvider extends AutoCloseable {
 
     /**
      * A connection to {@code address} ({@code host:port}) ready for one request. Fails with a
-     * {@link org.apache.thrift.transport.TTransportException} of type {@code NOT_OPEN} if it
+     * {@link io.kitex4j.core.ConnectFailedException} if it
      * cannot connect.
      */
     CompletableFuture<ClientConnection> acquire(String address, int connectTimeoutMillis);

@@ -4,7 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.kitex4j.core.Metainfo;
 import io.kitex4j.core.Transport;
-import io.kitex4j.thriftrpc.server.ServerCallContext;
+import io.kitex4j.core.ClientClosedException;
+import io.kitex4j.core.middleware.Endpoint;
+import io.kitex4j.core.middleware.Middleware;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -33,12 +37,13 @@ import org.apache.thrift.transport.TTransportException;
  * }</pre>
  *
  * <h2>Sharing</h2>
- * Build one client per service and share it: it is immutable and thread-safe, and it holds an
- * event loop, connection pools and a discovery watch. {@link #newBuilder()} makes a variant with
- * other settings (another timeout, transport or even service) that <em>shares</em> the event
- * loop, the pools and, for the same service, the watch; variants are cheap. The client built by
- * {@link #builder()} owns those resources: {@link #close()} on it closes them, and every variant
- * stops working. {@code close()} on a variant only stops that variant.
+ * Build one client per service and share it: it is immutable and thread-safe, and it holds
+ * connection pools and a discovery watch, on the I/O threads of a
+ * {@link io.kitex4j.thriftrpc.KitexResources} ({@link io.kitex4j.thriftrpc.KitexResources#shared()} by
+ * default). {@link #newBuilder()} makes a variant with other settings (another timeout, transport,
+ * more middleware or even service) that <em>shares</em> the pools and, for the same service, the
+ * watch; variants are cheap. The client and its variants own those jointly: {@link #close()} on any
+ * of them stops only that one, and the last one closed releases them.
  *
  * <h2>Wire behaviour (as a Kitex Go client)</h2>
  * <ul>
@@ -52,14 +57,16 @@ import org.apache.thrift.transport.TTransportException;
  *       metainfo ({@link Metainfo#current()} or {@link CallOptions#metainfo()}). Over Buffered and
  *       Framed there is no header: metainfo, business errors and backward values are lost, as with
  *       Kitex.
- *   <li><b>Errors</b>: an EXCEPTION reply throws {@link org.apache.thrift.TApplicationException}
- *       with its type and message; a declared IDL exception is thrown as itself; a business status
- *       error ({@code biz-status} != 0) throws {@link io.kitex4j.core.BizStatusException}; a
- *       reply whose method name or sequence id does not match throws a
- *       {@code TApplicationException} ({@code WRONG_METHOD_NAME}, {@code BAD_SEQUENCE_ID}) and the
- *       connection is discarded; transport failures throw
- *       {@link TTransportException} ({@link RpcTimeoutException} for the RPC timeout,
- *       {@link NoInstanceException} when there is no instance).
+ *   <li><b>Errors</b>: one family, {@link io.kitex4j.core.RpcException}, each saying whether the
+ *       request may have reached the server (the table is in thrift-rpc's README):
+ *       {@link io.kitex4j.core.NoInstanceException}, {@link io.kitex4j.core.ConnectFailedException},
+ *       {@link ClientClosedException}, {@link io.kitex4j.core.RpcTimeoutException} (Kitex's text
+ *       {@code rpc timeout: timeout=...}), {@link io.kitex4j.core.ConnectionLostException},
+ *       {@link io.kitex4j.core.RemoteApplicationException} (an EXCEPTION reply, a reply whose
+ *       method name or sequence id does not match, or one that cannot be decoded; the
+ *       {@code TApplicationException} or decoding error is its cause) and
+ *       {@link io.kitex4j.core.BizStatusException} ({@code biz-status} != 0). A declared IDL
+ *       exception is thrown as itself.
  *   <li><b>Dead instances</b> (not in Kitex, whose Go client keeps sending first attempts to a
  *       killed server until its etcd key expires): an instance whose address refused a connection
  *       is left out of the picker of every client of the process for a backoff period, then one
@@ -72,6 +79,8 @@ import org.apache.thrift.transport.TTransportException;
  *       {@code maxIdleTimeout} (1 minute) idle. A connection is discarded after an error, an
  *       EXCEPTION reply, a oneway call or a reply carrying {@code crrst}. Optionally
  *       {@linkplain KitexClientBuilder#multiplexed(int) multiplexed}.
+ *   <li><b>Middleware</b>: {@link KitexClientBuilder#middleware}, around every call, in the order
+ *       of registration (the first is outermost).
  *   <li><b>Retries</b>: when the server cannot have processed the request, the call is retried
  *       on another instance if there is one, up to {@code maxAttempts} (3) attempts within the
  *       RPC timeout: the connection could not be opened or written to; it was reset before any
@@ -90,52 +99,31 @@ import org.apache.thrift.transport.TTransportException;
  */
 public final class KitexClient implements AutoCloseable {
 
-    private final ClientResources resources;
-    private final boolean ownsResources;
-    private final String service;
-    private final String fromService;
-    private final Transport transport;
-    private final Duration rpcTimeout;
-    private final Duration connectTimeout;
-    private final boolean connectTimeoutSet;
-    private final int maxAttempts;
-    private final int maxNestingDepth;
-    private final Endpoints endpoints;
-    private final ConnectionProvider connections;
-    private final RefusedInstancePolicy refusedInstances;
-    private final KitexClientBuilder settings;
-    private volatile boolean closed;
+    private final ClientConfig config;
+    private final ClientRuntime runtime;
+    // null without middleware: calls then go straight to RpcCall, with no extra object or future.
+    private final Endpoint chain;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    KitexClient(KitexClientBuilder b, ClientResources resources, boolean ownsResources, Endpoints endpoints,
-                ConnectionProvider connections) {
-        this.resources = resources;
-        this.ownsResources = ownsResources;
-        this.service = b.service;
-        this.fromService = b.fromService;
-        this.transport = b.effectiveTransport();
-        this.rpcTimeout = b.rpcTimeout == null || b.rpcTimeout.isZero() ? null : b.rpcTimeout;
-        this.connectTimeout = b.connectTimeout != null ? b.connectTimeout : KitexClientBuilder.DEFAULT_CONNECT_TIMEOUT;
-        this.connectTimeoutSet = b.connectTimeout != null;
-        this.maxAttempts = b.maxAttempts;
-        this.maxNestingDepth = b.maxNestingDepth;
-        this.endpoints = endpoints;
-        this.connections = connections;
-        this.refusedInstances = b.refusedInstancePolicy();
-        this.settings = b.copy();
+    KitexClient(ClientConfig config, ClientResources resources) {
+        this.config = config;
+        this.runtime = ClientRuntime.of(config, resources);
+        this.chain = config.middlewares().isEmpty() ? null : Middleware.chain(config.middlewares(), RpcCall.TERMINAL);
     }
 
-    /** A builder of a client with its own event loop and pools. */
+    /** A builder of a client; by default it runs on {@link io.kitex4j.thriftrpc.KitexResources#shared()}. */
     public static KitexClientBuilder builder() {
         return new KitexClientBuilder();
     }
 
     /**
-     * A builder holding this client's settings whose client shares this one's event loop,
-     * connection pools (when the pool settings are unchanged) and discovery watch (when the
-     * service, resolver and load balancer are unchanged).
+     * A builder holding this client's settings (middleware included) whose client shares this one's
+     * resources: event loops, connection pools (when the pool settings are unchanged) and discovery
+     * watch (when the service, resolver and load balancer are unchanged). Closing either client does
+     * not affect the other; what they share is released when the last of them is closed.
      */
     public KitexClientBuilder newBuilder() {
-        return settings.copy().sharing(resources);
+        return new KitexClientBuilder(config, runtime.resources());
     }
 
     // ------------------------------------------------------------------ stubs
@@ -270,22 +258,20 @@ public final class KitexClient implements AutoCloseable {
 
     /** Starts a call; never throws (a failure before the start completes the future). */
     CompletableFuture<Object> start(CallTarget target, TBase<?, ?> args, CallOptions options) {
-        if (closed || resources.isClosed()) {
-            return CompletableFuture.failedFuture(new IllegalStateException("client is closed"));
+        if (closed.get() || runtime.resources().isClosed()) {
+            return CompletableFuture.failedFuture(new ClientClosedException("client is closed"));
         }
-        final Metainfo metainfo = options.metainfo() != null ? options.metainfo() : Metainfo.current();
-        final BackwardValues backward = options.backwardValues() != null ? options.backwardValues()
-                : BackwardValues.current();
-        final ServerCallContext serving = ServerCallContext.currentOrNull();
-        final String fromMethod = serving != null ? serving.method() : "";
-        final RpcCall call = new RpcCall(this, target, args, options, metainfo, fromMethod, backward);
-        call.start();
-        return call.future;
+        final RpcCall call = new RpcCall(runtime, target, args, options);
+        if (chain == null) {
+            call.start();
+            return call.future;
+        }
+        return call.startChain(chain);
     }
 
     /** Runs a call and waits for it, as the blocking stub does. */
     Object invokeBlocking(CallTarget target, TBase<?, ?> args, CallOptions options) throws TException {
-        if (resources.inEventLoop()) {
+        if (runtime.resources().inEventLoop()) {
             throw new IllegalStateException("a blocking call on a kitex4j client I/O thread would deadlock; "
                     + "use async() or a ...Async callback");
         }
@@ -315,20 +301,20 @@ public final class KitexClient implements AutoCloseable {
     }
 
     ClientResources resources() {
-        return resources;
+        return runtime.resources();
     }
 
     Endpoints endpoints() {
-        return endpoints;
+        return runtime.endpoints();
     }
 
     ConnectionProvider connections() {
-        return connections;
+        return runtime.connections();
     }
 
     /** How this client avoids instances that refuse connections; {@code null} if it does not. */
     RefusedInstancePolicy refusedInstances() {
-        return refusedInstances;
+        return runtime.refusedInstances();
     }
 
     /**
@@ -339,68 +325,66 @@ public final class KitexClient implements AutoCloseable {
         return RefusedAddresses.shared().stats();
     }
 
-    boolean connectTimeoutSet() {
-        return connectTimeoutSet;
-    }
-
     // ------------------------------------------------------------------ settings
 
     /** The Kitex service name called (TTHeader key 6, and the name discovery looks up). */
     public String service() {
-        return service;
+        return config.service();
     }
 
     /** The caller's service name sent as TTHeader key 3; {@code ""} if not set. */
     public String fromService() {
-        return fromService;
+        return config.fromService();
     }
 
     /** The transport requests are sent with. */
     public Transport transport() {
-        return transport;
+        return runtime.transport();
     }
 
     /** The RPC timeout of each call, or {@code null} for none (the default, as in Kitex). */
     public Duration rpcTimeout() {
-        return rpcTimeout;
+        return runtime.rpcTimeout();
     }
 
     /** The connect timeout (default 50 ms, as in Kitex). */
     public Duration connectTimeout() {
-        return connectTimeout;
+        return config.effectiveConnectTimeout();
     }
 
     /** Whether calls avoid instances that refused a connection (default true). */
     public boolean avoidsRefusedInstances() {
-        return refusedInstances != null;
+        return config.avoidRefusedInstances();
     }
 
-    /** The most attempts a call makes when connections fail (default 3). */
-    int maxNestingDepth() {
-        return maxNestingDepth;
-    }
-
+    /** The most tries an attempt makes when connections fail (default 3). */
     public int maxAttempts() {
-        return maxAttempts;
+        return config.maxAttempts();
+    }
+
+    /** The middleware of this client, outermost first; unmodifiable. */
+    public List<Middleware> middlewares() {
+        return config.middlewares();
     }
 
     /**
-     * Closes the client. For the client built by {@link #builder()}, this closes every connection,
-     * stops discovery and shuts down the event loop (if the client created it), which stops every
-     * {@link #newBuilder()} variant too; calls in flight fail. For a variant, it only makes the
-     * variant refuse new calls. Idempotent.
+     * Closes this client: later calls fail with {@link ClientClosedException}. What it shares with
+     * the clients made from it or from the same parent by {@link #newBuilder()} (connection pools,
+     * discovery watches, and resources made for {@code ioThreads}) is closed with the last of them;
+     * until then they keep working. A {@link io.kitex4j.thriftrpc.KitexResources} given with
+     * {@link KitexClientBuilder#resources} is never closed by a client. Idempotent.
      */
     @Override
     public void close() {
-        closed = true;
-        if (ownsResources) {
-            resources.close();
+        if (closed.compareAndSet(false, true)) {
+            runtime.resources().release();
         }
     }
 
     @Override
     public String toString() {
-        return "KitexClient{service=" + service + ", transport=" + transport + ", endpoints=" + settings.describeTarget()
-                + (rpcTimeout != null ? ", rpcTimeout=" + rpcTimeout : "") + '}';
+        return "KitexClient{service=" + config.service() + ", transport=" + runtime.transport() + ", endpoints="
+                + config.describeTarget() + (runtime.rpcTimeout() != null ? ", rpcTimeout=" + runtime.rpcTimeout() : "")
+                + (config.middlewares().isEmpty() ? "" : ", middlewares=" + config.middlewares().size()) + '}';
     }
 }

@@ -10,7 +10,8 @@ import io.kitex4j.core.loadbalance.LoadBalancer;
 import io.kitex4j.core.loadbalance.LoadBalancers;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
 import io.kitex4j.core.Transport;
-import io.netty.channel.EventLoopGroup;
+import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.thriftrpc.KitexResources;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -68,12 +69,40 @@ public final class KitexClientBuilder {
     int maxFrameBytes = KitexFrameDecoder.DEFAULT_MAX_FRAME_BYTES;
     int maxNestingDepth = KitexFrameDecoder.DEFAULT_MAX_NESTING_DEPTH;
     Integer ioThreads;
-    EventLoopGroup eventLoopGroup;
-    // Set for newBuilder() variants: the resources to share.
-    private ClientResources shared;
+    KitexResources resources;
+    final List<Middleware> middlewares = new ArrayList<>();
+    // Set for newBuilder() variants: what they share with their parent.
+    private final ClientResources shared;
     private String invalid;
 
-    KitexClientBuilder() {}
+    KitexClientBuilder() {
+        this.shared = null;
+    }
+
+    /** A builder holding {@code base}, for a variant that shares {@code shared}. */
+    KitexClientBuilder(ClientConfig base, ClientResources shared) {
+        this.shared = shared;
+        service = base.service();
+        fromService = base.fromService();
+        resolver = base.resolver();
+        instances = base.instances();
+        loadBalancer = base.loadBalancer();
+        transport = base.transport();
+        rpcTimeout = base.rpcTimeout();
+        connectTimeout = base.connectTimeout();
+        maxAttempts = base.maxAttempts();
+        avoidRefusedInstances = base.avoidRefusedInstances();
+        refusedInstanceInitialBackoff = base.refusedInstanceInitialBackoff();
+        refusedInstanceMaxBackoff = base.refusedInstanceMaxBackoff();
+        maxIdlePerAddress = base.maxIdlePerAddress();
+        maxIdleGlobal = base.maxIdleGlobal();
+        maxIdleTimeout = base.maxIdleTimeout();
+        muxConnections = base.muxConnections();
+        maxFrameBytes = base.maxFrameBytes();
+        maxNestingDepth = base.maxNestingDepth();
+        middlewares.addAll(base.middlewares());
+        // resources and ioThreads are not taken: a variant runs on its parent's.
+    }
 
     /**
      * The Kitex service to call: the name discovery looks up and TTHeader key 6. Required.
@@ -194,7 +223,7 @@ public final class KitexClientBuilder {
      * doubles the period, up to the maximum; the address is back at the first successful connect,
      * or as soon as etcd changes or re-adds its instance. Each period is jittered by &plusmn;20%. A
      * connect <em>timeout</em> does not count. If every instance is avoided, calls go to them as if
-     * none were, rather than fail with {@link NoInstanceException}. The healthy instances keep the
+     * none were, rather than fail with {@link io.kitex4j.core.NoInstanceException}. The healthy instances keep the
      * load balancer's weights: its picker is rebuilt over them. With consistent hashing the keys of
      * an avoided instance move as if it had left the instance list.
      *
@@ -270,8 +299,20 @@ public final class KitexClientBuilder {
     }
 
     /**
-     * The number of I/O threads of the client's own event loop; default the number of processors.
-     * Not for {@link KitexClient#newBuilder()} variants, which share their parent's.
+     * Runs the client on {@code resources} (event loops, native transport), which the client does not
+     * close; default {@link KitexResources#shared()}. Closing {@code resources} makes later calls fail
+     * with {@link io.kitex4j.core.ClientClosedException}. Not for {@link KitexClient#newBuilder()}
+     * variants, which run on their parent's.
+     */
+    public KitexClientBuilder resources(KitexResources resources) {
+        this.resources = requireNonNull(resources, "resources");
+        return this;
+    }
+
+    /**
+     * Runs the client on resources of its own with {@code ioThreads} I/O threads, closed with the last
+     * of the client and its variants; the default is {@link KitexResources#shared()}. Not together with
+     * {@link #resources(KitexResources)}, and not for {@link KitexClient#newBuilder()} variants.
      */
     public KitexClientBuilder ioThreads(int ioThreads) {
         this.ioThreads = ioThreads;
@@ -279,11 +320,22 @@ public final class KitexClientBuilder {
     }
 
     /**
-     * Runs the client on an existing {@code EpollEventLoopGroup} or {@code NioEventLoopGroup},
-     * which the client does not shut down. Not for {@link KitexClient#newBuilder()} variants.
+     * Adds client middleware, Kitex's {@code client.WithMiddleware}: the first one registered is the
+     * outermost (it sees the call first and its outcome last). A {@link KitexClient#newBuilder()} variant
+     * starts with its parent's middleware and appends what it adds. Middleware sees every call: blocking
+     * and asynchronous stubs, {@link KitexClient#call} and {@link KitexClient#oneway}.
+     *
+     * <p>The endpoint a client middleware wraps sends the request: each time it is invoked is one more
+     * attempt ({@link io.kitex4j.core.rpc.CallContext#attempt()}), with its own instance pick, connection
+     * and retries of requests that provably did not reach a server, within the call's deadline. It must
+     * be invoked with the {@code CallContext} the middleware was given, and with the method's arguments
+     * struct (the same or a replacement of the same class).
      */
-    public KitexClientBuilder eventLoopGroup(EventLoopGroup eventLoopGroup) {
-        this.eventLoopGroup = requireNonNull(eventLoopGroup, "eventLoopGroup");
+    public KitexClientBuilder middleware(Middleware... middlewares) {
+        requireNonNull(middlewares, "middlewares");
+        for (Middleware m : middlewares) {
+            this.middlewares.add(requireNonNull(m, "middleware"));
+        }
         return this;
     }
 
@@ -295,33 +347,15 @@ public final class KitexClientBuilder {
      */
     public KitexClient build() {
         validate();
-        final boolean root = shared == null;
-        final ClientResources resources = root
-                ? (eventLoopGroup != null ? ClientResources.on(eventLoopGroup)
-                        : ClientResources.create(ioThreads != null ? ioThreads : Runtime.getRuntime().availableProcessors()))
-                : shared;
+        final ClientConfig config = new ClientConfig(service, fromService, resolver, instances, loadBalancer,
+                transport, rpcTimeout, connectTimeout, maxAttempts, avoidRefusedInstances,
+                refusedInstanceInitialBackoff, refusedInstanceMaxBackoff, maxIdlePerAddress, maxIdleGlobal,
+                maxIdleTimeout, muxConnections, maxFrameBytes, maxNestingDepth, middlewares, resources, ioThreads);
+        final ClientResources res = shared != null ? shared.retain() : ClientResources.create(config);
         try {
-            final ConnectionProvider connections = muxConnections > 0
-                    ? resources.muxPool(muxConnections, maxFrameBytes)
-                    : resources.pool(maxIdlePerAddress, maxIdleGlobal, maxIdleTimeout, maxFrameBytes, maxNestingDepth);
-            final Endpoints endpoints;
-            if (resolver != null) {
-                final Resolver r = resolver;
-                final String s = service;
-                final LoadBalancer lb = loadBalancer;
-                final RefusedInstancePolicy refused = refusedInstancePolicy();
-                endpoints = resources.endpoints(List.of("resolver", r, s, lb, avoidRefusedInstances),
-                        () -> new DiscoveredEndpoints(r, s, lb, refused));
-                endpoints.evictOnRemoval(connections);
-            } else {
-                endpoints = resources.endpoints(List.of("fixed", instances, loadBalancer, avoidRefusedInstances),
-                        () -> new FixedEndpoints(instances, loadBalancer, refusedInstancePolicy()));
-            }
-            return new KitexClient(this, resources, root, endpoints, connections);
+            return new KitexClient(config, res);
         } catch (RuntimeException e) {
-            if (root) {
-                resources.close();
-            }
+            res.release();
             throw e;
         }
     }
@@ -385,66 +419,15 @@ public final class KitexClientBuilder {
         if (ioThreads != null && ioThreads < 1) {
             throw new IllegalArgumentException("ioThreads: " + ioThreads + " is less than 1");
         }
-        if (shared != null && (ioThreads != null || eventLoopGroup != null)) {
-            throw new IllegalArgumentException((ioThreads != null ? "ioThreads" : "eventLoopGroup")
-                    + ": a newBuilder() variant shares its parent's event loop");
+        if (shared != null && (ioThreads != null || resources != null)) {
+            throw new IllegalArgumentException((ioThreads != null ? "ioThreads" : "resources")
+                    + ": a newBuilder() variant shares its parent's resources (expected: unset)");
         }
-        if (eventLoopGroup != null && ioThreads != null) {
-            throw new IllegalArgumentException("ioThreads: not used with an eventLoopGroup");
-        }
-        if (eventLoopGroup != null) {
-            ClientResources.channelClass(eventLoopGroup);
+        if (resources != null && ioThreads != null) {
+            throw new IllegalArgumentException("ioThreads: not used with resources(...) (expected: one of them)");
         }
     }
 
     // Longer than a day would only hide a server that came back; also keeps the nanos in range.
     private static final Duration MAX_REFUSED_INSTANCE_BACKOFF = Duration.ofDays(1);
-
-    /** The avoidance of refused instances these settings ask for; {@code null} when off. */
-    RefusedInstancePolicy refusedInstancePolicy() {
-        return avoidRefusedInstances ? new RefusedInstancePolicy(RefusedAddresses.shared(),
-                refusedInstanceInitialBackoff.toNanos(), refusedInstanceMaxBackoff.toNanos()) : null;
-    }
-
-    Transport effectiveTransport() {
-        if (transport != null) {
-            return transport;
-        }
-        return muxConnections > 0 ? Transport.TTHEADER_FRAMED : Transport.FRAMED;
-    }
-
-    KitexClientBuilder sharing(ClientResources resources) {
-        this.shared = resources;
-        return this;
-    }
-
-    KitexClientBuilder copy() {
-        final KitexClientBuilder b = new KitexClientBuilder();
-        b.service = service;
-        b.fromService = fromService;
-        b.resolver = resolver;
-        b.instances = instances;
-        b.loadBalancer = loadBalancer;
-        b.transport = transport;
-        b.rpcTimeout = rpcTimeout;
-        b.connectTimeout = connectTimeout;
-        b.maxAttempts = maxAttempts;
-        b.avoidRefusedInstances = avoidRefusedInstances;
-        b.refusedInstanceInitialBackoff = refusedInstanceInitialBackoff;
-        b.refusedInstanceMaxBackoff = refusedInstanceMaxBackoff;
-        b.maxIdlePerAddress = maxIdlePerAddress;
-        b.maxIdleGlobal = maxIdleGlobal;
-        b.maxIdleTimeout = maxIdleTimeout;
-        b.muxConnections = muxConnections;
-        b.maxFrameBytes = maxFrameBytes;
-        b.maxNestingDepth = maxNestingDepth;
-        b.invalid = invalid;
-        // ioThreads and eventLoopGroup are deliberately not copied: variants share the event loop.
-        return b;
-    }
-
-    String describeTarget() {
-        return resolver != null ? "resolver(" + service + ")" : String.valueOf(
-                instances.stream().map(Instance::address).toList());
-    }
 }

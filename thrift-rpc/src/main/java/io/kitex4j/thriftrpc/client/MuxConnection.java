@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.ConnectionLostException;
 import io.kitex4j.core.internal.log.LogValues;
 import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
@@ -46,20 +47,12 @@ final class MuxConnection extends ClientConnection {
         if (!oneway) {
             pending.put(seqId, exchange);
         }
-        channel.writeAndFlush(frame).addListener(f -> {
-            if (f.isSuccess()) {
-                if (oneway) {
-                    exchange.onSent(this);
-                }
-                return;
-            }
-            if (oneway || pending.remove(seqId, exchange)) {
-                exchange.onFailure(this, new TTransportException(TTransportException.NOT_OPEN,
-                        "write to " + address + " failed: " + f.cause(), f.cause()), true);
-            }
-            // A partly written frame leaves the stream unusable for every call on it.
-            channel.close();
-        });
+        write(frame, seqId, exchange, oneway);
+    }
+
+    @Override
+    boolean forgetPending(int seqId, Exchange exchange) {
+        return pending.remove(seqId, exchange);
     }
 
     @Override
@@ -146,8 +139,8 @@ final class MuxConnection extends ClientConnection {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             draining = true;
-            failAll(new TTransportException(TTransportException.END_OF_FILE,
-                    "connection to " + address + " closed before the reply"));
+            failAll(new ConnectionLostException("connection to " + address + " closed before the reply",
+                    new TTransportException(TTransportException.END_OF_FILE)));
             ctx.fireChannelInactive();
         }
 
@@ -156,11 +149,9 @@ final class MuxConnection extends ClientConnection {
             draining = true;
             ctx.close();
             if (cause instanceof KitexCodecException) {
-                failAll(new TTransportException(TTransportException.CORRUPTED_DATA,
-                        "bad reply from " + address + ": " + cause.getMessage(), cause));
+                failAll(RpcCall.badReply(address, cause));
             } else {
-                failAll(new TTransportException(TTransportException.UNKNOWN,
-                        "connection to " + address + " failed: " + cause, cause));
+                failAll(new ConnectionLostException("connection to " + address + " failed: " + cause, cause));
             }
         }
     }

@@ -1,5 +1,7 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.ClientClosedException;
+import io.kitex4j.core.ConnectFailedException;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrameEncoder;
 import io.netty.channel.Channel;
@@ -9,7 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import org.apache.thrift.transport.TTransportException;
 
 /**
  * A fixed number of shared, multiplexed connections per address, used in turn (Kitex's
@@ -35,7 +36,7 @@ final class MuxConnectionPool implements ConnectionProvider {
     @Override
     public CompletableFuture<ClientConnection> acquire(String address, int connectTimeoutMillis) {
         if (closed) {
-            return CompletableFuture.failedFuture(new IllegalStateException("client is closed"));
+            return CompletableFuture.failedFuture(new ClientClosedException("client is closed"));
         }
         final Slots slots = byAddress.computeIfAbsent(address, a -> new Slots(connectionsPerAddress));
         final int start = slots.next.getAndIncrement();
@@ -70,7 +71,7 @@ final class MuxConnectionPool implements ConnectionProvider {
             }
         }).addListener(f -> {
             if (!f.isSuccess()) {
-                result.completeExceptionally(new TTransportException(TTransportException.NOT_OPEN,
+                result.completeExceptionally(new ConnectFailedException(
                         "connect to " + address + " failed: " + f.cause().getMessage(), f.cause()));
                 return;
             }
@@ -81,7 +82,7 @@ final class MuxConnectionPool implements ConnectionProvider {
             c.channel.closeFuture().addListener(cf -> channels.remove(c.channel));
             if (closed) {
                 c.channel.close();
-                result.completeExceptionally(new IllegalStateException("client is closed"));
+                result.completeExceptionally(new ClientClosedException("client is closed"));
                 return;
             }
             result.complete(c);

@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.ConnectionLostException;
 import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
 import io.netty.channel.Channel;
@@ -51,20 +52,12 @@ final class PooledConnection extends ClientConnection {
             exchange.onFailure(this, new IllegalStateException("connection " + this + " is busy"), true);
             return;
         }
-        channel.writeAndFlush(frame).addListener(f -> {
-            if (f.isSuccess()) {
-                if (oneway) {
-                    exchange.onSent(this);
-                }
-                return;
-            }
-            // A failed write delivered at most a truncated frame, which no server processes.
-            if (oneway || pending.compareAndSet(exchange, null)) {
-                exchange.onFailure(this, new TTransportException(TTransportException.NOT_OPEN,
-                        "write to " + address + " failed: " + f.cause(), f.cause()), true);
-            }
-            channel.close();
-        });
+        write(frame, seqId, exchange, oneway);
+    }
+
+    @Override
+    boolean forgetPending(int seqId, Exchange exchange) {
+        return pending.compareAndSet(exchange, null);
     }
 
     @Override
@@ -137,8 +130,9 @@ final class PooledConnection extends ClientConnection {
         public void channelInactive(ChannelHandlerContext ctx) {
             final Exchange exchange = pending.getAndSet(null);
             if (exchange != null) {
-                exchange.onFailure(PooledConnection.this, new TTransportException(TTransportException.END_OF_FILE,
-                        "connection to " + address + " closed before the reply"), reused && !bytesSeen);
+                exchange.onFailure(PooledConnection.this, new ConnectionLostException(
+                        "connection to " + address + " closed before the reply",
+                        new TTransportException(TTransportException.END_OF_FILE)), reused && !bytesSeen);
             }
             ctx.fireChannelInactive();
         }
@@ -152,11 +146,9 @@ final class PooledConnection extends ClientConnection {
                 return;
             }
             if (cause instanceof KitexCodecException) {
-                exchange.onFailure(PooledConnection.this, new TTransportException(
-                        TTransportException.CORRUPTED_DATA, "bad reply from " + address + ": " + cause.getMessage(),
-                        cause), false);
+                exchange.onFailure(PooledConnection.this, RpcCall.badReply(address, cause), false);
             } else {
-                exchange.onFailure(PooledConnection.this, new TTransportException(TTransportException.UNKNOWN,
+                exchange.onFailure(PooledConnection.this, new ConnectionLostException(
                         "connection to " + address + " failed: " + cause, cause),
                         !bytesSeen && (reused || isReset(cause)));
             }

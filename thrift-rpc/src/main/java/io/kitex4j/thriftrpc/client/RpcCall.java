@@ -1,30 +1,41 @@
 package io.kitex4j.thriftrpc.client;
 
-import io.kitex4j.thriftrpc.internal.transmeta.BizStatusHeaders;
-import io.kitex4j.thriftrpc.internal.transmeta.MetainfoHeaders;
+import io.kitex4j.core.BizStatusException;
+import io.kitex4j.core.ClientClosedException;
+import io.kitex4j.core.Metainfo;
+import io.kitex4j.core.NoInstanceException;
+import io.kitex4j.core.RemoteApplicationException;
+import io.kitex4j.core.RpcTimeoutException;
+import io.kitex4j.core.Transport;
+import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.internal.log.LogValues;
 import io.kitex4j.core.internal.log.RateLimitedLog;
-import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.loadbalance.Picker;
-import io.kitex4j.core.BizStatusException;
-import io.kitex4j.core.Metainfo;
+import io.kitex4j.core.middleware.Endpoint;
+import io.kitex4j.core.rpc.AttributeKey;
+import io.kitex4j.core.rpc.CallContext;
 import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
 import io.kitex4j.thriftrpc.internal.codec.KitexEncodeException;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
-import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
 import io.kitex4j.thriftrpc.internal.codec.TTHeader;
 import io.kitex4j.thriftrpc.internal.codec.ThriftCodec;
 import io.kitex4j.thriftrpc.internal.codec.ThriftMessageHeader;
-import io.kitex4j.core.Transport;
+import io.kitex4j.thriftrpc.internal.transmeta.TTHeaderMeta;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.EncoderException;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.thrift.TApplicationException;
 import org.apache.thrift.TBase;
@@ -37,72 +48,180 @@ import org.slf4j.event.Level;
 /**
  * One call, from picking an instance to the decoded reply, with its retries and its timeout.
  *
- * <p>A call makes at most {@code maxAttempts} attempts. Each attempt picks an instance (avoiding
+ * <p>An attempt makes at most {@code maxAttempts} tries. Each try picks an instance (avoiding
  * those that already failed), takes a connection, sends the request with a fresh sequence id and
  * waits. Only failures that prove the server did not process the request start another attempt:
  * the connection could not be opened or written to, or a reused pooled connection turned out to
- * be closed before any reply byte came. Anything else ends the call.
+ * be closed before any reply byte came. Anything else ends the attempt.
  *
  * <p>Whatever comes first among the reply, a final failure, the RPC timeout and a cancellation
  * wins ({@link #finished}); the others then do nothing but release what they hold. Each attempt's
  * connection is handed back exactly once ({@link Attempt#claim()}).
+ *
+ * <p>The first {@code RpcCall} of a call is also its {@link CallContext}: with no middleware, a call
+ * allocates nothing more than it did before middleware existed. A middleware that invokes the terminal
+ * {@link #TERMINAL endpoint} again starts a further {@code RpcCall} that shares the first one's context
+ * ({@link #root}): the attempt number, the deadline, the metainfo, the remote address and the
+ * attributes live there.
  */
-final class RpcCall {
+final class RpcCall implements CallContext {
 
     private static final Logger log = LoggerFactory.getLogger(RpcCall.class);
     // A peer's doing, so rate limited (per process: a client has no counters to expose yet).
     private static final RateLimitedLog SEQ_ID_MISMATCH = new RateLimitedLog(log, Level.WARN, "ttheader_seqid_mismatch");
 
-    private final KitexClient client;
+    private static final AtomicIntegerFieldUpdater<RpcCall> ATTEMPTS =
+            AtomicIntegerFieldUpdater.newUpdater(RpcCall.class, "attempt");
+
+    /**
+     * The innermost endpoint of a client with middleware: each invocation is one attempt. It must get
+     * the call's own context, which is how it finds the call.
+     */
+    static final Endpoint TERMINAL = (ctx, request) -> {
+        if (!(ctx instanceof RpcCall call) || call.root != call) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    "a client middleware must pass on the CallContext it was given, not " + ctx));
+        }
+        if (!(request instanceof TBase<?, ?> args)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    "a client middleware must pass on a Thrift arguments struct, not " + request));
+        }
+        return call.startAttempt(args);
+    };
+
+    // ---- the call (read through root by every attempt)
+    private final ClientRuntime runtime;
     private final CallTarget target;
-    private final TBase<?, ?> args;
-    private final Metainfo metainfo;
-    private final String fromMethod;
+    private final RpcCall root;
+    private final String callerMethod;
     private final BackwardValues backward;
     private final String hashKey;
-    private final long rpcTimeoutNanos;
-    private final boolean sendRpcTimeout;
+    private final Duration rpcTimeout;
+    private final long deadlineNanos;
     private final int connectTimeoutMillis;
     private final boolean sendConnectTimeout;
-    private final long startNanos = System.nanoTime();
+    // Only root's are used.
+    private volatile Metainfo metainfo;
+    private volatile int attempt;
+    private volatile String remote;
+    private volatile Map<String, String> backwardReceived = Map.of();
+    private volatile ConcurrentHashMap<AttributeKey<?>, Object> attributes;
+    private volatile RpcCall currentAttempt;
 
+    // ---- this attempt
+    private TBase<?, ?> args;
     final CompletableFuture<Object> future = new CompletableFuture<>();
     private final AtomicBoolean finished = new AtomicBoolean();
     private final AtomicReference<Attempt> current = new AtomicReference<>();
     private volatile ScheduledFuture<?> timeout;
-    // Touched by one attempt at a time; each attempt starts from the previous one's callback.
-    private int attempts;
+    // Touched by one try at a time; each try starts from the previous one's callback.
+    private int tries;
     private final List<String> tried = new ArrayList<>(2);
 
-    RpcCall(KitexClient client, CallTarget target, TBase<?, ?> args, CallOptions options, Metainfo metainfo,
-            String fromMethod, BackwardValues backward) {
-        this.client = client;
+    /** The first attempt of a call, and its context. */
+    RpcCall(ClientRuntime runtime, CallTarget target, TBase<?, ?> args, CallOptions options) {
+        this.runtime = runtime;
         this.target = target;
         this.args = args;
-        this.metainfo = metainfo;
-        this.fromMethod = fromMethod;
-        this.backward = backward;
+        this.root = this;
+        this.metainfo = options.metainfo() != null ? options.metainfo() : Metainfo.current();
+        this.backward = options.backwardValues() != null ? options.backwardValues() : BackwardValues.current();
+        final CallContext serving = CallContext.current();
+        this.callerMethod = serving != null && serving.side() == Side.SERVER ? serving.method() : "";
         this.hashKey = options.hashKey();
-        final java.time.Duration rpcTimeout = options.rpcTimeout() != null ? options.rpcTimeout() : client.rpcTimeout();
-        this.rpcTimeoutNanos = rpcTimeout == null ? 0 : rpcTimeout.toNanos();
-        this.sendRpcTimeout = rpcTimeoutNanos > 0;
+        final Duration t = options.rpcTimeout() != null ? options.rpcTimeout() : runtime.rpcTimeout();
+        this.rpcTimeout = t == null || t.isZero() ? null : t;
+        this.deadlineNanos = rpcTimeout == null ? 0 : System.nanoTime() + rpcTimeout.toNanos();
         if (options.connectTimeout() != null) {
             this.connectTimeoutMillis = toMillis(options.connectTimeout());
             this.sendConnectTimeout = true;
         } else {
-            this.connectTimeoutMillis = toMillis(client.connectTimeout());
-            this.sendConnectTimeout = client.connectTimeoutSet();
+            this.connectTimeoutMillis = runtime.connectTimeoutMillis();
+            this.sendConnectTimeout = runtime.sendConnectTimeout();
         }
     }
 
-    private static int toMillis(java.time.Duration d) {
+    /** A further attempt of {@code root}'s call. */
+    private RpcCall(RpcCall root, TBase<?, ?> args) {
+        this.runtime = root.runtime;
+        this.target = root.target;
+        this.root = root;
+        this.args = args;
+        this.callerMethod = root.callerMethod;
+        this.backward = root.backward;
+        this.hashKey = root.hashKey;
+        this.rpcTimeout = root.rpcTimeout;
+        this.deadlineNanos = root.deadlineNanos;
+        this.connectTimeoutMillis = root.connectTimeoutMillis;
+        this.sendConnectTimeout = root.sendConnectTimeout;
+    }
+
+    static int toMillis(Duration d) {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.toMillis()));
     }
 
-    /** Starts the call; the outcome arrives in {@link #future}. */
+    /** Runs the call through {@code chain}; the returned future is the chain's. */
+    CompletableFuture<Object> startChain(Endpoint chain) {
+        CompletableFuture<Object> f;
+        try {
+            f = chain.invoke(this, args);
+            if (f == null) {
+                f = CompletableFuture.failedFuture(new NullPointerException("a client middleware returned null"));
+            }
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        final CompletableFuture<Object> outcome = f;
+        outcome.whenComplete((v, e) -> {
+            if (outcome.isCancelled()) {
+                final RpcCall a = currentAttempt;
+                if (a != null) {
+                    a.cancel();
+                }
+            }
+        });
+        return outcome;
+    }
+
+    /** The terminal endpoint, on root: the first invocation starts this call, later ones new attempts. */
+    private CompletableFuture<Object> startAttempt(TBase<?, ?> args) {
+        final int n = ATTEMPTS.incrementAndGet(this);
+        final RpcCall a;
+        if (n == 1) {
+            this.args = args;
+            a = this;
+        } else {
+            a = new RpcCall(this, args);
+        }
+        currentAttempt = a;
+        a.startTries();
+        return a.future;
+    }
+
+    /** Starts the call without middleware; the outcome arrives in {@link #future}. */
     void start() {
-        if (rpcTimeoutNanos > 0) {
-            timeout = client.resources().group().next().schedule(this::onTimeout, rpcTimeoutNanos, TimeUnit.NANOSECONDS);
+        attempt = 1;
+        startTries();
+    }
+
+    private void startTries() {
+        if (runtime.resources().isClosed()) {
+            fail(new ClientClosedException("client is closed"));
+            return;
+        }
+        if (deadlineNanos != 0) {
+            final long remaining = deadlineNanos - System.nanoTime();
+            if (remaining <= 0) {
+                onTimeout();
+                return;
+            }
+            try {
+                timeout = runtime.resources().group().next().schedule(this::onTimeout, remaining, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                // The KitexResources were closed under us.
+                fail(new ClientClosedException("client is closed"));
+                return;
+            }
         }
         future.whenComplete((v, e) -> {
             if (future.isCancelled()) {
@@ -123,8 +242,8 @@ final class RpcCall {
         if (finished.get()) {
             return;
         }
-        attempts++;
-        final CompletableFuture<Picker> picker = client.endpoints().picker();
+        tries++;
+        final CompletableFuture<Picker> picker = runtime.endpoints().picker();
         if (picker.isDone()) {
             pickAndConnect(picker.getNow(null), picker, previous);
         } else {
@@ -137,8 +256,9 @@ final class RpcCall {
             return;
         }
         if (picker == null) {
-            fail(new NoInstanceException("no instance for service '" + client.service() + "': "
-                    + (source.isCancelled() ? "client is closed" : client.endpoints().describeEmpty())));
+            fail(source.isCancelled() ? new ClientClosedException("client is closed")
+                    : new NoInstanceException("no instance for service '" + calleeService() + "': "
+                            + runtime.endpoints().describeEmpty()));
             return;
         }
         final Instance instance;
@@ -150,22 +270,23 @@ final class RpcCall {
         }
         if (instance == null) {
             fail(previous != null ? previous
-                    : new NoInstanceException("no instance for service '" + client.service() + "': "
-                            + client.endpoints().describeEmpty()));
+                    : new NoInstanceException("no instance for service '" + calleeService() + "': "
+                            + runtime.endpoints().describeEmpty()));
             return;
         }
         final String address = instance.address();
         tried.add(address);
+        root.remote = address;
         final CompletableFuture<ClientConnection> connection;
         try {
-            connection = client.connections().acquire(address, connectTimeoutMillis);
+            connection = runtime.connections().acquire(address, connectTimeoutMillis);
         } catch (RuntimeException e) {
             fail(e);
             return;
         }
         connection.whenComplete((c, e) -> {
             if (e != null) {
-                final RefusedInstancePolicy refusedInstances = client.refusedInstances();
+                final RefusedInstancePolicy refusedInstances = runtime.refusedInstances();
                 if (refusedInstances != null) {
                     refusedInstances.onConnectFailed(address, e);
                 }
@@ -177,7 +298,7 @@ final class RpcCall {
     }
 
     private void send(ClientConnection connection) {
-        final int seqId = client.resources().nextSeqId();
+        final int seqId = runtime.resources().nextSeqId();
         final Attempt attempt = new Attempt(connection, seqId);
         current.set(attempt);
         if (finished.get()) {
@@ -202,30 +323,13 @@ final class RpcCall {
 
     private KitexFrame encode(ByteBufAllocator alloc, int seqId, boolean multiplexed) {
         final byte type = target.oneway() ? ThriftMessageHeader.ONEWAY : ThriftMessageHeader.CALL;
-        final Transport transport = client.transport();
+        final Transport transport = runtime.transport();
         TTHeader header = null;
         if (transport.hasTTHeader()) {
-            // What Kitex's ClientTTHeaderHandler and MetainfoClientHandler write
-            // (pkg/transmeta/ttheader.go, pkg/transmeta/metainfo.go).
             final TTHeader.Builder b = TTHeader.builder()
                     .seqId(seqId)
-                    .flags(multiplexed ? TTHeader.FLAG_SUPPORT_OUT_OF_ORDER : 0)
-                    .intValue(MetaKeys.TRANSPORT_TYPE, transport.isFramed() ? "framed" : "unframed")
-                    .intValue(MetaKeys.FROM_SERVICE, client.fromService())
-                    .intValue(MetaKeys.FROM_METHOD, fromMethod)
-                    .intValue(MetaKeys.TO_SERVICE, client.service())
-                    .intValue(MetaKeys.TO_METHOD, target.name())
-                    .intValue(MetaKeys.MSG_TYPE, Integer.toString(type));
-            if (sendRpcTimeout) {
-                b.intValue(MetaKeys.RPC_TIMEOUT, Long.toString(TimeUnit.NANOSECONDS.toMillis(rpcTimeoutNanos)));
-            }
-            if (sendConnectTimeout) {
-                b.intValue(MetaKeys.CONNECT_TIMEOUT, Integer.toString(connectTimeoutMillis));
-            }
-            MetainfoHeaders.write(metainfo, b);
-            if (!target.idlService().isEmpty()) {
-                b.string(MetaKeys.ISN, target.idlService());
-            }
+                    .flags(multiplexed ? TTHeader.FLAG_SUPPORT_OUT_OF_ORDER : 0);
+            TTHeaderMeta.clientWrite(root, type, sendConnectTimeout ? connectTimeoutMillis : 0, b);
             header = b.build();
         }
         final ByteBuf payload = ThriftCodec.encodeMessage(alloc, target.name(), type, seqId, args);
@@ -247,8 +351,10 @@ final class RpcCall {
         try {
             final TTHeader header = frame.header();
             if (header != null) {
+                final Map<String, String> received = TTHeaderMeta.clientReadBackward(header);
+                root.backwardReceived = received;
                 if (backward != null) {
-                    backward.putAll(header.strings());
+                    backward.putAll(received);
                 }
                 if (!attempt.connection.multiplexed() && header.seqId() != attempt.seqId) {
                     // Kitex only warns here; the payload's seqId is the one that must match.
@@ -261,21 +367,21 @@ final class RpcCall {
                 case ThriftMessageHeader.EXCEPTION ->
                     // Kitex checks neither the name nor the seqId of an exception, and discards the
                     // connection after it (the error reaches ReleaseConn).
-                    error = ThriftCodec.decodeException(frame.payload());
+                    error = remote(ThriftCodec.decodeException(frame.payload()));
                 case ThriftMessageHeader.REPLY -> {
                     if (!message.name().equals(target.name())) {
-                        error = new TApplicationException(TApplicationException.WRONG_METHOD_NAME,
-                                "wrong method name: expected " + target.name() + ", got " + message.name());
+                        error = remote(new TApplicationException(TApplicationException.WRONG_METHOD_NAME,
+                                "wrong method name: expected " + target.name() + ", got " + message.name()));
                     } else if (message.seqId() != attempt.seqId) {
-                        error = new TApplicationException(TApplicationException.BAD_SEQUENCE_ID,
+                        error = remote(new TApplicationException(TApplicationException.BAD_SEQUENCE_ID,
                                 target.name() + " failed: out of sequence response: expected " + attempt.seqId
-                                        + ", got " + message.seqId());
+                                        + ", got " + message.seqId()));
                     } else {
                         final TBase<?, ?> result = target.newResult();
-                        ThriftCodec.decodeMessage(frame.payload(), result, message, client.maxNestingDepth());
+                        ThriftCodec.decodeMessage(frame.payload(), result, message, runtime.config().maxNestingDepth());
                         reuse = true;
                         // A business status error wins over the (empty) result, as in Kitex.
-                        final BizStatusException biz = BizStatusHeaders.fromResponse(header);
+                        final BizStatusException biz = TTHeaderMeta.clientReadBizStatus(header);
                         if (biz != null) {
                             error = biz;
                         } else {
@@ -283,18 +389,19 @@ final class RpcCall {
                         }
                     }
                 }
-                default -> error = new TApplicationException(TApplicationException.INVALID_MESSAGE_TYPE,
-                        target.name() + " failed: invalid message type " + ThriftMessageHeader.typeName(message.type()));
+                default -> error = remote(new TApplicationException(TApplicationException.INVALID_MESSAGE_TYPE,
+                        target.name() + " failed: invalid message type " + ThriftMessageHeader.typeName(message.type())));
             }
-            if (reuse && header != null && header.strings().containsKey(MetaKeys.CRRST)) {
+            if (reuse && TTHeaderMeta.clientReadConnectionReset(header)) {
                 // The server is going away (Kitex's ConnResetTag): do not send it more on this connection.
                 reuse = false;
             }
         } catch (KitexCodecException e) {
             reuse = false;
-            error = e.getCause() instanceof TException te ? te
-                    : new TTransportException(TTransportException.CORRUPTED_DATA,
-                            "bad reply from " + attempt.connection.address + ": " + e.getMessage(), e);
+            error = badReply(attempt.connection.address, e);
+        } catch (TApplicationException e) {
+            // MISSING_RESULT from unwrap(): the reply was well-formed, the connection is fine.
+            error = remote(e);
         } catch (TException e) {
             // A declared exception from unwrap(): an ordinary reply, the connection is fine.
             error = e;
@@ -345,9 +452,10 @@ final class RpcCall {
         if (finished.get()) {
             return;
         }
-        if (retryable && !client.resources().isClosed() && attempts < client.maxAttempts()
-                && (rpcTimeoutNanos == 0 || System.nanoTime() - startNanos < rpcTimeoutNanos)) {
-            log.debug("Attempt {} of {} to call {} failed, retrying: {}", attempts, client.maxAttempts(),
+        final int maxAttempts = runtime.config().maxAttempts();
+        if (retryable && !runtime.resources().isClosed() && tries < maxAttempts
+                && (deadlineNanos == 0 || deadlineNanos - System.nanoTime() > 0)) {
+            log.debug("Try {} of {} to call {} failed, retrying: {}", tries, maxAttempts,
                     target.name(), LogValues.escape(cause.toString(), 2 * LogValues.MAX_CHARS));
             nextAttempt(cause);
             return;
@@ -369,8 +477,9 @@ final class RpcCall {
         abortCurrent();
         final Attempt a = current.get();
         future.completeExceptionally(new RpcTimeoutException("rpc timeout: timeout="
-                + TimeUnit.NANOSECONDS.toMillis(rpcTimeoutNanos) + "ms, to=" + client.service() + ", method="
-                + target.name() + (a != null ? ", location=" + a.connection.address : "")));
+                + rpcTimeout.toMillis() + "ms, to=" + calleeService() + ", method="
+                + target.name() + (a != null ? ", location=" + a.connection.address : ""), rpcTimeout, a != null,
+                null));
     }
 
     private void onCancel() {
@@ -392,6 +501,144 @@ final class RpcCall {
         if (t != null) {
             t.cancel(false);
         }
+    }
+
+    /** A Thrift application error of the reply, as the one exception type a caller catches for it. */
+    static RemoteApplicationException remote(TApplicationException e) {
+        return new RemoteApplicationException(e.getMessage(), e.getType(), e);
+    }
+
+    /**
+     * A reply that could not be decoded (malformed, too deep, too large), as Kitex's
+     * {@code remote.ProtocolError}; the cause says what was wrong with it.
+     */
+    static RemoteApplicationException badReply(String address, Throwable decodeFailure) {
+        final Throwable cause = decodeFailure instanceof KitexCodecException && decodeFailure.getCause() instanceof TException
+                ? decodeFailure.getCause()
+                : new TTransportException(TTransportException.CORRUPTED_DATA, decodeFailure.getMessage(), decodeFailure);
+        return new RemoteApplicationException("bad reply from " + address + ": " + decodeFailure.getMessage(),
+                TApplicationException.PROTOCOL_ERROR, cause);
+    }
+
+    // ------------------------------------------------------------------ CallContext (root's)
+
+    @Override
+    public Side side() {
+        return Side.CLIENT;
+    }
+
+    @Override
+    public String callerService() {
+        return runtime.config().fromService();
+    }
+
+    @Override
+    public String callerMethod() {
+        return callerMethod;
+    }
+
+    @Override
+    public String calleeService() {
+        return runtime.config().service();
+    }
+
+    @Override
+    public String idlService() {
+        return target.idlService();
+    }
+
+    @Override
+    public String method() {
+        return target.name();
+    }
+
+    @Override
+    public Transport transport() {
+        return runtime.transport();
+    }
+
+    @Override
+    public boolean oneway() {
+        return target.oneway();
+    }
+
+    @Override
+    public Duration rpcTimeout() {
+        return rpcTimeout;
+    }
+
+    @Override
+    public long deadlineNanos() {
+        return deadlineNanos;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        // Parsed only when asked: the hot path keeps the picked address as a string.
+        final String r = root.remote;
+        return r == null ? null : Connector.toSocketAddress(r);
+    }
+
+    @Override
+    public int attempt() {
+        // Before the first invocation of the endpoint, the attempt it will make.
+        return Math.max(1, root.attempt);
+    }
+
+    @Override
+    public Metainfo metainfo() {
+        return root.metainfo;
+    }
+
+    @Override
+    public void setMetainfo(Metainfo metainfo) {
+        root.metainfo = java.util.Objects.requireNonNull(metainfo, "metainfo");
+    }
+
+    @Override
+    public Map<String, String> backwardValues() {
+        return root.backwardReceived;
+    }
+
+    @Override
+    public void sendBackward(String key, String value) {
+        throw new UnsupportedOperationException("sendBackward is for servers; a client receives backward values");
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T attribute(AttributeKey<T> key) {
+        final ConcurrentHashMap<AttributeKey<?>, Object> map = root.attributes;
+        return map == null ? null : (T) map.get(java.util.Objects.requireNonNull(key, "key"));
+    }
+
+    @Override
+    public <T> void setAttribute(AttributeKey<T> key, T value) {
+        java.util.Objects.requireNonNull(key, "key");
+        final RpcCall r = root;
+        ConcurrentHashMap<AttributeKey<?>, Object> map = r.attributes;
+        if (map == null) {
+            if (value == null) {
+                return;
+            }
+            synchronized (r) {
+                map = r.attributes;
+                if (map == null) {
+                    map = new ConcurrentHashMap<>();
+                    r.attributes = map;
+                }
+            }
+        }
+        if (value == null) {
+            map.remove(key);
+        } else {
+            map.put(key, value);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CallContext{CLIENT, " + calleeService() + '.' + method() + ", attempt=" + attempt() + '}';
     }
 
     /** One request on one connection. */

@@ -23,8 +23,8 @@
  *   <li>{@link io.kitex4j.thriftrpc.client.AsyncStub}: typed asynchronous calls.
  *   <li>{@link io.kitex4j.thriftrpc.client.CallOptions}: per-call timeouts, metainfo, hash key.
  *   <li>{@link io.kitex4j.thriftrpc.client.BackwardValues}: metainfo the server sends back.
- *   <li>{@link io.kitex4j.thriftrpc.client.RpcTimeoutException},
- *       {@link io.kitex4j.thriftrpc.client.NoInstanceException}: client-side failures.
+ *   <li>{@link io.kitex4j.core.RpcException} and its subclasses: call failures.
+ *   <li>{@link io.kitex4j.thriftrpc.client.KitexClientBuilder#middleware}: client middleware.
  * </ul>
  */
 package io.kitex4j.thriftrpc.client;

@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.ClientClosedException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -147,13 +148,18 @@ class ConnectionPoolTest {
 
         variant.close();
         assertThatThrownBy(() -> variant.stub(InteropService.Iface.class).echoString("c"))
-                .isInstanceOf(IllegalStateException.class).hasMessage("client is closed");
+                .isInstanceOf(ClientClosedException.class).hasMessage("client is closed");
         assertThat(client.stub(InteropService.Iface.class).echoString("d")).isEqualTo("d");
 
         final KitexClient another = client.newBuilder().build();
         client.close();
-        assertThatThrownBy(() -> another.stub(InteropService.Iface.class).echoString("e"))
-                .isInstanceOf(IllegalStateException.class);
+        // Closing the first client leaves its variants working: they hold the shared pool too.
+        assertThat(another.stub(InteropService.Iface.class).echoString("e")).isEqualTo("e");
+        assertThat(server.openConnections()).isEqualTo(1);
+        separate.close();
+        another.close();
+        assertThatThrownBy(() -> another.stub(InteropService.Iface.class).echoString("f"))
+                .isInstanceOf(ClientClosedException.class);
         assertThatThrownBy(() -> client.newBuilder().build()).isInstanceOf(IllegalStateException.class);
         await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 0);
         client = null;

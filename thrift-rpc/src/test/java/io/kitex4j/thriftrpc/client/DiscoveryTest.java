@@ -1,5 +1,7 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.ClientClosedException;
+import io.kitex4j.core.NoInstanceException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -180,16 +182,17 @@ class DiscoveryTest {
     }
 
     @Test
-    void variantsShareTheWatchAndTheRootClosesIt() {
+    void variantsShareTheWatchesAndTheLastClientClosesThem() {
         final KitexClient variant = client.newBuilder().rpcTimeout(Duration.ofSeconds(1)).build();
         final KitexClient other = client.newBuilder().service("other").build();
         assertThat(resolver.watches).hasSize(2);
         assertThat(variant.endpoints()).isSameAs(client.endpoints());
         variant.close();
-        assertThat(resolver.watches.get(0).closed).isFalse();
         client.close();
+        assertThat(resolver.watches).noneMatch(w -> w.closed);
+        other.close();
         assertThat(resolver.watches).allMatch(w -> w.closed);
         assertThatThrownBy(() -> other.stub(InteropService.Iface.class).echoString(""))
-                .isInstanceOf(IllegalStateException.class);
+                .isInstanceOf(ClientClosedException.class);
     }
 }

@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.thriftrpc.KitexResources;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,8 +8,6 @@ import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.loadbalance.LoadBalancers;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
-import io.netty.channel.DefaultEventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
@@ -86,9 +85,8 @@ class KitexClientBuilderTest {
         refused(b -> b.multiplexed(-1), "multiplexed: -1 connections is negative");
         refused(b -> b.maxFrameBytes(0), "maxFrameBytes: 0 is not positive");
         refused(b -> b.ioThreads(0), "ioThreads: 0 is less than 1");
-        refused(b -> b.eventLoopGroup(new DefaultEventLoopGroup(1)),
-                "eventLoopGroup: io.netty.channel.DefaultEventLoopGroup is neither an EpollEventLoopGroup nor a "
-                        + "NioEventLoopGroup");
+        refused(b -> b.ioThreads(1).resources(KitexResources.shared()),
+                "ioThreads: not used with resources(...) (expected: one of them)");
         assertThatThrownBy(() -> valid().service(null)).isInstanceOf(NullPointerException.class).hasMessage("service");
         assertThatThrownBy(() -> valid().transport(null)).isInstanceOf(NullPointerException.class)
                 .hasMessage("transport");
@@ -109,18 +107,19 @@ class KitexClientBuilderTest {
     void variantsCannotHaveTheirOwnEventLoop() {
         try (KitexClient c = valid().build()) {
             assertThatThrownBy(() -> c.newBuilder().ioThreads(2).build()).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("ioThreads: a newBuilder() variant shares its parent's event loop");
+                    .hasMessage("ioThreads: a newBuilder() variant shares its parent's resources (expected: unset)");
+            assertThatThrownBy(() -> c.newBuilder().resources(KitexResources.shared()).build())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("resources: a newBuilder() variant");
         }
     }
 
     @Test
-    void anExternalEventLoopGroupIsNotShutDown() {
-        final NioEventLoopGroup group = new NioEventLoopGroup(1);
-        try {
-            valid().eventLoopGroup(group).build().close();
-            assertThat(group.isShuttingDown()).isFalse();
-        } finally {
-            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    void givenResourcesAreNotClosedByTheClient() {
+        try (KitexResources resources = KitexResources.builder().ioThreads(1).build()) {
+            valid().resources(resources).build().close();
+            assertThat(resources.isClosed()).isFalse();
+            assertThat(resources.ioGroup().isShuttingDown()).isFalse();
         }
     }
 

@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.RpcTimeoutException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

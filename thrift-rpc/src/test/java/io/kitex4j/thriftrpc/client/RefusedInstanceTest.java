@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.ConnectFailedException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -73,8 +74,7 @@ class RefusedInstanceTest {
         final InteropService.Iface stub = client.stub(InteropService.Iface.class);
         for (int i = 0; i < 3; i++) {
             assertThatThrownBy(() -> stub.echoString("x"))
-                    .isInstanceOf(TTransportException.class)
-                    .isNotInstanceOf(NoInstanceException.class)
+                    .isInstanceOf(ConnectFailedException.class)
                     .hasMessageContaining("Connection refused");
         }
         assertThat(RefusedAddresses.shared().isMarked(dead1)).isTrue();

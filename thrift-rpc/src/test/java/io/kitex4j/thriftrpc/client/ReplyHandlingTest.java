@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.RemoteApplicationException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -61,12 +62,14 @@ class ReplyHandlingTest {
     }
 
     @Test
-    void exceptionReplyThrowsTApplicationExceptionAndDiscardsTheConnection() throws Exception {
+    void exceptionReplyThrowsRemoteApplicationExceptionAndDiscardsTheConnection() throws Exception {
         final InteropService.Iface stub = start(Transport.FRAMED,
                 (ctx, req) -> ScriptedServer.exception(ctx, req, 6, "biz error: boom"));
-        assertThatThrownBy(() -> stub.fail("boom")).isInstanceOfSatisfying(TApplicationException.class, e -> {
-            assertThat(e.getType()).isEqualTo(6);
+        assertThatThrownBy(() -> stub.fail("boom")).isInstanceOfSatisfying(RemoteApplicationException.class, e -> {
+            assertThat(e.typeId()).isEqualTo(6);
             assertThat(e.getMessage()).isEqualTo("biz error: boom");
+            assertThat(e.mayHaveReachedServer()).isTrue();
+            assertThat(e.getCause()).isInstanceOf(TApplicationException.class);
         });
         stub.ping();
         // Kitex discards the connection after an EXCEPTION reply (the error reaches ReleaseConn).
@@ -120,8 +123,8 @@ class ReplyHandlingTest {
         final InteropService.Iface stub = start(Transport.FRAMED, (ctx, req) -> ScriptedServer.replyRaw(ctx, req,
                 "other", ThriftMessageHeader.REPLY, req.messageHeader().seqId(),
                 new InteropService.echoString_result().setSuccess("x"), TTHeader.builder()));
-        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOfSatisfying(TApplicationException.class, e -> {
-            assertThat(e.getType()).isEqualTo(TApplicationException.WRONG_METHOD_NAME);
+        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOfSatisfying(RemoteApplicationException.class, e -> {
+            assertThat(e.typeId()).isEqualTo(TApplicationException.WRONG_METHOD_NAME);
             assertThat(e.getMessage()).isEqualTo("wrong method name: expected echoString, got other");
         });
         await().atMost(Duration.ofSeconds(5)).until(() -> server.closedConnections.get() == 1);
@@ -132,8 +135,8 @@ class ReplyHandlingTest {
         final InteropService.Iface stub = start(Transport.TTHEADER_FRAMED, (ctx, req) -> ScriptedServer.replyRaw(ctx,
                 req, "echoString", ThriftMessageHeader.REPLY, req.messageHeader().seqId() + 1,
                 new InteropService.echoString_result().setSuccess("x"), TTHeader.builder()));
-        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOfSatisfying(TApplicationException.class,
-                e -> assertThat(e.getType()).isEqualTo(TApplicationException.BAD_SEQUENCE_ID));
+        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOfSatisfying(RemoteApplicationException.class,
+                e -> assertThat(e.typeId()).isEqualTo(TApplicationException.BAD_SEQUENCE_ID));
         await().atMost(Duration.ofSeconds(5)).until(() -> server.closedConnections.get() == 1);
     }
 
@@ -153,8 +156,8 @@ class ReplyHandlingTest {
         final InteropService.Iface stub = start(Transport.FRAMED, (ctx, req) -> ScriptedServer.replyRaw(ctx, req,
                 "echoString", ThriftMessageHeader.CALL, req.messageHeader().seqId(),
                 new InteropService.echoString_result().setSuccess("x"), TTHeader.builder()));
-        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOfSatisfying(TApplicationException.class,
-                e -> assertThat(e.getType()).isEqualTo(TApplicationException.INVALID_MESSAGE_TYPE));
+        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOfSatisfying(RemoteApplicationException.class,
+                e -> assertThat(e.typeId()).isEqualTo(TApplicationException.INVALID_MESSAGE_TYPE));
     }
 
     @Test
@@ -189,8 +192,11 @@ class ReplyHandlingTest {
         final InteropService.Iface stub = client.stub(InteropService.Iface.class);
         assertThat(stub.echoString("small")).isEqualTo("small");
         assertThatThrownBy(() -> stub.echoString("x".repeat(4000)))
-                .isInstanceOfSatisfying(TTransportException.class,
-                        e -> assertThat(e.getType()).isEqualTo(TTransportException.CORRUPTED_DATA))
+                .isInstanceOfSatisfying(RemoteApplicationException.class, e -> {
+                    assertThat(e.typeId()).isEqualTo(TApplicationException.PROTOCOL_ERROR);
+                    assertThat(e.getCause()).isInstanceOfSatisfying(TTransportException.class,
+                            c -> assertThat(c.getType()).isEqualTo(TTransportException.CORRUPTED_DATA));
+                })
                 .hasMessageContaining("bad reply from " + server.address());
         await().atMost(Duration.ofSeconds(5)).until(() -> server.closedConnections.get() == 1);
         assertThat(stub.echoString("again")).isEqualTo("again");
@@ -232,7 +238,7 @@ class ReplyHandlingTest {
         start(Transport.FRAMED, (ctx, req) -> ScriptedServer.exception(ctx, req, 1, "unknown method fail"));
         assertThatThrownBy(() -> client.async(InteropService.Iface.class).run(i -> i.fail("x")).join())
                 .isInstanceOf(CompletionException.class)
-                .cause().isInstanceOfSatisfying(TApplicationException.class,
-                        e -> assertThat(e.getType()).isEqualTo(TApplicationException.UNKNOWN_METHOD));
+                .cause().isInstanceOfSatisfying(RemoteApplicationException.class,
+                        e -> assertThat(e.typeId()).isEqualTo(TApplicationException.UNKNOWN_METHOD));
     }
 }

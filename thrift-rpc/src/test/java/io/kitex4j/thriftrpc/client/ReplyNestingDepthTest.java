@@ -1,5 +1,6 @@
 package io.kitex4j.thriftrpc.client;
 
+import io.kitex4j.core.RemoteApplicationException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -74,8 +75,9 @@ class ReplyNestingDepthTest {
     @EnumSource(value = Transport.class, names = {"FRAMED", "TTHEADER", "TTHEADER_FRAMED"})
     void aDeeperReplyFailsTheCall(Transport transport) throws Exception {
         final InteropService.Iface stub = start(transport, 100_000, null);
-        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOfSatisfying(TProtocolException.class,
-                e -> assertThat(e.getType()).isEqualTo(TProtocolException.DEPTH_LIMIT));
+        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOfSatisfying(RemoteApplicationException.class,
+                e -> assertThat(e.getCause()).isInstanceOfSatisfying(TProtocolException.class,
+                        c -> assertThat(c.getType()).isEqualTo(TProtocolException.DEPTH_LIMIT)));
     }
 
     @ParameterizedTest
@@ -85,7 +87,7 @@ class ReplyNestingDepthTest {
         client.close();
         server.close();
         final InteropService.Iface stub = start(transport, 65, 64);
-        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOf(TException.class)
+        assertThatThrownBy(() -> stub.echoString("x")).isInstanceOf(RemoteApplicationException.class)
                                                     .hasMessageContaining("nesting depth exceeds 64");
     }
 }

@@ -33,7 +33,8 @@ import io.kitex4j.idl.structs.InteropValues;
 import io.kitex4j.thriftrpc.client.BackwardValues;
 import io.kitex4j.thriftrpc.client.CallOptions;
 import io.kitex4j.thriftrpc.client.KitexClient;
-import io.kitex4j.thriftrpc.client.RpcTimeoutException;
+import io.kitex4j.core.RemoteApplicationException;
+import io.kitex4j.core.RpcTimeoutException;
 
 /**
  * What a kitex4j client may expect of any server of {@code interop.thrift} that behaves as {@link InteropHandler}
@@ -268,8 +269,8 @@ public abstract class JavaClientContract {
         } else {
             // As with Kitex, the business error is lost: an empty result, the generated code's "unknown result".
             assertThatThrownBy(() -> s.bizError(10001, "quota exceeded", Map.of()))
-                    .isInstanceOfSatisfying(TApplicationException.class,
-                            e -> assertThat(e.getType()).isEqualTo(TApplicationException.MISSING_RESULT));
+                    .isInstanceOfSatisfying(RemoteApplicationException.class,
+                            e -> assertThat(e.typeId()).isEqualTo(TApplicationException.MISSING_RESULT));
         }
         assertThat(s.echoString("still fine")).isEqualTo("still fine");
     }
@@ -296,8 +297,8 @@ public abstract class JavaClientContract {
     @MethodSource("modes")
     void undeclaredExceptions(Mode mode) throws Exception {
         final InteropService.Iface s = stub(mode);
-        assertThatThrownBy(() -> s.fail("boom")).isInstanceOfSatisfying(TApplicationException.class, e -> {
-            assertThat(e.getType()).isEqualTo(TApplicationException.INTERNAL_ERROR);
+        assertThatThrownBy(() -> s.fail("boom")).isInstanceOfSatisfying(RemoteApplicationException.class, e -> {
+            assertThat(e.typeId()).isEqualTo(TApplicationException.INTERNAL_ERROR);
             assertThat(e.getMessage()).isEqualTo("biz error: boom");
         });
         assertThat(s.echoString("after")).isEqualTo("after");
@@ -309,13 +310,13 @@ public abstract class JavaClientContract {
         final CompletableFuture<InteropService.ping_result> f = client(mode).call("InteropService", "noSuchMethod",
                 new InteropService.ping_args(), InteropService.ping_result::new, CallOptions.DEFAULT);
         assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause()
-                .isInstanceOfSatisfying(TApplicationException.class, e -> {
+                .isInstanceOfSatisfying(RemoteApplicationException.class, e -> {
                     if (mode.ttheader()) {
                         // isn names a registered service.
-                        assertThat(e.getType()).isEqualTo(TApplicationException.UNKNOWN_METHOD);
+                        assertThat(e.typeId()).isEqualTo(TApplicationException.UNKNOWN_METHOD);
                         assertThat(e.getMessage()).isEqualTo("unknown method noSuchMethod (service InteropService)");
                     } else {
-                        assertThat(e.getType()).isEqualTo(20);
+                        assertThat(e.typeId()).isEqualTo(20);
                         assertThat(e.getMessage()).contains("unknown service", "method noSuchMethod");
                     }
                 });
@@ -327,8 +328,8 @@ public abstract class JavaClientContract {
                     "noSuchMethod", new InteropService.ping_args(), InteropService.ping_result::new,
                     CallOptions.DEFAULT);
             assertThatThrownBy(() -> g.get(10, TimeUnit.SECONDS)).cause()
-                    .isInstanceOfSatisfying(TApplicationException.class, e -> {
-                        assertThat(e.getType()).isEqualTo(20);
+                    .isInstanceOfSatisfying(RemoteApplicationException.class, e -> {
+                        assertThat(e.typeId()).isEqualTo(20);
                         assertThat(e.getMessage()).isEqualTo("unknown service NoSuchService, method noSuchMethod");
                     });
             assertThat(stub(mode).echoString("next")).isEqualTo("next");
