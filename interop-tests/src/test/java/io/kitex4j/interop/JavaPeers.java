@@ -25,7 +25,6 @@ import io.kitex4j.idl.interop.NotFound;
 import io.kitex4j.core.BizStatusException;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
-import io.kitex4j.thriftrpc.internal.codec.TTHeader;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.ServerCallContext;
 
@@ -161,8 +160,7 @@ final class JavaPeers {
                     ctx.sendBackward(k.substring("send-back-".length()), v);
                 }
             });
-            final TTHeader h = ctx.requestHeader();
-            final CallInfo info = new CallInfo()
+                final CallInfo info = new CallInfo()
                     .setTransients(new HashMap<>(ctx.metainfo().transients()))
                     .setPersistents(new HashMap<>(ctx.metainfo().persistents()))
                     .setCallerService(ctx.callerService())
@@ -174,11 +172,11 @@ final class JavaPeers {
                     .setSeqId(ctx.seqId())
                     .setRemoteAddress(String.valueOf(ctx.remoteAddress()))
                     .setServerName(serverName);
-            if (h != null) {
-                info.setCalleeService(h.ints().getOrDefault(MetaKeys.TO_SERVICE, ""))
-                        .setCalleeMethod(h.ints().getOrDefault(MetaKeys.TO_METHOD, ""))
-                        .setHeaderStrings(new HashMap<>(h.strings()))
-                        .setHeaderInts(new HashMap<>(h.ints()));
+            if (ctx.transport().hasTTHeader()) {
+                info.setCalleeService(ctx.requestInts().getOrDefault(MetaKeys.TO_SERVICE, ""))
+                        .setCalleeMethod(ctx.requestInts().getOrDefault(MetaKeys.TO_METHOD, ""))
+                        .setHeaderStrings(new HashMap<>(ctx.requestStrings()))
+                        .setHeaderInts(new HashMap<>(ctx.requestInts()));
             }
             return info;
         }

@@ -54,17 +54,26 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * }</pre>
  *
  * <h2>Threads</h2>
- * Netty I/O threads (native epoll when available, NIO otherwise; by default two per CPU, one per
- * CPU with {@link KitexServerBuilder#directExecutor()}) read, route and write; handlers run on the
- * {@linkplain KitexServerBuilder#executor(Executor) handler executor}, never on the I/O threads unless
- * the server was built with {@link KitexServerBuilder#directExecutor()}.
+ * Netty I/O threads (of the server's {@link io.kitex4j.thriftrpc.KitexResources}: by default its own, native
+ * epoll when available, NIO otherwise, two per CPU, one per CPU with {@link KitexServerBuilder#directExecutor()})
+ * read, route and write; handlers run on the {@linkplain KitexServerBuilder#executor(Executor) handler executor},
+ * never on the I/O threads unless the server was built with {@link KitexServerBuilder#directExecutor()}.
  * The calls of one connection run one at a time and are answered in order, as Kitex does; calls
- * of different connections run in parallel. The I/O threads are not daemons: a started server
+ * of different connections run in parallel. An asynchronous handler ({@code AsyncIface}, or methods returning a
+ * {@link java.util.concurrent.CompletionStage}, see {@link KitexServerBuilder#service(Class, Object)}) holds no
+ * thread while it is pending; the next request of its connection waits for it, except from a peer that takes
+ * replies out of order (TTHeader flag {@code 0x0001}, Kitex's mux clients), whose next requests are served
+ * meanwhile, as a Kitex mux server does. The server's own I/O threads are not daemons: a started server
  * keeps the JVM alive until it is stopped.
  *
+ * <h2>Middleware</h2>
+ * {@link KitexServerBuilder#middleware} wraps every call's handler in {@link io.kitex4j.core.middleware.Middleware}s,
+ * the first registered outermost; the {@link io.kitex4j.core.rpc.CallContext} they get is the call's
+ * {@link ServerCallContext}.
+ *
  * <h2>What the handler sees</h2>
- * {@link ServerCallContext#current()} (caller service and method, RPC timeout and deadline,
- * transport, received metainfo, remote address, backward metainfo) and
+ * {@link ServerCallContext#current()} (also {@link io.kitex4j.core.rpc.CallContext#current()}: caller service
+ * and method, RPC timeout and deadline, transport, received metainfo, remote address, backward metainfo) and
  * {@link io.kitex4j.core.Metainfo#current()} (the metainfo a downstream kitex4j call forwards).
  *
  * <h2>Errors (as Kitex v0.16)</h2>
@@ -112,8 +121,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * deregistered, then the server keeps serving for the {@linkplain KitexServerBuilder#exitWait exit
  * wait} while clients refresh their lists; (3) the listener closes; (4) every connection answers
  * the requests it has read and closes, within the {@linkplain KitexServerBuilder#drainTimeout
- * drain timeout}, after which the rest are closed; (5) the event loops and the default executor
- * shut down. A JVM shutdown hook does this on exit (on by default).
+ * drain timeout}, after which the rest are closed (pending asynchronous calls count as requests read); (5) the
+ * event loops the server created and the default executor shut down. A JVM shutdown hook does this on exit (on by default).
  *
  * <p>Thread-safe. A server starts once; after it stopped (or failed to start) it cannot be
  * restarted: build a new one.

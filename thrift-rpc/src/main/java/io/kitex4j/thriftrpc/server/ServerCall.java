@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 import org.apache.thrift.TApplicationException;
 import org.apache.thrift.async.AsyncMethodCallback;
@@ -80,7 +80,10 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
     private final AtomicInteger state = new AtomicInteger(NOT_STARTED);
     private volatile Thread handlerThread;
     // Set once the outcome is known: an asynchronous outcome counts only once.
-    private final AtomicBoolean finished = new AtomicBoolean();
+    // (A field updater, not an AtomicBoolean: no object per call.)
+    private volatile int finished;
+    private static final AtomicIntegerFieldUpdater<ServerCall> FINISHED =
+            AtomicIntegerFieldUpdater.newUpdater(ServerCall.class, "finished");
     // Set by serve() before the handler starts; read by the threads that complete it.
     private volatile ServerCallContext ctx;
     private volatile CompletionStage<?> pendingStage;
@@ -117,14 +120,14 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
             // A bug of ours, not the handler's: do not leave the connection hanging.
             rejections().log(RejectionKind.INTERNAL_ERROR, "Failed to serve {} from {}; closing the connection",
                              method, connection.remoteAddress(), t);
-            if (!asyncStarted || finished.compareAndSet(false, true)) {
+            if (!asyncStarted || FINISHED.compareAndSet(this, 0, 1)) {
                 connection.complete(this, Reply.close("internal error: " + t));
             }
             return;
         }
         if (reply != null) {
             connection.complete(this, reply);
-        } else if (!finished.get()) {
+        } else if (finished == 0) {
             // An asynchronous call still pending: it holds no thread, and a peer that takes replies out of
             // order (a TTHeader mux connection) may have the connection's next requests served meanwhile.
             scheduleAsyncDeadline();
@@ -306,7 +309,7 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
 
     /** The outcome of an asynchronous call; the first one counts. Callable from any thread. */
     private void finish(Object value, Throwable failure) {
-        if (!finished.compareAndSet(false, true)) {
+        if (!FINISHED.compareAndSet(this, 0, 1)) {
             return;
         }
         final ScheduledFuture<?> deadline = asyncDeadline;
@@ -357,7 +360,7 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
         } catch (RejectedExecutionException e) {
             // the server is stopping
         }
-        if (finished.get() && asyncDeadline != null) {
+        if (finished != 0 && asyncDeadline != null) {
             asyncDeadline.cancel(false);
         }
     }

@@ -34,8 +34,10 @@ import io.netty.util.concurrent.ScheduledFuture;
  *
  * <p>One call at a time is what Kitex does: netpoll calls {@code OnRequest} serially per connection
  * and Kitex's {@code OnRead} handles one message per call, so pipelined requests are answered in
- * order with no concurrency within a connection (kitex-wire.md §6). Requests that arrive while a
- * call runs wait in {@link #pending}; when {@link ServerLimits#maxInFlightRequestsPerConnection()} are
+ * order with no concurrency within a connection (kitex-wire.md §6). The one exception: an asynchronous call
+ * still pending from a peer that set TTHeader flag 0x0001 (out-of-order replies, Kitex's mux clients) lets the
+ * next request start, as Kitex's mux server runs each request on its own; replies are then written as calls
+ * complete. Requests that arrive while a call runs wait in {@link #pending}; when {@link ServerLimits#maxInFlightRequestsPerConnection()} are
  * read and not answered, both the decoder and the socket reads pause (back-pressure through TCP), so no
  * more frames are decoded until a call is answered.
  *

@@ -134,8 +134,8 @@ final class ServiceDefinition {
             }
         }
         if (!missing.isEmpty()) {
-            throw new IllegalArgumentException(impl.getClass().getName() + " implements neither "
-                    + ifaceClass.getCanonicalName() + " nor its AsyncIface, and has no CompletionStage-returning "
+            throw new IllegalArgumentException(impl.getClass().getName() + " does not implement "
+                    + ifaceClass.getCanonicalName() + " or its AsyncIface, and has no CompletionStage-returning "
                     + "method for " + String.join(", ", missing)
                     + " (expected: an Iface, an AsyncIface, or a public CompletionStage<R> m(...) for every Iface method)");
         }

@@ -12,7 +12,6 @@ import io.kitex4j.idl.interop.NotFound;
 import io.kitex4j.core.BizStatusException;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
-import io.kitex4j.thriftrpc.internal.codec.TTHeader;
 import io.kitex4j.core.Transport;
 import io.kitex4j.thriftrpc.server.ServerCallContext;
 import java.nio.ByteBuffer;
@@ -110,7 +109,6 @@ final class InteropHandler implements InteropService.Iface, AutoCloseable {
     public CallInfo callInfo() {
         final ServerCallContext ctx = ServerCallContext.current();
         ctx.sendBackward("backward-key", "backward-from-" + serverName);
-        final TTHeader h = ctx.requestHeader();
         final CallInfo info = new CallInfo()
                 .setTransients(new HashMap<>(ctx.metainfo().transients()))
                 .setPersistents(new HashMap<>(ctx.metainfo().persistents()))
@@ -123,11 +121,11 @@ final class InteropHandler implements InteropService.Iface, AutoCloseable {
                 .setSeqId(ctx.seqId())
                 .setRemoteAddress(String.valueOf(ctx.remoteAddress()))
                 .setServerName(serverName);
-        if (h != null) {
-            info.setCalleeService(h.ints().getOrDefault(MetaKeys.TO_SERVICE, ""))
-                    .setCalleeMethod(h.ints().getOrDefault(MetaKeys.TO_METHOD, ""))
-                    .setHeaderStrings(new HashMap<>(h.strings()))
-                    .setHeaderInts(new HashMap<>(h.ints()));
+        if (ctx.transport().hasTTHeader()) {
+            info.setCalleeService(ctx.requestInts().getOrDefault(MetaKeys.TO_SERVICE, ""))
+                    .setCalleeMethod(ctx.requestInts().getOrDefault(MetaKeys.TO_METHOD, ""))
+                    .setHeaderStrings(new HashMap<>(ctx.requestStrings()))
+                    .setHeaderInts(new HashMap<>(ctx.requestInts()));
         }
         return info;
     }
