@@ -82,7 +82,7 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
     // Set once the outcome is known: an asynchronous outcome counts only once.
     // (A field updater, not an AtomicBoolean: no object per call.)
     private volatile int finished;
-    private static final AtomicIntegerFieldUpdater<ServerCall> FINISHED =
+    private static final AtomicIntegerFieldUpdater<ServerCall> DONE =
             AtomicIntegerFieldUpdater.newUpdater(ServerCall.class, "finished");
     // Set by serve() before the handler starts; read by the threads that complete it.
     private volatile ServerCallContext ctx;
@@ -120,7 +120,7 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
             // A bug of ours, not the handler's: do not leave the connection hanging.
             rejections().log(RejectionKind.INTERNAL_ERROR, "Failed to serve {} from {}; closing the connection",
                              method, connection.remoteAddress(), t);
-            if (!asyncStarted || FINISHED.compareAndSet(this, 0, 1)) {
+            if (!asyncStarted || DONE.compareAndSet(this, 0, 1)) {
                 connection.complete(this, Reply.close("internal error: " + t));
             }
             return;
@@ -309,7 +309,7 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
 
     /** The outcome of an asynchronous call; the first one counts. Callable from any thread. */
     private void finish(Object value, Throwable failure) {
-        if (!FINISHED.compareAndSet(this, 0, 1)) {
+        if (!DONE.compareAndSet(this, 0, 1)) {
             return;
         }
         final ScheduledFuture<?> deadline = asyncDeadline;
