@@ -328,8 +328,9 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
             } else {
                 final Throwable cause = Throwables.unwrap(failure);
                 final TBase<?, ?> declared = cause == DEADLINE_PASSED ? null : method.resultOfDeclared(cause);
-                reply = declared != null ? reply(declared, null)
-                        : failureReply(cause, interruptedInStart || cause == DEADLINE_PASSED);
+                // The state too: a failure completed inline may arrive before startAsync noted the interrupt.
+                final boolean interrupted = interruptedInStart || cause == DEADLINE_PASSED || state.get() >= INTERRUPTING;
+                reply = declared != null ? reply(declared, null) : failureReply(cause, interrupted);
             }
         } catch (Throwable t) {
             rejections().log(RejectionKind.INTERNAL_ERROR, "Failed to answer {} from {}; closing the connection",
