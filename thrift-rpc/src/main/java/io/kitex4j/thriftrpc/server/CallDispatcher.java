@@ -5,6 +5,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 
+import io.kitex4j.core.middleware.Endpoint;
+import io.kitex4j.core.middleware.Middleware;
+
 /**
  * What all connections of one server share: the router, the handler executor, the options, and
  * the set of open connections for shutdown. Thread-safe.
@@ -12,6 +15,9 @@ import java.util.concurrent.Executor;
 final class CallDispatcher {
 
     private final ServiceRouter router;
+    private final String serviceName;
+    // null without middleware: calls then take the direct path, with no endpoint and no future.
+    private final Endpoint endpoint;
     private final Executor executor;
     private final boolean enforceDeadline;
     private final boolean interruptOnDeadline;
@@ -27,15 +33,27 @@ final class CallDispatcher {
     // Set once the listener is closed: connections finish the requests they have read and close.
     private volatile boolean draining;
 
-    CallDispatcher(ServiceRouter router, Executor executor, boolean enforceDeadline, boolean interruptOnDeadline,
-                   boolean ttheaderServerMeta, int maxNestingDepth, ServerRejections rejections) {
-        this.router = router;
+    CallDispatcher(ServerConfig config, Executor executor, ServerRejections rejections) {
+        router = config.router();
+        serviceName = config.serviceName();
+        endpoint = config.middlewares().isEmpty() ? null
+                   : Middleware.chain(config.middlewares(), ServerCall.HANDLER_ENDPOINT);
         this.executor = executor;
-        this.enforceDeadline = enforceDeadline || interruptOnDeadline;
-        this.interruptOnDeadline = interruptOnDeadline;
-        this.ttheaderServerMeta = ttheaderServerMeta;
-        this.maxNestingDepth = maxNestingDepth;
+        interruptOnDeadline = config.interruptOnDeadline();
+        enforceDeadline = config.enforceDeadline() || interruptOnDeadline;
+        ttheaderServerMeta = config.ttheaderServerMeta();
+        maxNestingDepth = config.maxNestingDepth();
         this.rejections = rejections;
+    }
+
+    /** This server's service name (the callee service of every call); may be empty. */
+    String serviceName() {
+        return serviceName;
+    }
+
+    /** The middleware chain around {@link ServerCall#HANDLER_ENDPOINT}, or {@code null} without middleware. */
+    Endpoint endpoint() {
+        return endpoint;
     }
 
     int maxNestingDepth() {

@@ -1,10 +1,11 @@
 package io.kitex4j.thriftrpc.server;
 
+import static java.util.Objects.requireNonNull;
+
 import io.kitex4j.core.internal.Throwables;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +26,7 @@ import io.kitex4j.core.discovery.Registration;
 import io.kitex4j.core.discovery.RegistrationException;
 import io.kitex4j.core.discovery.RegistrationInfo;
 import io.kitex4j.core.discovery.Registry;
+import io.kitex4j.thriftrpc.KitexResources;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
@@ -32,14 +34,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollEventLoopGroup;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
@@ -59,17 +54,26 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * }</pre>
  *
  * <h2>Threads</h2>
- * Netty I/O threads (native epoll when available, NIO otherwise; by default two per CPU, one per
- * CPU with {@link KitexServerBuilder#directExecutor()}) read, route and write; handlers run on the
- * {@linkplain KitexServerBuilder#executor(Executor) handler executor}, never on the I/O threads unless
- * the server was built with {@link KitexServerBuilder#directExecutor()}.
+ * Netty I/O threads (of the server's {@link io.kitex4j.thriftrpc.KitexResources}: by default its own, native
+ * epoll when available, NIO otherwise, two per CPU, one per CPU with {@link KitexServerBuilder#directExecutor()})
+ * read, route and write; handlers run on the {@linkplain KitexServerBuilder#executor(Executor) handler executor},
+ * never on the I/O threads unless the server was built with {@link KitexServerBuilder#directExecutor()}.
  * The calls of one connection run one at a time and are answered in order, as Kitex does; calls
- * of different connections run in parallel. The I/O threads are not daemons: a started server
+ * of different connections run in parallel. An asynchronous handler ({@code AsyncIface}, or methods returning a
+ * {@link java.util.concurrent.CompletionStage}, see {@link KitexServerBuilder#service(Class, Object)}) holds no
+ * thread while it is pending; the next request of its connection waits for it, except from a peer that takes
+ * replies out of order (TTHeader flag {@code 0x0001}, Kitex's mux clients), whose next requests are served
+ * meanwhile, as a Kitex mux server does. The server's own I/O threads are not daemons: a started server
  * keeps the JVM alive until it is stopped.
  *
+ * <h2>Middleware</h2>
+ * {@link KitexServerBuilder#middleware} wraps every call's handler in {@link io.kitex4j.core.middleware.Middleware}s,
+ * the first registered outermost; the {@link io.kitex4j.core.rpc.CallContext} they get is the call's
+ * {@link ServerCallContext}.
+ *
  * <h2>What the handler sees</h2>
- * {@link ServerCallContext#current()} (caller service and method, RPC timeout and deadline,
- * transport, received metainfo, remote address, backward metainfo) and
+ * {@link ServerCallContext#current()} (also {@link io.kitex4j.core.rpc.CallContext#current()}: caller service
+ * and method, RPC timeout and deadline, transport, received metainfo, remote address, backward metainfo) and
  * {@link io.kitex4j.core.Metainfo#current()} (the metainfo a downstream kitex4j call forwards).
  *
  * <h2>Errors (as Kitex v0.16)</h2>
@@ -117,8 +121,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * deregistered, then the server keeps serving for the {@linkplain KitexServerBuilder#exitWait exit
  * wait} while clients refresh their lists; (3) the listener closes; (4) every connection answers
  * the requests it has read and closes, within the {@linkplain KitexServerBuilder#drainTimeout
- * drain timeout}, after which the rest are closed; (5) the event loops and the default executor
- * shut down. A JVM shutdown hook does this on exit (on by default).
+ * drain timeout}, after which the rest are closed (pending asynchronous calls count as requests read); (5) the
+ * event loops the server created and the default executor shut down. A JVM shutdown hook does this on exit (on by default).
  *
  * <p>Thread-safe. A server starts once; after it stopped (or failed to start) it cannot be
  * restarted: build a new one.
@@ -135,39 +139,18 @@ public final class KitexServer implements AutoCloseable {
         return new KitexServerBuilder();
     }
 
-    private final InetSocketAddress bindAddress;
+    private final ServerConfig config;
     private final ServiceRouter router;
-    private final Executor userExecutor;
-    private final boolean shutdownUserExecutor;
-    private final int ioThreads;
-    private final int maxFrameBytes;
-    private final int maxNestingDepth;
     private final ServerRejections rejections;
-    private final boolean enforceDeadline;
-    private final boolean interruptOnDeadline;
-    private final boolean ttheaderServerMeta;
-    private final Registry registry;
-    private final String registryServiceName;
-    private final HostAndPort registryAddress;
-    private final int weight;
-    private final Map<String, String> tags;
-    private final boolean requireRegistration;
-    private final Duration exitWait;
-    private final Duration drainTimeout;
-    private final Duration deregisterTimeout;
-    private final Duration idleTimeout;
     private final ServerLimits limits;
-    private final boolean shutdownHook;
-    private final boolean preferNativeTransport;
-    private final List<ServerListener> listeners;
 
     private final CompletableFuture<KitexServer> startFuture = new CompletableFuture<>();
     private final CompletableFuture<Void> stopFuture = new CompletableFuture<>();
 
     // Guarded by this.
     private ServerState state = ServerState.CREATED;
-    private EventLoopGroup bossGroup;
-    private EventLoopGroup workerGroup;
+    private KitexResources resources;
+    private boolean ownsResources;
     private Channel serverChannel;
     private Executor executor;
     private boolean ownsExecutor;
@@ -177,37 +160,12 @@ public final class KitexServer implements AutoCloseable {
 
     private volatile InetSocketAddress localAddress;
 
-    KitexServer(KitexServerBuilder b, ServiceRouter router) {
-        bindAddress = b.address;
-        this.router = router;
-        userExecutor = b.executor;
-        shutdownUserExecutor = b.shutdownExecutorOnStop;
-        // Measured on 2 cores (benchmarks/README.md, "What was changed for issue 5"): handlers on the I/O threads
-        // do best with one thread per CPU (more only add context switches); with the handler pool,
-        // Netty's two per CPU did better than one.
-        ioThreads = b.ioThreads > 0 ? b.ioThreads
-                : (b.executor == KitexServerBuilder.DIRECT ? 1 : 2) * Runtime.getRuntime().availableProcessors();
-        maxFrameBytes = b.maxFrameBytes;
-        maxNestingDepth = b.maxNestingDepth;
-        rejections = new ServerRejections(b.rejectionLogPeriodNanos, b.rejectionLogBurst);
-        enforceDeadline = b.enforceDeadline;
-        interruptOnDeadline = b.interruptOnDeadline;
-        ttheaderServerMeta = b.ttheaderServerMeta;
-        registry = b.registry;
-        registryServiceName = b.registryServiceName;
-        registryAddress = b.registryAddress;
-        weight = b.weight;
-        tags = Map.copyOf(b.tags);
-        requireRegistration = b.requireRegistration;
-        exitWait = b.exitWait;
-        drainTimeout = b.drainTimeout;
-        deregisterTimeout = b.deregisterTimeout;
-        idleTimeout = b.idleTimeout;
-        limits = new ServerLimits(b.maxConnections, b.maxConnectionsPerIp, b.readTimeout.toNanos(),
-                                  b.maxInFlightRequestsPerConnection, rejections);
-        shutdownHook = b.shutdownHook;
-        preferNativeTransport = b.preferNativeTransport;
-        listeners = List.copyOf(b.listeners);
+    KitexServer(ServerConfig config) {
+        this.config = config;
+        router = config.router();
+        rejections = new ServerRejections(config.rejectionLogPeriodNanos(), config.rejectionLogBurst());
+        limits = new ServerLimits(config.maxConnections(), config.maxConnectionsPerIp(),
+                                  config.readTimeout().toNanos(), config.maxInFlightRequestsPerConnection(), rejections);
     }
 
     /**
@@ -228,32 +186,35 @@ public final class KitexServer implements AutoCloseable {
         }
         notifyListeners("serverStarting", l -> l.serverStarting(this));
         try {
-            final boolean epoll = preferNativeTransport && Epoll.isAvailable();
-            final Class<? extends ServerChannel> channelType;
             final ServerBootstrap bootstrap = new ServerBootstrap();
+            final KitexResources io;
             synchronized (this) {
-                if (epoll) {
-                    bossGroup = new EpollEventLoopGroup(1, new DefaultThreadFactory("kitex4j-server-boss", false));
-                    workerGroup = new EpollEventLoopGroup(ioThreads, new DefaultThreadFactory("kitex4j-server-io", false));
-                    channelType = EpollServerSocketChannel.class;
+                if (config.resources() != null) {
+                    resources = config.resources();
+                    ownsResources = false;
                 } else {
-                    bossGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("kitex4j-server-boss", false));
-                    workerGroup = new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("kitex4j-server-io", false));
-                    channelType = NioServerSocketChannel.class;
+                    // Non-daemon threads: a started server keeps the JVM alive until it is stopped.
+                    resources = KitexResources.builder().ioThreads(config.effectiveIoThreads())
+                                              .preferNativeTransport(config.preferNativeTransport())
+                                              .daemon(false).threadNamePrefix("kitex4j-server-io").build();
+                    ownsResources = true;
                 }
-                if (userExecutor != null) {
-                    executor = userExecutor;
-                    ownsExecutor = shutdownUserExecutor;
+                io = resources;
+                if (config.executor() != null) {
+                    executor = config.executor();
+                    ownsExecutor = config.shutdownExecutorOnStop();
                 } else {
                     executor = newDefaultExecutor();
                     ownsExecutor = true;
                 }
-                dispatcher = new CallDispatcher(router, executor, enforceDeadline, interruptOnDeadline,
-                                                ttheaderServerMeta, maxNestingDepth, rejections);
+                dispatcher = new CallDispatcher(config, executor, rejections);
             }
             final CallDispatcher d = dispatcher;
-            bootstrap.group(bossGroup, workerGroup)
-                     .channel(channelType)
+            final int maxFrameBytes = config.maxFrameBytes();
+            final int maxNestingDepth = config.maxNestingDepth();
+            final long idleTimeoutNanos = config.idleTimeout().toNanos();
+            bootstrap.group(io.ioGroup())
+                     .channel(io.serverSocketChannelClass())
                      .option(ChannelOption.SO_REUSEADDR, true)
                      .childOption(ChannelOption.TCP_NODELAY, true)
                      .childOption(ChannelOption.SO_KEEPALIVE, true)
@@ -266,10 +227,10 @@ public final class KitexServer implements AutoCloseable {
                              ch.pipeline().addLast("kitexDecoder", decoder)
                                           .addLast("kitexEncoder", KitexFrameEncoder.INSTANCE)
                                           .addLast("kitexServer", new ServerConnectionHandler(
-                                                  d, idleTimeout.toNanos(), limits, decoder));
+                                                  d, idleTimeoutNanos, limits, decoder));
                          }
                      });
-            bootstrap.bind(bindAddress).addListener((ChannelFuture f) -> onBound(f, epoll));
+            bootstrap.bind(config.address()).addListener((ChannelFuture f) -> onBound(f, io.isNativeTransport()));
         } catch (Throwable t) {
             failStart(t);
         }
@@ -303,6 +264,7 @@ public final class KitexServer implements AutoCloseable {
         }
         localAddress = (InetSocketAddress) f.channel().localAddress();
         logger.info("Serving {} on {} ({})", router.services().keySet(), localAddress, epoll ? "epoll" : "nio");
+        final Registry registry = config.registry();
         if (registry == null) {
             started();
             return;
@@ -310,11 +272,11 @@ public final class KitexServer implements AutoCloseable {
         final RegistrationInfo info;
         try {
             final RegistrationInfo.Builder rb = RegistrationInfo.builder()
-                                                                .service(registryServiceName)
-                                                                .weight(weight)
-                                                                .tags(tags);
-            if (registryAddress != null) {
-                rb.address(registryAddress);
+                                                                .service(config.registryServiceName())
+                                                                .weight(config.weight())
+                                                                .tags(config.tags());
+            if (config.registryAddress() != null) {
+                rb.address(config.registryAddress());
             } else {
                 rb.address(localAddress);
             }
@@ -346,7 +308,7 @@ public final class KitexServer implements AutoCloseable {
                     registration = ((RegistrationException) cause).registration();
                 }
             }
-            if (requireRegistration) {
+            if (config.requireRegistration()) {
                 failStart(cause);
             } else {
                 logger.warn("Registration of {} failed; serving anyway: {}", info, cause.toString());
@@ -361,7 +323,7 @@ public final class KitexServer implements AutoCloseable {
                 return;
             }
             state = ServerState.STARTED;
-            if (shutdownHook) {
+            if (config.shutdownHook()) {
                 hook = new Thread(() -> {
                     logger.info("JVM shutdown: stopping {}", this);
                     stop().join();
@@ -451,6 +413,7 @@ public final class KitexServer implements AutoCloseable {
             d.startConnectionReset();
             if (reg != null) {
                 deregister(reg);
+                final Duration exitWait = config.exitWait();
                 if (!exitWait.isZero()) {
                     logger.info("Deregistered; serving {} more for clients to refresh", exitWait);
                     sleep(exitWait);
@@ -460,6 +423,7 @@ public final class KitexServer implements AutoCloseable {
                 listener.close().awaitUninterruptibly();
             }
             final CompletableFuture<Void> drained = d.drain();
+            final Duration drainTimeout = config.drainTimeout();
             try {
                 drained.get(drainTimeout.toNanos(), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
@@ -497,7 +461,7 @@ public final class KitexServer implements AutoCloseable {
 
     private void deregister(Registration reg) {
         try {
-            reg.deregister().get(deregisterTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            reg.deregister().get(config.deregisterTimeout().toNanos(), TimeUnit.NANOSECONDS);
             logger.info("Deregistered {}", reg.key());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -508,15 +472,15 @@ public final class KitexServer implements AutoCloseable {
     }
 
     private void releaseResources() {
-        final EventLoopGroup boss;
-        final EventLoopGroup workers;
+        final KitexResources io;
+        final boolean ownsIo;
         final Channel listener;
         final Executor exec;
         final boolean ownsExec;
         final CallDispatcher d;
         synchronized (this) {
-            boss = bossGroup;
-            workers = workerGroup;
+            io = resources;
+            ownsIo = ownsResources;
             listener = serverChannel;
             exec = executor;
             ownsExec = ownsExecutor;
@@ -528,17 +492,8 @@ public final class KitexServer implements AutoCloseable {
         if (d != null) {
             d.closeAll();
         }
-        if (boss != null) {
-            boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        }
-        if (workers != null) {
-            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        }
-        if (boss != null) {
-            boss.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
-        if (workers != null) {
-            workers.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (io != null && ownsIo) {
+            io.close();
         }
         if (ownsExec && exec instanceof ExecutorService) {
             // Handlers still running after the drain timeout are not interrupted; their replies are dropped.
@@ -575,9 +530,17 @@ public final class KitexServer implements AutoCloseable {
         return a == null ? -1 : a.getPort();
     }
 
-    /** The connection limits and the connection counts; what they refuse is counted in {@link #rejections()}. */
-    ServerLimits limits() {
-        return limits;
+    /**
+     * The connections open now, those refused at accept included until they are closed (as Kitex's
+     * connection limiter counts them).
+     */
+    public int openConnections() {
+        return limits.openConnections();
+    }
+
+    /** The connections from {@code ip} open now, counted as {@link #openConnections()}. */
+    public int openConnections(java.net.InetAddress ip) {
+        return limits.openConnections(requireNonNull(ip, "ip"));
     }
 
     /** The current state. */
@@ -596,7 +559,7 @@ public final class KitexServer implements AutoCloseable {
     }
 
     private void notifyListeners(String event, java.util.function.Consumer<ServerListener> call) {
-        for (ServerListener l : listeners) {
+        for (ServerListener l : config.listeners()) {
             try {
                 call.accept(l);
             } catch (Throwable t) {

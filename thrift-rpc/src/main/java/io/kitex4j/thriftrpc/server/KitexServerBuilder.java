@@ -15,11 +15,13 @@ import org.apache.thrift.TBaseProcessor;
 import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.core.discovery.HostAndPort;
 import io.kitex4j.core.discovery.Registry;
+import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.thriftrpc.KitexResources;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
 
 /**
- * Builds a {@link KitexServer}. Not thread-safe; {@link #build()} may be called more than once and
- * each server gets its own copy of the settings.
+ * Builds a {@link KitexServer}. Not thread-safe; {@link #build()} may be called more than once: it
+ * fixes the settings in an immutable value, so each server keeps the settings it was built with.
  *
  * <pre>{@code
  * KitexServer server = KitexServer.builder()
@@ -32,8 +34,8 @@ import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
  */
 public final class KitexServerBuilder {
 
-    /** Default {@link #maxFrameBytes(int)}: 16 MiB. */
-    public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+    /** Default {@link #maxFrameBytes(int)}: 16 MiB, the codec's default for clients and servers. */
+    public static final int DEFAULT_MAX_FRAME_BYTES = KitexFrameDecoder.DEFAULT_MAX_FRAME_BYTES;
     /** Default {@link #maxNestingDepth(int)}: 64, as Kitex's skip decoder. */
     public static final int DEFAULT_MAX_NESTING_DEPTH = KitexFrameDecoder.DEFAULT_MAX_NESTING_DEPTH;
     /**
@@ -79,38 +81,40 @@ public final class KitexServerBuilder {
     /** Default {@link #deregisterTimeout(Duration)}: 5 s. */
     public static final Duration DEFAULT_DEREGISTER_TIMEOUT = Duration.ofSeconds(5);
 
-    InetSocketAddress address = new InetSocketAddress(0);
-    final List<ServiceDefinition> services = new ArrayList<>();
-    String fallbackService;
-    boolean refuseTrafficWithoutServiceName;
-    Executor executor;
-    boolean shutdownExecutorOnStop;
-    int ioThreads;
-    int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
-    int maxNestingDepth = DEFAULT_MAX_NESTING_DEPTH;
-    // Package-private, for tests that count log lines: the rate limit of each RejectionKind's lines.
-    long rejectionLogPeriodNanos = RateLimitedLog.DEFAULT_PERIOD_NANOS;
-    int rejectionLogBurst = RateLimitedLog.DEFAULT_BURST;
-    boolean enforceDeadline;
-    boolean interruptOnDeadline;
-    boolean ttheaderServerMeta = true;
-    Registry registry;
-    String registryServiceName;
-    HostAndPort registryAddress;
-    int weight;
-    final Map<String, String> tags = new LinkedHashMap<>();
-    boolean requireRegistration = true;
-    Duration exitWait = DEFAULT_EXIT_WAIT;
-    Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
-    Duration deregisterTimeout = DEFAULT_DEREGISTER_TIMEOUT;
-    Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
-    Duration readTimeout = DEFAULT_READ_TIMEOUT;
-    int maxConnections = DEFAULT_MAX_CONNECTIONS;
-    int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
-    int maxInFlightRequestsPerConnection = DEFAULT_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION;
-    boolean shutdownHook = true;
-    boolean preferNativeTransport = true;
-    final List<ServerListener> listeners = new ArrayList<>();
+    private InetSocketAddress address = new InetSocketAddress(0);
+    private final List<ServiceDefinition> services = new ArrayList<>();
+    private String serviceName;
+    private final List<Middleware> middlewares = new ArrayList<>();
+    private KitexResources resources;
+    private String fallbackService;
+    private boolean refuseTrafficWithoutServiceName;
+    private Executor executor;
+    private boolean shutdownExecutorOnStop;
+    private int ioThreads;
+    private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+    private int maxNestingDepth = DEFAULT_MAX_NESTING_DEPTH;
+    private long rejectionLogPeriodNanos = RateLimitedLog.DEFAULT_PERIOD_NANOS;
+    private int rejectionLogBurst = RateLimitedLog.DEFAULT_BURST;
+    private boolean enforceDeadline;
+    private boolean interruptOnDeadline;
+    private boolean ttheaderServerMeta = true;
+    private Registry registry;
+    private String registryServiceName;
+    private HostAndPort registryAddress;
+    private int weight;
+    private final Map<String, String> tags = new LinkedHashMap<>();
+    private boolean requireRegistration = true;
+    private Duration exitWait = DEFAULT_EXIT_WAIT;
+    private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+    private Duration deregisterTimeout = DEFAULT_DEREGISTER_TIMEOUT;
+    private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    private Duration readTimeout = DEFAULT_READ_TIMEOUT;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
+    private int maxInFlightRequestsPerConnection = DEFAULT_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION;
+    private boolean shutdownHook = true;
+    private boolean preferNativeTransport = true;
+    private final List<ServerListener> listeners = new ArrayList<>();
 
     KitexServerBuilder() {}
 
@@ -134,15 +138,35 @@ public final class KitexServerBuilder {
 
     /**
      * Serves a service generated by the Apache Thrift Java generator: {@code serviceClass} is the
-     * outer class ({@code EchoServer.class}) and {@code impl} implements its {@code Iface}. The IDL
-     * service name (what Kitex clients send as {@code isn}) is the class's simple name.
+     * outer class ({@code EchoServer.class}). The IDL service name (what Kitex clients send as
+     * {@code isn}) is the class's simple name. {@code impl} is one of:
+     * <ul>
+     * <li>an implementation of the generated {@code Iface}: each call runs on the handler executor and
+     *     holds its thread until the method returns;</li>
+     * <li>an implementation of the generated {@code AsyncIface} ({@code void m(args..., AsyncMethodCallback<R> cb)}):
+     *     the method starts the work and returns; the reply is written when {@code cb} is called, from any
+     *     thread, and no thread is held meanwhile;</li>
+     * <li>any object with, for each IDL method, a public method of the same name and parameter types as in
+     *     {@code Iface} that returns a {@link java.util.concurrent.CompletionStage} (e.g.
+     *     {@code CompletableFuture<Response> Echo(Request req)}): the reply is written when the stage
+     *     completes, and no thread is held meanwhile.</li>
+     * </ul>
+     * An object implementing both {@code Iface} and {@code AsyncIface} is served through {@code Iface}.
+     * Asynchronous handlers see {@link ServerCallContext#current()} and
+     * {@link io.kitex4j.core.Metainfo#current()} only while the method itself runs: capture them there
+     * (thread-locals do not follow the continuation to another thread). Values sent with
+     * {@link ServerCallContext#sendBackward} before completion are sent with the reply. A pending
+     * asynchronous call counts toward {@link #maxInFlightRequestsPerConnection(int)} until it completes, and
+     * a graceful stop waits for it (up to the {@linkplain #drainTimeout(Duration) drain timeout}).
+     * Exceptions (IDL-declared, {@link io.kitex4j.core.BizStatusException}, others) are answered as for
+     * {@code Iface} handlers, whether thrown or given to the callback or the stage.
      *
      * <p>The method is dispatched by kitex4j, not by the generated {@code Processor.process}, so
      * that errors are Kitex's, not libthrift's; the generated code still maps IDL-declared exceptions
      * to result fields.
      *
-     * @throws IllegalArgumentException if the class is not a generated service or {@code impl} does
-     *     not implement its {@code Iface}
+     * @throws IllegalArgumentException if the class is not a generated service, or {@code impl} is none of
+     *     the above (the message names the methods that do not match)
      */
     public KitexServerBuilder service(Class<?> serviceClass, Object impl) {
         return service(null, serviceClass, impl);
@@ -244,7 +268,8 @@ public final class KitexServerBuilder {
     };
 
     /**
-     * The number of Netty I/O threads. 0 (the default) means two per CPU ({@code Runtime.availableProcessors()}),
+     * The number of Netty I/O threads of the event loops the server creates (not used with
+     * {@link #resources(KitexResources)}). 0 (the default) means two per CPU ({@code Runtime.availableProcessors()}),
      * or one per CPU with {@link #directExecutor()}: the settings that did best in this repository's
      * benchmarks ({@code benchmarks/README.md}).
      */
@@ -285,8 +310,21 @@ public final class KitexServerBuilder {
         return this;
     }
 
-    /** For tests: each {@link RejectionKind} logs at most {@code burst} lines per {@code period}. */
-    KitexServerBuilder rejectionLogLimit(Duration period, int burst) {
+    /**
+     * How many lines each {@link RejectionKind} logs: at most {@code burst} per {@code period} (default
+     * {@value RateLimitedLog#DEFAULT_BURST} per {@link RateLimitedLog#DEFAULT_PERIOD_NANOS} ns); what is
+     * not logged is still counted in {@link KitexServer#rejections()}.
+     *
+     * @throws IllegalArgumentException if {@code period} is not positive or {@code burst} is below 1
+     */
+    public KitexServerBuilder rejectionLogLimit(Duration period, int burst) {
+        requireNonNull(period, "period");
+        if (period.isNegative() || period.isZero()) {
+            throw new IllegalArgumentException("period: " + period + " (expected: > 0)");
+        }
+        if (burst < 1) {
+            throw new IllegalArgumentException("burst: " + burst + " (expected: >= 1)");
+        }
         rejectionLogPeriodNanos = period.toNanos();
         rejectionLogBurst = burst;
         return this;
@@ -339,6 +377,56 @@ public final class KitexServerBuilder {
     public KitexServerBuilder registry(Registry registry, String serviceName) {
         this.registry = requireNonNull(registry, "registry");
         this.registryServiceName = requireNonNull(serviceName, "serviceName");
+        return this;
+    }
+
+    /**
+     * This server's service name, Kitex's {@code server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{
+     * ServiceName: ...})}: what {@link io.kitex4j.core.rpc.CallContext#calleeService()} returns to handlers
+     * and middleware. Default: the name given to {@link #registry(Registry, String)}, or {@code ""}.
+     */
+    public KitexServerBuilder serviceName(String serviceName) {
+        this.serviceName = requireNonNull(serviceName, "serviceName");
+        return this;
+    }
+
+    /**
+     * Adds server middleware, run around every call's handler (oneway calls included). The first one
+     * added is outermost: it sees the call first and the result last, as Kitex's
+     * {@code server.WithMiddleware}. Each is {@linkplain Middleware#wrap wrapped} once, at {@link #build()}.
+     *
+     * <p>The endpoint a middleware wraps takes the method's arguments struct (e.g. {@code Echo_args}) and
+     * completes with the method's return value ({@code null} for {@code void} and oneway methods), or
+     * exceptionally with what the handler threw. A middleware may return a value or a failure without calling
+     * {@code next}, change {@link io.kitex4j.core.rpc.CallContext#setMetainfo metainfo} before calling it
+     * (the handler then sees the new value in {@link io.kitex4j.core.Metainfo#current()}), or map the
+     * failure. The server turns the outcome into the reply exactly as it does a handler's: an IDL-declared
+     * exception becomes a REPLY with its result field set, a {@link io.kitex4j.core.BizStatusException}
+     * becomes the {@code biz-*} headers, anything else an EXCEPTION of type 6 ({@code biz error: ...}).
+     *
+     * <p>Middleware runs on the handler's thread (the executor, or the I/O thread with
+     * {@link #directExecutor()}), with {@link io.kitex4j.core.rpc.CallContext#current()} set; a future it
+     * completes later may complete on any thread. Without middleware, nothing is added to a call's path.
+     */
+    public KitexServerBuilder middleware(Middleware... middlewares) {
+        for (Middleware m : requireNonNull(middlewares, "middlewares")) {
+            this.middlewares.add(requireNonNull(m, "middleware"));
+        }
+        return this;
+    }
+
+    /**
+     * The event loops (and with them the choice of epoll or NIO) the server does its I/O on; the server
+     * does not close them. Servers and clients may share one {@link KitexResources}. Mind that
+     * {@link KitexResources#shared()} has daemon threads: a server on them does not keep the JVM alive.
+     *
+     * <p>Default: the server creates its own, of {@link #ioThreads(int)} non-daemon threads named
+     * {@code kitex4j-server-io-N} (with {@link #preferNativeTransport(boolean)}), and closes them when it
+     * stops, so that a started server keeps the JVM alive. {@link #ioThreads(int)} and
+     * {@link #preferNativeTransport(boolean)} apply only to that default.
+     */
+    public KitexServerBuilder resources(KitexResources resources) {
+        this.resources = requireNonNull(resources, "resources");
         return this;
     }
 
@@ -494,7 +582,10 @@ public final class KitexServerBuilder {
         return this;
     }
 
-    /** Whether to use native epoll when available (default true); false always uses NIO. */
+    /**
+     * Whether the server's own event loops use native epoll when available (default true); false always uses
+     * NIO. Passed to the {@link KitexResources} the server creates; ignored with {@link #resources}.
+     */
     public KitexServerBuilder preferNativeTransport(boolean prefer) {
         this.preferNativeTransport = prefer;
         return this;
@@ -520,7 +611,14 @@ public final class KitexServerBuilder {
                     + "it would interrupt an I/O thread");
         }
         final ServiceRouter router = new ServiceRouter(services, fallbackService, refuseTrafficWithoutServiceName);
-        return new KitexServer(this, router);
+        final String name = serviceName != null ? serviceName : registryServiceName != null ? registryServiceName : "";
+        return new KitexServer(new ServerConfig(
+                address, router, name, middlewares, executor, shutdownExecutorOnStop, resources, ioThreads,
+                preferNativeTransport, maxFrameBytes, maxNestingDepth, rejectionLogPeriodNanos, rejectionLogBurst,
+                enforceDeadline, interruptOnDeadline, ttheaderServerMeta, registry, registryServiceName,
+                registryAddress, weight, tags, requireRegistration, exitWait, drainTimeout, deregisterTimeout,
+                idleTimeout, readTimeout, maxConnections, maxConnectionsPerIp, maxInFlightRequestsPerConnection,
+                shutdownHook, listeners));
     }
 
     private static int checkPort(int port) {

@@ -8,13 +8,21 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
 import org.apache.thrift.TApplicationException;
+import org.apache.thrift.async.AsyncMethodCallback;
 import org.apache.thrift.TBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.kitex4j.core.BizStatusException;
 import io.kitex4j.core.Metainfo;
+import io.kitex4j.core.internal.Throwables;
+import io.kitex4j.core.middleware.Endpoint;
+import io.kitex4j.core.rpc.CurrentCallContext;
 import io.kitex4j.core.internal.log.LogValues;
 import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
 import io.kitex4j.thriftrpc.internal.codec.KitexCodecException.Kind;
@@ -35,7 +43,7 @@ import io.netty.channel.ChannelHandlerContext;
  * response exactly as a Kitex server would. Then hands the response to its connection, which
  * writes it in order.
  */
-final class ServerCall implements Runnable {
+final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
 
     private static final Logger logger = LoggerFactory.getLogger(ServerCall.class);
 
@@ -68,8 +76,28 @@ final class ServerCall implements Runnable {
     private final ServerConnectionHandler.PendingRequest request;
     private final ThriftMessageHeader messageHeader;
     private final MethodDefinition method;
+    private final Transport transport;
     private final AtomicInteger state = new AtomicInteger(NOT_STARTED);
     private volatile Thread handlerThread;
+    // Set once the outcome is known: an asynchronous outcome counts only once.
+    // (A field updater, not an AtomicBoolean: no object per call.)
+    private volatile int finished;
+    private static final AtomicIntegerFieldUpdater<ServerCall> DONE =
+            AtomicIntegerFieldUpdater.newUpdater(ServerCall.class, "finished");
+    // Set by serve() before the handler starts; read by the threads that complete it.
+    private volatile ServerCallContext ctx;
+    private volatile CompletionStage<?> pendingStage;
+    private volatile ScheduledFuture<?> asyncDeadline;
+    private volatile boolean interruptedInStart;
+    // The outcome goes to finish(), not to run()'s caller.
+    private boolean asyncStarted;
+    // The request's TTHeader has flag 0x0001: its peer matches replies by seqId (Kitex mux connections).
+    private boolean outOfOrder;
+
+    /** The outcome of an asynchronous call whose deadline passed first (interruptOnDeadline). */
+    private static final Throwable DEADLINE_PASSED = new Exception(DEADLINE_EXCEEDED, null, false, false) {
+        private static final long serialVersionUID = 1L;
+    };
 
     ServerCall(ServerConnectionHandler connection, CallDispatcher dispatcher, ChannelHandlerContext channelCtx,
                ServerConnectionHandler.PendingRequest request, ThriftMessageHeader messageHeader,
@@ -80,6 +108,7 @@ final class ServerCall implements Runnable {
         this.request = request;
         this.messageHeader = messageHeader;
         this.method = method;
+        transport = request.frame().transport();
     }
 
     @Override
@@ -91,9 +120,21 @@ final class ServerCall implements Runnable {
             // A bug of ours, not the handler's: do not leave the connection hanging.
             rejections().log(RejectionKind.INTERNAL_ERROR, "Failed to serve {} from {}; closing the connection",
                              method, connection.remoteAddress(), t);
-            reply = Reply.close("internal error: " + t);
+            if (!asyncStarted || DONE.compareAndSet(this, 0, 1)) {
+                connection.complete(this, Reply.close("internal error: " + t));
+            }
+            return;
         }
-        connection.complete(reply);
+        if (reply != null) {
+            connection.complete(this, reply);
+        } else if (finished == 0) {
+            // An asynchronous call still pending: it holds no thread, and a peer that takes replies out of
+            // order (a TTHeader mux connection) may have the connection's next requests served meanwhile.
+            scheduleAsyncDeadline();
+            if (outOfOrder) {
+                connection.suspended(this);
+            }
+        }
     }
 
     /**
@@ -113,18 +154,22 @@ final class ServerCall implements Runnable {
         }
     }
 
+    /**
+     * Serves the call. Returns the reply, or {@code null} if the outcome goes to {@link #finish} (an
+     * asynchronous handler or middleware), which hands it to the connection.
+     */
     private Reply serve() {
         final KitexFrame frame = request.frame();
-        final Transport transport = frame.transport();
+        final TTHeader header = frame.header();
+        outOfOrder = header != null && (header.flags() & TTHeader.FLAG_SUPPORT_OUT_OF_ORDER) != 0;
         final String name = messageHeader.name();
         final int seqId = messageHeader.seqId();
         final ServerCallContext ctx;
         final TBase<?, ?> args;
         try {
-            final TTHeader header = frame.header();
-            ctx = new ServerCallContext(method.service().name(), name, seqId, transport, method.isOneway(), header,
-                                        handlerMetainfo(header), connection.remoteAddress(),
-                                        rpcTimeout(header), request.receivedNanos());
+            ctx = new ServerCallContext(dispatcher.serviceName(), method.service().name(), name, seqId, transport,
+                                        method.isOneway(), header, handlerMetainfo(header), connection.remoteAddress(),
+                                        rpcTimeout(header), request.receivedNanos(), method);
             args = method.newArgs();
             try {
                 ThriftCodec.decodeMessage(frame.payload(), args, messageHeader, dispatcher.maxNestingDepth());
@@ -153,35 +198,184 @@ final class ServerCall implements Runnable {
                     : exceptionReply(channelCtx.alloc(), dispatcher, transport, name, seqId, INTERNAL_ERROR,
                                      BIZ_ERROR_PREFIX + DEADLINE_EXCEEDED, ctx, false);
         }
+        this.ctx = ctx;
+        final Endpoint endpoint = dispatcher.endpoint();
+        if (endpoint != null || !method.isSync()) {
+            startAsync(endpoint, args);
+            return null;
+        }
 
+        // The direct path: a synchronous handler and no middleware. No future, no endpoint, nothing
+        // allocated beyond what the call needs.
         TBase<?, ?> result = null;
         Throwable failure = null;
         boolean interrupted = false;
         final ScheduledFuture<?> timer = startDeadlineTimer(ctx);
-        try (ServerCallContext.Scope ignored = ctx.push()) {
+        final ServerCallContext previous = ServerCallContext.swapIn(ctx);
+        final CurrentCallContext.Scope neutral = CurrentCallContext.enter(ctx);
+        try (Metainfo.Scope ignored = ctx.metainfo().attach()) {
             result = method.invoke(args);
         } catch (Throwable t) {
             failure = t;
         } finally {
+            neutral.close();
+            ServerCallContext.restore(previous);
             interrupted = finishInterruptible(timer);
         }
 
         if (method.isOneway()) {
             if (failure != null) {
-                rejections().log(RejectionKind.HANDLER_EXCEPTION, "{} from {} failed (nothing is sent back): {}",
-                                 method, connection.remoteAddress(), LogValues.escape(message(failure)), failure);
+                logOnewayFailure(failure);
             }
             return Reply.NONE;
         }
         if (failure == null) {
-            return reply(transport, name, seqId, result, null, ctx);
+            return reply(result, null);
         }
+        return failureReply(failure, interrupted);
+    }
+
+    /**
+     * Starts the middleware chain, or an asynchronous handler without middleware; its outcome goes to
+     * {@link #finish}, on whichever thread it completes.
+     */
+    private void startAsync(Endpoint endpoint, TBase<?, ?> args) {
+        asyncStarted = true;
+        final ScheduledFuture<?> timer = startDeadlineTimer(ctx);
+        try {
+            if (endpoint != null) {
+                try (ServerCallContext.Scope ignored = ctx.enter()) {
+                    CompletableFuture<Object> f;
+                    try {
+                        f = endpoint.invoke(ctx, args);
+                        if (f == null) {
+                            f = CompletableFuture.failedFuture(new NullPointerException("a middleware returned null"));
+                        }
+                    } catch (Throwable t) {
+                        f = CompletableFuture.failedFuture(t);
+                    }
+                    pendingStage = f;
+                    f.whenComplete(this::finish);
+                }
+                return;
+            }
+            try (ServerCallContext.Scope ignored = ctx.push()) {
+                if (method.style() == MethodDefinition.Style.CALLBACK) {
+                    method.start(args, this);
+                } else {
+                    final CompletionStage<?> stage = method.startStage(args);
+                    pendingStage = stage;
+                    stage.whenComplete(this::finish);
+                }
+            } catch (Throwable t) {
+                finish(null, t);
+            }
+        } finally {
+            // Only the synchronous part of an asynchronous handler can be interrupted.
+            if (finishInterruptible(timer)) {
+                interruptedInStart = true;
+            }
+        }
+    }
+
+    /** The terminal endpoint of every server's middleware chain: runs the handler of the call. */
+    static final Endpoint HANDLER_ENDPOINT = (context, request) -> {
+        if (!(context instanceof ServerCallContext)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    "a server middleware passed another CallContext to next (expected: the one it was given)"));
+        }
+        final ServerCallContext sc = (ServerCallContext) context;
+        if (!(request instanceof TBase)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    "a server middleware passed " + (request == null ? "null" : request.getClass().getName())
+                    + " to next (expected: the arguments struct of " + sc.definition() + ')'));
+        }
+        // Set here as well: a middleware may call next on another thread.
+        try (ServerCallContext.Scope ignored = sc.push()) {
+            return sc.definition().call((TBase<?, ?>) request);
+        }
+    };
+
+    // AsyncMethodCallback, for AsyncIface handlers without middleware.
+    @Override
+    public void onComplete(Object response) {
+        finish(response, null);
+    }
+
+    @Override
+    public void onError(Exception exception) {
+        finish(null, exception);
+    }
+
+    /** The outcome of an asynchronous call; the first one counts. Callable from any thread. */
+    private void finish(Object value, Throwable failure) {
+        if (!DONE.compareAndSet(this, 0, 1)) {
+            return;
+        }
+        final ScheduledFuture<?> deadline = asyncDeadline;
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
+        Reply reply;
+        try {
+            if (method.isOneway()) {
+                if (failure != null) {
+                    logOnewayFailure(failure);
+                }
+                reply = Reply.NONE;
+            } else if (failure == null) {
+                reply = reply(method.resultOf(value), null);
+            } else {
+                final Throwable cause = Throwables.unwrap(failure);
+                final TBase<?, ?> declared = cause == DEADLINE_PASSED ? null : method.resultOfDeclared(cause);
+                // The state too: a failure completed inline may arrive before startAsync noted the interrupt.
+                final boolean interrupted = interruptedInStart || cause == DEADLINE_PASSED || state.get() >= INTERRUPTING;
+                reply = declared != null ? reply(declared, null) : failureReply(cause, interrupted);
+            }
+        } catch (Throwable t) {
+            rejections().log(RejectionKind.INTERNAL_ERROR, "Failed to answer {} from {}; closing the connection",
+                             method, connection.remoteAddress(), t);
+            reply = Reply.close("internal error: " + t);
+        }
+        connection.complete(this, reply);
+    }
+
+    /**
+     * With {@code interruptOnDeadline}, an asynchronous call still pending at its deadline is answered
+     * {@code "biz error: context deadline exceeded"} then (a stage it returned is cancelled), the
+     * counterpart of a Go handler's context being cancelled; its later outcome is ignored.
+     */
+    private void scheduleAsyncDeadline() {
+        if (!dispatcher.interruptOnDeadline() || ctx == null || ctx.rpcTimeout() == null) {
+            return;
+        }
+        final long delay = ctx.deadlineNanos() - System.nanoTime();
+        try {
+            asyncDeadline = channelCtx.executor().schedule(() -> {
+                final CompletionStage<?> stage = pendingStage;
+                finish(null, DEADLINE_PASSED);
+                if (stage instanceof CompletableFuture) {
+                    ((CompletableFuture<?>) stage).cancel(false);
+                }
+            }, Math.max(0, delay), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // the server is stopping
+        }
+        if (finished != 0 && asyncDeadline != null) {
+            asyncDeadline.cancel(false);
+        }
+    }
+
+    /** The reply to a handler (or middleware) failure that is not an IDL-declared exception. */
+    private Reply failureReply(Throwable failure, boolean interrupted) {
+        final String name = messageHeader.name();
+        final int seqId = messageHeader.seqId();
         final BizStatusException biz = bizStatus(failure);
         if (biz != null) {
             // Kitex: the BizStatusError is kept in the invocation and the handler "succeeds" with an
             // empty result; ServerTTHeaderHandler writes biz-* (pkg/transmeta/ttheader.go). Without
             // TTHeader the client sees a success with an empty result.
-            return reply(transport, name, seqId, method.newEmptyResult(), biz, ctx);
+            return reply(method.newEmptyResult(), biz);
         }
         final String msg;
         if (interrupted) {
@@ -197,8 +391,13 @@ final class ServerCall implements Runnable {
         // One line per call, the stack trace only on the first of a period: a handler bug hit by every
         // call must not become a log storm.
         rejections().log(RejectionKind.HANDLER_EXCEPTION, "{} from {} failed: {}", method, connection.remoteAddress(),
-                         LogValues.escape(msg), failure);
+                         LogValues.escape(msg), failure == DEADLINE_PASSED ? null : failure);
         return exceptionReply(channelCtx.alloc(), dispatcher, transport, name, seqId, INTERNAL_ERROR, msg, ctx, false);
+    }
+
+    private void logOnewayFailure(Throwable failure) {
+        rejections().log(RejectionKind.HANDLER_EXCEPTION, "{} from {} failed (nothing is sent back): {}",
+                         method, connection.remoteAddress(), LogValues.escape(message(failure)), failure);
     }
 
     private ServerRejections rejections() {
@@ -266,8 +465,9 @@ final class ServerCall implements Runnable {
         return true;
     }
 
-    private Reply reply(Transport transport, String name, int seqId, TBase<?, ?> result, BizStatusException biz,
-                        ServerCallContext ctx) {
+    private Reply reply(TBase<?, ?> result, BizStatusException biz) {
+        final String name = messageHeader.name();
+        final int seqId = messageHeader.seqId();
         final ByteBuf payload;
         try {
             payload = ThriftCodec.encodeMessage(channelCtx.alloc(), name, REPLY, seqId, result);

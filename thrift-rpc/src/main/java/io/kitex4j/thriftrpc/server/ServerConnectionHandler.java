@@ -34,8 +34,10 @@ import io.netty.util.concurrent.ScheduledFuture;
  *
  * <p>One call at a time is what Kitex does: netpoll calls {@code OnRequest} serially per connection
  * and Kitex's {@code OnRead} handles one message per call, so pipelined requests are answered in
- * order with no concurrency within a connection (kitex-wire.md §6). Requests that arrive while a
- * call runs wait in {@link #pending}; when {@link ServerLimits#maxInFlightRequestsPerConnection()} are
+ * order with no concurrency within a connection (kitex-wire.md §6). The one exception: an asynchronous call
+ * still pending from a peer that set TTHeader flag 0x0001 (out-of-order replies, Kitex's mux clients) lets the
+ * next request start, as Kitex's mux server runs each request on its own; replies are then written as calls
+ * complete. Requests that arrive while a call runs wait in {@link #pending}; when {@link ServerLimits#maxInFlightRequestsPerConnection()} are
  * read and not answered, both the decoder and the socket reads pause (back-pressure through TCP), so no
  * more frames are decoded until a call is answered.
  *
@@ -58,8 +60,11 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<PendingRequest> pending = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private InetSocketAddress remoteAddress;
-    // A call is running on the executor; the next one starts when its response is written.
-    private boolean busy;
+    // Calls started and not answered (one, or more when asynchronous calls of a mux peer are pending).
+    private int running;
+    // The call the next request waits for (the one running, unless it went asynchronous on a connection
+    // whose peer takes replies out of order); null when the next request may start.
+    private ServerCall blockingCall;
     // No further requests are taken: input was malformed, or the server drains. The connection
     // closes once the requests already read are answered.
     private boolean inputClosed;
@@ -176,7 +181,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private int inFlight() {
-        return pending.size() + (busy ? 1 : 0);
+        return pending.size() + running;
     }
 
     private void pauseReadsIfFull() {
@@ -206,7 +211,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         final long idleFor = System.nanoTime() - lastActivityNanos;
         // A call that runs long is not idle.
-        if (idleFor >= idleTimeoutNanos && !busy && pending.isEmpty()) {
+        if (idleFor >= idleTimeoutNanos && running == 0 && pending.isEmpty()) {
             logger.debug("Closing idle connection from {}", remoteAddress);
             closed = true;
             ctx.close();
@@ -319,7 +324,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     private void stopInput() {
         inputClosed = true;
         ctx.channel().config().setAutoRead(false);
-        if (!busy && pending.isEmpty()) {
+        if (running == 0 && pending.isEmpty()) {
             closeAfterLastReply();
         }
     }
@@ -341,10 +346,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         draining = true;
         try {
-            while (!busy && !closed) {
+            while (blockingCall == null && !closed) {
                 final PendingRequest req = pending.poll();
                 if (req == null) {
-                    if (inputClosed) {
+                    if (inputClosed && running == 0) {
                         closeAfterLastReply();
                     }
                     break;
@@ -402,12 +407,14 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             write(reply.closingAfterward(route.errorMessage()));
             return;
         }
-        busy = true;
         final ServerCall call = new ServerCall(this, dispatcher, ctx, req, mh, route.method());
+        running++;
+        blockingCall = call;
         try {
             dispatcher.executor().execute(call);
         } catch (RejectedExecutionException e) {
-            busy = false;
+            running--;
+            blockingCall = null;
             // Written here, not through complete(): drain() goes on with the next request, without
             // recursion however many requests the executor refuses.
             write(call.rejected());
@@ -423,21 +430,48 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Called by a call when it has its response (or none). Callable from any thread. */
-    void complete(ServerCall.Reply reply) {
+    void complete(ServerCall call, ServerCall.Reply reply) {
         if (ctx.executor().inEventLoop()) {
-            callDone(reply);
+            callDone(call, reply);
             return;
         }
         try {
-            ctx.executor().execute(() -> callDone(reply));
+            ctx.executor().execute(() -> callDone(call, reply));
         } catch (RejectedExecutionException e) {
             // The server stopped (drain timeout) while the handler was still running.
             reply.release();
         }
     }
 
-    private void callDone(ServerCall.Reply reply) {
-        busy = false;
+    /**
+     * Called by an asynchronous call still pending whose peer takes replies out of order (TTHeader flag
+     * 0x0001, Kitex's mux connections, as Kitex's mux server serves them): the connection's next requests
+     * may start. Callable from any thread.
+     */
+    void suspended(ServerCall call) {
+        if (ctx.executor().inEventLoop()) {
+            unblock(call);
+            return;
+        }
+        try {
+            ctx.executor().execute(() -> unblock(call));
+        } catch (RejectedExecutionException e) {
+            // The server stopped.
+        }
+    }
+
+    private void unblock(ServerCall call) {
+        if (blockingCall == call) {
+            blockingCall = null;
+            drain();
+        }
+    }
+
+    private void callDone(ServerCall call, ServerCall.Reply reply) {
+        running--;
+        if (blockingCall == call) {
+            blockingCall = null;
+        }
         if (write(reply)) {
             drain();
         }

@@ -137,7 +137,7 @@ class KitexServerLimitsTest {
             assertThat(Duration.ofNanos(earliest)).isGreaterThanOrEqualTo(readTimeout.minusMillis(250));
             assertThat(server.rejections()).containsEntry(RejectionKind.READ_TIMEOUT,
                                                                   (long) STALLED_CONNECTIONS);
-            await().atMost(Duration.ofSeconds(10)).until(() -> server.limits().openConnections() <= 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections() <= 1);
 
             final long[] during = duringStall.stream().mapToLong(Long::longValue).toArray();
             final long[] after = callRepeatedly(stub, 200);
@@ -225,7 +225,7 @@ class KitexServerLimitsTest {
             for (int i = 0; i < 3; i++) {
                 open.add(new Wire.Client(server.localAddress()));
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> server.limits().openConnections() == 3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 3);
             try (Wire.Client refused = new Wire.Client(server.localAddress())) {
                 refused.assertClosedByPeer(Duration.ofSeconds(5));
             }
@@ -235,7 +235,7 @@ class KitexServerLimitsTest {
             }
             // A closed connection frees its place, and a refused one holds none.
             open.remove(0).close();
-            await().atMost(Duration.ofSeconds(5)).until(() -> server.limits().openConnections() == 2);
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 2);
             open.add(new Wire.Client(server.localAddress()));
             open.get(2).write(echoRequest(9, "again"));
             assertThat(open.get(2).read(Transport.FRAMED).messageBegin().seqid).isEqualTo(9);
@@ -261,13 +261,13 @@ class KitexServerLimitsTest {
         try {
             open.add(connectFrom(host1));
             open.add(connectFrom(host1));
-            await().atMost(Duration.ofSeconds(5)).until(() -> server.limits().openConnections(host1) == 2);
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections(host1) == 2);
             try (Socket refused = connectFrom(host1)) {
                 assertClosedByPeer(refused);
             }
             open.add(connectFrom(host2));
             open.add(connectFrom(host2));
-            await().atMost(Duration.ofSeconds(5)).until(() -> server.limits().openConnections(host2) == 2);
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections(host2) == 2);
             int seqId = 1;
             for (Socket s : open) {
                 assertThat(call(s, seqId)).isEqualTo(seqId);
@@ -281,8 +281,8 @@ class KitexServerLimitsTest {
                 s.close();
             }
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> server.limits().openConnections() == 0);
-        assertThat(server.limits().openConnections(host1)).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 0);
+        assertThat(server.openConnections(host1)).isZero();
         assertThat(server.rejections()).containsEntry(RejectionKind.TOO_MANY_CONNECTIONS_PER_IP, 2L)
                                                 .containsEntry(RejectionKind.TOO_MANY_CONNECTIONS, 0L);
         assertThat(logs.events()).filteredOn(e -> e.getFormattedMessage().startsWith("Refusing connection"))
@@ -300,7 +300,7 @@ class KitexServerLimitsTest {
         final int refused = 200;
         final long t0 = System.nanoTime();
         try (Wire.Client kept = new Wire.Client(server.localAddress())) {
-            await().atMost(Duration.ofSeconds(5)).until(() -> server.limits().openConnections() == 1);
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 1);
             for (int i = 0; i < refused; i++) {
                 try (Wire.Client c = new Wire.Client(server.localAddress())) {
                     c.assertClosedByPeer(Duration.ofSeconds(5));

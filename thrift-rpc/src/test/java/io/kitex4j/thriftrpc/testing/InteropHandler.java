@@ -24,7 +24,6 @@ import io.kitex4j.idl.interop.InvalidArgument;
 import io.kitex4j.idl.interop.NotFound;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
-import io.kitex4j.thriftrpc.internal.codec.TTHeader;
 import io.kitex4j.thriftrpc.server.ServerCallContext;
 
 /**
@@ -181,12 +180,11 @@ public class InteropHandler implements InteropService.Iface, AutoCloseable {
                 .setRemoteAddress(String.valueOf(ctx.remoteAddress()))
                 .setServerName(serverName);
         // Beyond the Go handler: the raw TTHeader, for the Java tests that check what a client sent.
-        final TTHeader h = ctx.requestHeader();
-        if (h != null) {
-            info.setCalleeService(h.ints().getOrDefault(MetaKeys.TO_SERVICE, ""))
-                    .setCalleeMethod(h.ints().getOrDefault(MetaKeys.TO_METHOD, ""))
-                    .setHeaderStrings(new HashMap<>(h.strings()))
-                    .setHeaderInts(new HashMap<>(h.ints()));
+        if (ctx.transport().hasTTHeader()) {
+            info.setCalleeService(ctx.requestInts().getOrDefault(MetaKeys.TO_SERVICE, ""))
+                    .setCalleeMethod(ctx.requestInts().getOrDefault(MetaKeys.TO_METHOD, ""))
+                    .setHeaderStrings(new HashMap<>(ctx.requestStrings()))
+                    .setHeaderInts(new HashMap<>(ctx.requestInts()));
         }
         return info;
     }
