@@ -1,5 +1,7 @@
 package io.kitex4j.thriftrpc.server;
 
+import io.kitex4j.thriftrpc.internal.transmeta.TTHeaderMeta;
+
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,7 +23,7 @@ final class CallDispatcher {
     private final Executor executor;
     private final boolean enforceDeadline;
     private final boolean interruptOnDeadline;
-    private final boolean ttheaderServerMeta;
+    private final TTHeaderMeta.ServerHandler metaHandler;
     private final int maxNestingDepth;
     private final ServerRejections rejections;
     private final Set<ServerConnectionHandler> connections = ConcurrentHashMap.newKeySet();
@@ -41,7 +43,7 @@ final class CallDispatcher {
         this.executor = executor;
         interruptOnDeadline = config.interruptOnDeadline();
         enforceDeadline = config.enforceDeadline() || interruptOnDeadline;
-        ttheaderServerMeta = config.ttheaderServerMeta();
+        metaHandler = TTHeaderMeta.ServerHandler.of(config.ttheaderServerMeta());
         maxNestingDepth = config.maxNestingDepth();
         this.rejections = rejections;
     }
@@ -80,8 +82,9 @@ final class CallDispatcher {
         return interruptOnDeadline;
     }
 
-    boolean ttheaderServerMeta() {
-        return ttheaderServerMeta;
+    /** Which of Kitex's server meta handlers writes the response TTHeader. */
+    TTHeaderMeta.ServerHandler metaHandler() {
+        return metaHandler;
     }
 
     boolean connectionReset() {

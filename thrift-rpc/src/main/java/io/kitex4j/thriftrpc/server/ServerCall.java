@@ -1,8 +1,8 @@
 package io.kitex4j.thriftrpc.server;
 
-import io.kitex4j.thriftrpc.internal.transmeta.BizStatusHeaders;
-import io.kitex4j.thriftrpc.internal.transmeta.MetainfoHeaders;
+import io.kitex4j.thriftrpc.internal.transmeta.TTHeaderMeta;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -168,8 +168,8 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
         final TBase<?, ?> args;
         try {
             ctx = new ServerCallContext(dispatcher.serviceName(), method.service().name(), name, seqId, transport,
-                                        method.isOneway(), header, handlerMetainfo(header), connection.remoteAddress(),
-                                        rpcTimeout(header), request.receivedNanos(), method);
+                                        method.isOneway(), header, TTHeaderMeta.serverReadMetainfo(header), connection.remoteAddress(),
+                                        TTHeaderMeta.serverReadRpcTimeout(header), request.receivedNanos(), method);
             args = method.newArgs();
             try {
                 ThriftCodec.decodeMessage(frame.payload(), args, messageHeader, dispatcher.maxNestingDepth());
@@ -404,29 +404,6 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
         return dispatcher.rejections();
     }
 
-    // Kitex's TransferForward (pkg/remote/bound/transmeta_bound.go#OnMessage): the handler reads every
-    // received value, but a downstream call forwards only the persistent ones.
-    private static Metainfo handlerMetainfo(TTHeader header) {
-        return header == null ? Metainfo.empty() : MetainfoHeaders.fromRequest(header).forNextHop();
-    }
-
-    private static Duration rpcTimeout(TTHeader header) {
-        if (header == null) {
-            return null;
-        }
-        final String v = header.intValue(MetaKeys.RPC_TIMEOUT);
-        if (v == null || v.isEmpty()) {
-            return null;
-        }
-        try {
-            // Kitex: strconv.Atoi, then only a positive timeout takes effect (serverTimeoutMW).
-            final long ms = Long.parseLong(v);
-            return ms > 0 ? Duration.ofMillis(ms) : null;
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
     private ScheduledFuture<?> startDeadlineTimer(ServerCallContext ctx) {
         handlerThread = Thread.currentThread();
         state.set(RUNNING);
@@ -505,25 +482,13 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
     }
 
     /**
-     * The response TTHeader: backward metainfo (MetainfoServerHandler), then, as Kitex's
-     * ServerTTHeaderHandler.WriteMeta does, int 22 = message type, the biz-* keys, and crrst.
+     * The response TTHeader, written by the server's meta handler ({@link TTHeaderMeta.ServerHandler}).
      */
     static TTHeader responseHeader(CallDispatcher dispatcher, int seqId, byte msgType, BizStatusException biz,
                                    ServerCallContext ctx, boolean connReset) {
         final TTHeader.Builder b = TTHeader.builder().seqId(seqId);
-        if (ctx != null) {
-            // First, so that the server's own keys win on a clash.
-            MetainfoHeaders.writeBackward(ctx.backwardValues(), b);
-        }
-        if (dispatcher.ttheaderServerMeta()) {
-            b.intValue(MetaKeys.MSG_TYPE, Integer.toString(msgType));
-            if (biz != null) {
-                BizStatusHeaders.writeTo(biz, b);
-            }
-            if (connReset || dispatcher.connectionReset()) {
-                b.string(MetaKeys.CRRST, "1");
-            }
-        }
+        dispatcher.metaHandler().serverWrite(ctx != null ? ctx.backwardValues() : Map.of(), msgType, biz,
+                connReset || dispatcher.connectionReset(), b);
         return b.build();
     }
 
