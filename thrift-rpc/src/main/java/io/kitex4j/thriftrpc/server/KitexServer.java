@@ -301,7 +301,7 @@ public final class KitexServer implements AutoCloseable {
                 started();
                 return;
             }
-            final Throwable cause = unwrap(err);
+            final Throwable cause = Throwables.unwrap(err);
             if (cause instanceof RegistrationException) {
                 synchronized (this) {
                     // Still retrying in the background: keep the handle to deregister it.
@@ -467,7 +467,7 @@ public final class KitexServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             // The lease is no longer kept alive, so the instance disappears when it expires anyway.
-            logger.warn("Deregistration of {} failed: {}", reg.key(), unwrap(e).toString());
+            logger.warn("Deregistration of {} failed: {}", reg.key(), Throwables.unwrap(e).toString());
         }
     }
 
@@ -576,9 +576,6 @@ public final class KitexServer implements AutoCloseable {
         }
     }
 
-    static Throwable unwrap(Throwable t) {
-        return Throwables.unwrap(t);
-    }
 
     @Override
     public String toString() {
