@@ -8,6 +8,8 @@ import io.kitex4j.idl.echo.Response;
 import io.kitex4j.thriftrpc.client.AsyncStub;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.core.Transport;
+import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.core.rpc.AttributeKey;
 import io.kitex4j.thriftrpc.server.KitexServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +37,7 @@ import org.HdrHistogram.Histogram;
  * {@code -handlers pool} (the default handler executor) or {@code -handlers direct}
  * ({@link io.kitex4j.thriftrpc.server.KitexServerBuilder#directExecutor()}), and {@code -io N} I/O threads;
  * when stopped it prints on stderr the bytes it allocated per call after its first 100,000 calls.
+ * {@code -middlewares N} installs N trivial middlewares on the client or the server.
  */
 public final class LoadRunner {
 
@@ -60,6 +63,7 @@ public final class LoadRunner {
         String mode = "blocking";
         String handlers = "pool";
         int io = 0;
+        int middlewares = 0;
         for (int i = 0; i < args.length; i++) {
             final String a = args[i];
             final String v = i + 1 < args.length ? args[i + 1] : null;
@@ -75,13 +79,14 @@ public final class LoadRunner {
                 case "-mode" -> { mode = v; i++; }
                 case "-handlers" -> { handlers = v; i++; }
                 case "-io" -> { io = Integer.parseInt(v); i++; }
+                case "-middlewares" -> { middlewares = Integer.parseInt(v); i++; }
                 default -> throw new IllegalArgumentException("unknown flag " + a
                         + " (-c -b -d -w -qps -transport -addr -mode blocking|async"
-                        + " -io N | -server host:port -handlers pool|direct -io N)");
+                        + " -io N -middlewares N | -server host:port -handlers pool|direct -io N -middlewares N)");
             }
         }
         if (serve != null) {
-            serve(serve, handlers, io);
+            serve(serve, handlers, io, middlewares);
             return;
         }
         final boolean async = switch (mode) {
@@ -105,6 +110,9 @@ public final class LoadRunner {
                 .maxIdleGlobal(Math.max(100, c));
         if (io > 0) {
             clientBuilder.ioThreads(io);
+        }
+        if (middlewares > 0) {
+            clientBuilder.middleware(trivialMiddlewares(middlewares));
         }
         final KitexClient client = clientBuilder.build();
         final EchoServer.Iface stub = client.stub(EchoServer.Iface.class);
@@ -280,7 +288,34 @@ public final class LoadRunner {
         return new Phase(all, errors.get(), seconds, calls.get(), workerAllocated.get());
     }
 
-    private static void serve(String hostPort, String handlers, int io) throws InterruptedException {
+    /**
+     * {@code n} trivial middlewares, cycling through a pass-through, a timer ({@code System.nanoTime} and
+     * {@code whenComplete}) and one that sets a context attribute: what the cost of "three trivial
+     * middlewares" in benchmarks/README.md is measured with.
+     */
+    static Middleware[] trivialMiddlewares(int n) {
+        final Middleware passThrough = next -> next::invoke;
+        final Middleware timer = next -> (ctx, req) -> {
+            final long start = System.nanoTime();
+            return next.invoke(ctx, req).whenComplete((r, e) -> MIDDLEWARE_NANOS.add(System.nanoTime() - start));
+        };
+        final Middleware tagger = next -> (ctx, req) -> {
+            ctx.setAttribute(TAG, Boolean.TRUE);
+            return next.invoke(ctx, req);
+        };
+        final Middleware[] all = {passThrough, timer, tagger};
+        final Middleware[] out = new Middleware[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = all[i % all.length];
+        }
+        return out;
+    }
+
+    private static final AttributeKey<Boolean> TAG = AttributeKey.of("bench-tag");
+    private static final java.util.concurrent.atomic.LongAdder MIDDLEWARE_NANOS =
+            new java.util.concurrent.atomic.LongAdder();
+
+    private static void serve(String hostPort, String handlers, int io, int middlewares) throws InterruptedException {
         final int colon = hostPort.lastIndexOf(':');
         final Echo echo = new Echo();
         final var builder = KitexServer.builder()
@@ -288,6 +323,9 @@ public final class LoadRunner {
                 .service(EchoServer.class, echo)
                 .exitWait(Duration.ZERO)
                 .ioThreads(io);
+        if (middlewares > 0) {
+            builder.middleware(trivialMiddlewares(middlewares));
+        }
         switch (handlers) {
             case "pool" -> { }
             case "direct" -> builder.directExecutor();
@@ -295,7 +333,8 @@ public final class LoadRunner {
         }
         final KitexServer server = builder.build().startBlocking();
         Runtime.getRuntime().addShutdownHook(new Thread(echo::printStats, "stats"));
-        System.err.println("kitex4j EchoServer listening on " + hostPort + " (handlers: " + handlers + ")");
+        System.err.println("kitex4j EchoServer listening on " + hostPort + " (handlers: " + handlers
+                + ", middlewares: " + middlewares + ")");
         Thread.currentThread().join();
     }
 
