@@ -133,7 +133,9 @@ class ServerMiddlewareTest {
             return next.invoke(ctx, req);
         });
         final Wire.Response r = call(Transport.TTHEADER_FRAMED, "callInfo", new InteropService.callInfo_args(),
-                                     Map.of("RPC_TRANSIT_t", "tv", "RPC_PERSIST_p", "pv"));
+                                     Map.of("RPC_TRANSIT_t", "tv", "RPC_PERSIST_p", "pv",
+                                            // the shared handler sends a transient send-back-<k> back as <k>
+                                            "RPC_TRANSIT_send-back-backward-key", "backward-value"));
         final CallInfo info = r.result(new InteropService.callInfo_result()).getSuccess();
         assertThat(events).containsExactly("received tv pv");
         assertThat(info.getPersistents()).containsEntry("p", "pv").containsEntry("added", "by-mw");
@@ -145,7 +147,7 @@ class ServerMiddlewareTest {
     @Test
     void middlewareSeesAndMapsHandlerExceptions() throws Exception {
         start(recording("outer"), next -> (ctx, req) -> next.invoke(ctx, req).handle((v, e) -> {
-            if (e instanceof IllegalArgumentException && "to-biz".equals(e.getMessage())) {
+            if (e instanceof IllegalStateException && "to-biz".equals(e.getMessage())) {
                 throw new BizStatusException(4001, "mapped", Map.of("from", "mw"));
             }
             if (e == null && "to-declared".equals(v)) {
