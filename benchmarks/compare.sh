@@ -175,7 +175,7 @@ echo "Machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p'
      "load average before the table: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Java: $(java -version 2>&1 | sed -n 2p); Go: $(go version 2>/dev/null | cut -d' ' -f3);" \
      "Kitex $(grep -m1 'github.com/cloudwego/kitex ' "$ROOT/interop-tests/go/go.mod" | awk '{print $2}');" \
-     "kitex4j $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') (Netty $(grep -m1 '<netty.version>' "$ROOT/pom.xml" | sed 's/.*>\(.*\)<.*/\1/'))"
+     "kitex4j $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') (Netty $(grep -m1 '<netty.version>' "$ROOT/bom/pom.xml" | sed 's/.*>\(.*\)<.*/\1/'))"
 echo
 python3 - "$RES" "$RUNS" <<'PY'
 import json, os, statistics, sys
