@@ -20,7 +20,9 @@ final class CallDispatcher {
     private final String serviceName;
     // null without middleware: calls then take the direct path, with no endpoint and no future.
     private final Endpoint endpoint;
+    // Exactly one of the two: the default lanes, or an executor (a user's, or directExecutor()).
     private final Executor executor;
+    private final HandlerLanes lanes;
     private final boolean enforceDeadline;
     private final boolean interruptOnDeadline;
     private final TTHeaderMeta.ServerHandler metaHandler;
@@ -35,12 +37,13 @@ final class CallDispatcher {
     // Set once the listener is closed: connections finish the requests they have read and close.
     private volatile boolean draining;
 
-    CallDispatcher(ServerConfig config, Executor executor, ServerRejections rejections) {
+    CallDispatcher(ServerConfig config, Executor executor, HandlerLanes lanes, ServerRejections rejections) {
         router = config.router();
         serviceName = config.serviceName();
         endpoint = config.middlewares().isEmpty() ? null
                    : Middleware.chain(config.middlewares(), ServerCall.HANDLER_ENDPOINT);
         this.executor = executor;
+        this.lanes = lanes;
         interruptOnDeadline = config.interruptOnDeadline();
         enforceDeadline = config.enforceDeadline() || interruptOnDeadline;
         metaHandler = TTHeaderMeta.ServerHandler.of(config.ttheaderServerMeta());
@@ -72,6 +75,11 @@ final class CallDispatcher {
 
     Executor executor() {
         return executor;
+    }
+
+    /** The default handler lanes, or {@code null} when the server has an executor. */
+    HandlerLanes lanes() {
+        return lanes;
     }
 
     boolean enforceDeadline() {

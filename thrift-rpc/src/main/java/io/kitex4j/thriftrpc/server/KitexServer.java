@@ -13,8 +13,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -35,7 +33,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
  * A Thrift server that Kitex (Go) clients can call: it speaks Kitex's four transports (Buffered,
@@ -55,9 +52,11 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  *
  * <h2>Threads</h2>
  * Netty I/O threads (of the server's {@link io.kitex4j.thriftrpc.KitexResources}: by default its own, native
- * epoll when available, NIO otherwise, two per CPU, one per CPU with {@link KitexServerBuilder#directExecutor()})
- * read, route and write; handlers run on the {@linkplain KitexServerBuilder#executor(Executor) handler executor},
- * never on the I/O threads unless the server was built with {@link KitexServerBuilder#directExecutor()}.
+ * epoll when available, NIO otherwise, one per CPU, two per CPU with a {@link KitexServerBuilder#executor(Executor)})
+ * read, route and write; handlers run on handler threads: by default the server's handler lanes, which take
+ * the requests of an I/O thread in batches and add threads when a handler blocks (see
+ * {@link KitexServerBuilder#executor(Executor)}), or the executor given to the builder. They never run on the
+ * I/O threads unless the server was built with {@link KitexServerBuilder#directExecutor()}.
  * The calls of one connection run one at a time and are answered in order, as Kitex does; calls
  * of different connections run in parallel. An asynchronous handler ({@code AsyncIface}, or methods returning a
  * {@link java.util.concurrent.CompletionStage}, see {@link KitexServerBuilder#service(Class, Object)}) holds no
@@ -131,7 +130,7 @@ public final class KitexServer implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(KitexServer.class);
 
-    /** The maximum number of threads of the default handler executor. */
+    /** The default of {@link KitexServerBuilder#maxHandlerThreads(int)}: the most threads of the handler lanes. */
     public static final int DEFAULT_MAX_HANDLER_THREADS = 200;
 
     /** Returns a new builder. */
@@ -154,6 +153,7 @@ public final class KitexServer implements AutoCloseable {
     private Channel serverChannel;
     private Executor executor;
     private boolean ownsExecutor;
+    private HandlerLanes lanes;
     private CallDispatcher dispatcher;
     private Registration registration;
     private Thread hook;
@@ -204,10 +204,10 @@ public final class KitexServer implements AutoCloseable {
                     executor = config.executor();
                     ownsExecutor = config.shutdownExecutorOnStop();
                 } else {
-                    executor = newDefaultExecutor();
-                    ownsExecutor = true;
+                    lanes = new HandlerLanes(config.maxHandlerThreads(), config.handlerStallThreshold().toNanos(),
+                                             "kitex4j-handler");
                 }
-                dispatcher = new CallDispatcher(config, executor, rejections);
+                dispatcher = new CallDispatcher(config, executor, lanes, rejections);
             }
             final CallDispatcher d = dispatcher;
             final int maxFrameBytes = config.maxFrameBytes();
@@ -478,7 +478,9 @@ public final class KitexServer implements AutoCloseable {
         final Executor exec;
         final boolean ownsExec;
         final CallDispatcher d;
+        final HandlerLanes l;
         synchronized (this) {
+            l = lanes;
             io = resources;
             ownsIo = ownsResources;
             listener = serverChannel;
@@ -495,19 +497,14 @@ public final class KitexServer implements AutoCloseable {
         if (io != null && ownsIo) {
             io.close();
         }
+        if (l != null) {
+            // Handlers still running after the drain timeout are not interrupted; their replies are dropped.
+            l.shutdown();
+        }
         if (ownsExec && exec instanceof ExecutorService) {
             // Handlers still running after the drain timeout are not interrupted; their replies are dropped.
             ((ExecutorService) exec).shutdown();
         }
-    }
-
-    private static ThreadPoolExecutor newDefaultExecutor() {
-        final ThreadPoolExecutor pool = new ThreadPoolExecutor(
-                DEFAULT_MAX_HANDLER_THREADS, DEFAULT_MAX_HANDLER_THREADS, 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), new DefaultThreadFactory("kitex4j-handler", true));
-        // With core == max, this lets idle threads end, so an idle server holds no handler threads.
-        pool.allowCoreThreadTimeOut(true);
-        return pool;
     }
 
     /** The address the server listens on, or {@code null} before it is bound. */

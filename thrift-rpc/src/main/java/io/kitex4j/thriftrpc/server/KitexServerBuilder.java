@@ -78,6 +78,8 @@ public final class KitexServerBuilder {
      * time per connection (a deprecated mux client sends more), so only pipelining peers reach it.
      */
     public static final int DEFAULT_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION = 32;
+    /** Default {@link #handlerStallThreshold(Duration)}: 2 ms. */
+    public static final Duration DEFAULT_HANDLER_STALL_THRESHOLD = Duration.ofMillis(2);
     /** Default {@link #deregisterTimeout(Duration)}: 5 s. */
     public static final Duration DEFAULT_DEREGISTER_TIMEOUT = Duration.ofSeconds(5);
 
@@ -90,6 +92,8 @@ public final class KitexServerBuilder {
     private boolean refuseTrafficWithoutServiceName;
     private Executor executor;
     private boolean shutdownExecutorOnStop;
+    private int maxHandlerThreads = KitexServer.DEFAULT_MAX_HANDLER_THREADS;
+    private Duration handlerStallThreshold = DEFAULT_HANDLER_STALL_THRESHOLD;
     private int ioThreads;
     private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
     private int maxNestingDepth = DEFAULT_MAX_NESTING_DEPTH;
@@ -212,19 +216,57 @@ public final class KitexServerBuilder {
     }
 
     /**
-     * The executor handlers run on; the server does not shut it down. Calls of one connection run
-     * one at a time; different connections run in parallel as far as the executor allows.
+     * The executor handlers run on, instead of the default handler lanes; the server does not shut it
+     * down. Calls of one connection run one at a time; different connections run in parallel as far as
+     * the executor allows. Each call is then one task: two thread hand-offs per call, where the default
+     * pays them once per batch of calls.
      *
-     * <p>Default: a pool owned by the server, of up to {@link KitexServer#DEFAULT_MAX_HANDLER_THREADS}
-     * daemon threads named {@code kitex4j-handler-N}, which end after 60 s idle, with an unbounded
-     * queue. Since each connection has at most one call queued or running, the queue never holds
-     * more tasks than there are connections. It is shut down when the server stops.
+     * <p>Default (no executor): <b>handler lanes</b>. Handlers never run on the I/O threads. The requests
+     * each I/O thread reads in one turn of its loop are handed, together, to a handler thread that runs
+     * them one after another and hands the replies back together: about the cost of
+     * {@link #directExecutor()} per call under load (figures in {@code benchmarks/README.md}). A handler may
+     * block (JDBC, a blocking kitex4j client call, a lock): if none of a lane's calls started for
+     * {@link #handlerStallThreshold(Duration)}, more handler threads are started for the calls waiting
+     * in it, so one blocking handler delays the other connections of its I/O thread by about that
+     * threshold at most, and never stalls reads, writes or other I/O threads. Handler threads (daemon,
+     * named {@code kitex4j-handler-N}, at most {@link #maxHandlerThreads(int)}) end after 60 s idle and
+     * are stopped with the server.
      *
      * <p>An executor that runs tasks on the calling thread would run handlers on Netty's I/O threads;
      * do not do that with handlers that block.
      */
     public KitexServerBuilder executor(Executor executor) {
         return executor(executor, false);
+    }
+
+    /**
+     * The most handler threads of the default handler lanes (not used with {@link #executor(Executor)} or
+     * {@link #directExecutor()}). At the limit, calls wait in their lane until a handler thread is free.
+     * Default {@link KitexServer#DEFAULT_MAX_HANDLER_THREADS}.
+     */
+    public KitexServerBuilder maxHandlerThreads(int maxHandlerThreads) {
+        if (maxHandlerThreads < 1) {
+            throw new IllegalArgumentException("maxHandlerThreads: " + maxHandlerThreads + " (expected: >= 1)");
+        }
+        this.maxHandlerThreads = maxHandlerThreads;
+        return this;
+    }
+
+    /**
+     * How long the calls waiting in a handler lane may see no call of the lane start before more handler
+     * threads are started for them (see {@link #executor(Executor)}): the longest a blocking handler
+     * delays the other connections of its I/O thread, about. A shorter one reacts faster to handlers that
+     * block and starts threads for handlers that merely run long; the check costs one timer task per
+     * threshold per busy I/O thread. Default {@link #DEFAULT_HANDLER_STALL_THRESHOLD} (2 ms); between 100 µs
+     * and 10 s.
+     */
+    public KitexServerBuilder handlerStallThreshold(Duration threshold) {
+        requireNonNull(threshold, "handlerStallThreshold");
+        if (threshold.compareTo(Duration.ofNanos(100_000)) < 0 || threshold.compareTo(Duration.ofSeconds(10)) > 0) {
+            throw new IllegalArgumentException("handlerStallThreshold: " + threshold + " (expected: 100µs-10s)");
+        }
+        this.handlerStallThreshold = threshold;
+        return this;
     }
 
     /**
@@ -243,8 +285,8 @@ public final class KitexServerBuilder {
      * which runs a handler on the goroutine that read its request.
      *
      * <p>Only for handlers that never block (no I/O, no locks held long, no blocking kitex4j client
-     * calls): while a handler runs, every other connection of its I/O thread waits. It saves two
-     * thread hand-offs per call; the figures are in {@code benchmarks/README.md}. Cannot be combined
+     * calls): while a handler runs, every other connection of its I/O thread waits. It saves the hand-off
+     * of each batch of calls to the default handler lanes; the figures are in {@code benchmarks/README.md}. Cannot be combined
      * with {@link #interruptOnDeadline(boolean)}, which would interrupt an I/O thread;
      * {@link #build()} refuses that.
      */
@@ -613,7 +655,8 @@ public final class KitexServerBuilder {
         final ServiceRouter router = new ServiceRouter(services, fallbackService, refuseTrafficWithoutServiceName);
         final String name = serviceName != null ? serviceName : registryServiceName != null ? registryServiceName : "";
         return new KitexServer(new ServerConfig(
-                address, router, name, middlewares, executor, shutdownExecutorOnStop, resources, ioThreads,
+                address, router, name, middlewares, executor, shutdownExecutorOnStop, maxHandlerThreads,
+                handlerStallThreshold, resources, ioThreads,
                 preferNativeTransport, maxFrameBytes, maxNestingDepth, rejectionLogPeriodNanos, rejectionLogBurst,
                 enforceDeadline, interruptOnDeadline, ttheaderServerMeta, registry, registryServiceName,
                 registryAddress, weight, tags, requireRegistration, exitWait, drainTimeout, deregisterTimeout,

@@ -91,6 +91,8 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
     private volatile boolean interruptedInStart;
     // The outcome goes to finish(), not to run()'s caller.
     private boolean asyncStarted;
+    // The reply waiting in its lane to be handed to the connection on its I/O thread (HandlerLanes).
+    private Reply laneReply;
     // The request's TTHeader has flag 0x0001: its peer matches replies by seqId (Kitex mux connections).
     private boolean outOfOrder;
 
@@ -134,6 +136,32 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
             if (outOfOrder) {
                 connection.suspended(this);
             }
+        }
+    }
+
+    /** Keeps the reply until the lane hands it to the I/O thread ({@link #deliver()}). */
+    void completeWith(Reply reply) {
+        laneReply = reply;
+    }
+
+    /** On the I/O thread: gives the reply kept by {@link #completeWith} to the connection. */
+    void deliver() {
+        final Reply r = laneReply;
+        laneReply = null;
+        connection.delivered(this, r);
+    }
+
+    /**
+     * The call will not be served or answered: the server stopped after its drain timeout and its
+     * threads are gone. Releases what it holds (its reply, or else its request).
+     */
+    void dropped() {
+        final Reply r = laneReply;
+        laneReply = null;
+        if (r != null) {
+            r.release();
+        } else {
+            request.frame().release();
         }
     }
 

@@ -22,6 +22,8 @@ record ServerConfig(
         List<Middleware> middlewares,
         Executor executor,
         boolean shutdownExecutorOnStop,
+        int maxHandlerThreads,
+        Duration handlerStallThreshold,
         KitexResources resources,
         int ioThreads,
         boolean preferNativeTransport,
@@ -67,6 +69,8 @@ record ServerConfig(
      * the handler pool, two per CPU did better than one.
      */
     int effectiveIoThreads() {
-        return ioThreads > 0 ? ioThreads : (directExecutor() ? 1 : 2) * Runtime.getRuntime().availableProcessors();
+        // A user's executor keeps the old default of two per CPU; the lanes and directExecutor() one per CPU.
+        return ioThreads > 0 ? ioThreads : (executor != null && !directExecutor() ? 2 : 1)
+                                           * Runtime.getRuntime().availableProcessors();
     }
 }

@@ -59,6 +59,8 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     private final KitexFrameDecoder decoder;
     private final ArrayDeque<PendingRequest> pending = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
+    // The lane of this connection's I/O thread, or null when the server has an executor (or directExecutor()).
+    private HandlerLanes.Lane lane;
     private InetSocketAddress remoteAddress;
     // Calls started and not answered (one, or more when asynchronous calls of a mux peer are pending).
     private int running;
@@ -105,6 +107,8 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        final HandlerLanes lanes = dispatcher.lanes();
+        lane = lanes == null ? null : lanes.lane(ctx.executor());
     }
 
     @Override
@@ -410,6 +414,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         final ServerCall call = new ServerCall(this, dispatcher, ctx, req, mh, route.method());
         running++;
         blockingCall = call;
+        if (lane != null) {
+            lane.submit(call);
+            return;
+        }
         try {
             dispatcher.executor().execute(call);
         } catch (RejectedExecutionException e) {
@@ -433,6 +441,11 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     void complete(ServerCall call, ServerCall.Reply reply) {
         if (ctx.executor().inEventLoop()) {
             callDone(call, reply);
+            return;
+        }
+        if (lane != null) {
+            call.completeWith(reply);
+            lane.complete(call);
             return;
         }
         try {
@@ -465,6 +478,11 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             blockingCall = null;
             drain();
         }
+    }
+
+    /** A reply handed over by the lane, on the I/O thread. */
+    void delivered(ServerCall call, ServerCall.Reply reply) {
+        callDone(call, reply);
     }
 
     private void callDone(ServerCall call, ServerCall.Reply reply) {

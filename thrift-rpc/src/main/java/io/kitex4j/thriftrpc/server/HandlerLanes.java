@@ -1,0 +1,262 @@
+package io.kitex4j.thriftrpc.server;
+
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.FastThreadLocalThread;
+
+/**
+ * The default handler execution: one <em>lane</em> per I/O thread, drained in batches by handler threads.
+ *
+ * <p>Why not a {@link ThreadPoolExecutor} per call: each call then costs two thread hand-offs (the I/O thread
+ * wakes a handler thread, the handler thread wakes the I/O thread to write), and on a loaded core each
+ * hand-off is a context switch. A lane amortises both over a batch:
+ * <pre>
+ *  I/O thread (event loop)                       handler thread (drainer)
+ *  ───────────────────────                       ────────────────────────
+ *  read + route N requests ──► lane.calls ─────► run call 1 .. N, one after another
+ *  (no wake-up per request)     (one wake-up         │  (decode args, handler, encode reply)
+ *  end of the loop's turn ───►  per batch)           ▼
+ *  write + flush N replies ◄── lane.completions ◄── replies, handed back once per batch
+ * </pre>
+ * A handler that blocks holds its drainer, so the calls queued behind it in the same lane would wait. The
+ * lane watches for that: while it has calls queued, a check runs on its I/O thread every
+ * {@linkplain KitexServerBuilder#handlerStallThreshold stall threshold}; if no call of the lane started since
+ * the last check, more drainers are started for the queued calls. So a blocking handler delays the other
+ * connections of its I/O thread by at most about the threshold, and never stalls reads, writes or other
+ * lanes. The I/O threads never run handlers.
+ *
+ * <p>Drainers come from one pool per server, of up to {@code maxThreads} threads, which end after 60 s idle.
+ * At that limit calls wait in their lane (as they would in a full pool's queue) until a drainer is free.
+ */
+final class HandlerLanes {
+
+    /** Per batch at most this many replies are held back before they are handed to the I/O thread. */
+    static final int MAX_DEFERRED_REPLIES = 32;
+    /** At most this many drainers are added to a stalled lane per check. */
+    private static final int MAX_DRAINERS_PER_STALL = 8;
+
+    private final ThreadPoolExecutor pool;
+    private final long stallThresholdNanos;
+    private final ConcurrentHashMap<EventExecutor, Lane> lanes = new ConcurrentHashMap<>();
+    // How many times a stalled lane got extra drainers; for tests and diagnostics.
+    private final AtomicLong stallsDetected = new AtomicLong();
+
+    HandlerLanes(int maxThreads, long stallThresholdNanos, String threadNamePrefix) {
+        this.stallThresholdNanos = stallThresholdNanos;
+        final AtomicInteger ids = new AtomicInteger();
+        final ThreadFactory factory = r -> {
+            final Thread t = new Drainer(r, threadNamePrefix + '-' + ids.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        // A SynchronousQueue: a batch goes to an idle thread (the most recently idle one: warm caches) or a new
+        // one; never to a queue behind a busy thread.
+        pool = new ThreadPoolExecutor(0, maxThreads, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), factory);
+    }
+
+    /** The lane of an I/O thread; all connections of that thread share it. */
+    Lane lane(EventExecutor loop) {
+        return lanes.computeIfAbsent(loop, Lane::new);
+    }
+
+    long stallsDetected() {
+        return stallsDetected.get();
+    }
+
+    int poolSize() {
+        return pool.getPoolSize();
+    }
+
+    /** Stops the pool after the calls already queued or running: drainers end when their lane is empty. */
+    void shutdown() {
+        pool.shutdown();
+    }
+
+    /** A handler thread; knows which lane it is draining, so replies made there can be batched. */
+    private static final class Drainer extends FastThreadLocalThread {
+        Lane lane;
+
+        Drainer(Runnable r, String name) {
+            super(r, name);
+        }
+    }
+
+    /** The calls of one I/O thread's connections. */
+    final class Lane {
+
+        private final EventExecutor loop;
+        private final Queue<ServerCall> calls = new ConcurrentLinkedQueue<>();
+        private final Queue<ServerCall> completions = new ConcurrentLinkedQueue<>();
+        private final AtomicInteger drainers = new AtomicInteger();
+        private final AtomicBoolean completionsScheduled = new AtomicBoolean();
+        // Calls started, by any drainer; the stall check only asks whether it moved.
+        private final AtomicLong started = new AtomicLong();
+        private final Runnable drainTask = this::drain;
+        private final Runnable deliverTask = this::deliverCompletions;
+        private final Runnable endOfTurnTask = this::endOfTurn;
+        private final Runnable stallCheckTask = this::checkStall;
+
+        // Replies held back since the last hand-over. Only this lane's drainers touch it; when several run at
+        // once (after a stall) a lost update only moves the next hand-over.
+        private int deferredCount;
+        // Confined to the I/O thread.
+        private boolean endOfTurnScheduled;
+        private boolean stallCheckScheduled;
+        private long startedAtLastCheck;
+
+        private Lane(EventExecutor loop) {
+            this.loop = loop;
+        }
+
+        /**
+         * Queues a call. On the I/O thread: the drainer is woken once at the end of the loop's turn, for all
+         * the calls read in it.
+         */
+        void submit(ServerCall call) {
+            calls.offer(call);
+            if (loop.inEventLoop()) {
+                if (!endOfTurnScheduled) {
+                    endOfTurnScheduled = true;
+                    // A task of the loop runs after the I/O events of this turn are processed.
+                    loop.execute(endOfTurnTask);
+                }
+            } else {
+                loop.execute(endOfTurnTask);
+            }
+        }
+
+        private void endOfTurn() {
+            endOfTurnScheduled = false;
+            if (calls.isEmpty()) {
+                return;
+            }
+            if (drainers.get() == 0 && drainers.compareAndSet(0, 1)) {
+                startDrainer();
+            }
+            if (!stallCheckScheduled) {
+                stallCheckScheduled = true;
+                startedAtLastCheck = started.get();
+                loop.schedule(stallCheckTask, stallThresholdNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private void checkStall() {
+            stallCheckScheduled = false;
+            // Replies held back by a drainer that then went into a long call.
+            deliverCompletions();
+            if (calls.isEmpty()) {
+                return;
+            }
+            final long now = started.get();
+            if (now == startedAtLastCheck) {
+                // Nothing started for a whole threshold although calls are waiting: every drainer of the lane
+                // is in a long (likely blocking) call, or there is none.
+                stallsDetected.incrementAndGet();
+                int add = Math.min(MAX_DRAINERS_PER_STALL, Math.max(1, calls.size()));
+                while (add-- > 0) {
+                    drainers.incrementAndGet();
+                    if (!startDrainer()) {
+                        break;
+                    }
+                }
+            }
+            startedAtLastCheck = now;
+            stallCheckScheduled = true;
+            loop.schedule(stallCheckTask, stallThresholdNanos, TimeUnit.NANOSECONDS);
+        }
+
+        /** Starts a drainer already counted in {@link #drainers}; false (and uncounted) if none can start. */
+        private boolean startDrainer() {
+            try {
+                pool.execute(drainTask);
+                return true;
+            } catch (RejectedExecutionException e) {
+                // The pool is at its limit (the calls wait for a drainer to finish) or shut down (the server
+                // stopped after its drain timeout: the connections are closed and the calls dropped).
+                drainers.decrementAndGet();
+                if (pool.isShutdown()) {
+                    ServerCall c;
+                    while ((c = calls.poll()) != null) {
+                        c.dropped();
+                    }
+                }
+                return false;
+            }
+        }
+
+        private void drain() {
+            final Drainer self = (Drainer) Thread.currentThread();
+            self.lane = this;
+            try {
+                for (;;) {
+                    ServerCall call;
+                    while ((call = calls.poll()) != null) {
+                        started.lazySet(started.get() + 1);
+                        call.run();
+                    }
+                    deliverNow();
+                    drainers.decrementAndGet();
+                    // A call queued after the poll above and before the decrement saw a drainer and did not
+                    // start one: take it, unless another drainer has meanwhile.
+                    if (calls.isEmpty() || !drainers.compareAndSet(0, 1)) {
+                        return;
+                    }
+                }
+            } finally {
+                self.lane = null;
+            }
+        }
+
+        /**
+         * Hands a call's reply to its connection: batched when called on one of this lane's drainers while
+         * more calls are waiting, else now.
+         */
+        void complete(ServerCall call) {
+            final Thread t = Thread.currentThread();
+            if (t instanceof Drainer && ((Drainer) t).lane == this) {
+                completions.offer(call);
+                if (calls.peek() == null || ++deferredCount >= MAX_DEFERRED_REPLIES) {
+                    deliverNow();
+                }
+                return;
+            }
+            completions.offer(call);
+            deliverNow();
+        }
+
+        private void deliverNow() {
+            deferredCount = 0;
+            if (!completions.isEmpty() && completionsScheduled.compareAndSet(false, true)) {
+                try {
+                    loop.execute(deliverTask);
+                } catch (RejectedExecutionException e) {
+                    // The I/O thread has stopped: the connections are closed.
+                    completionsScheduled.set(false);
+                    ServerCall c;
+                    while ((c = completions.poll()) != null) {
+                        c.dropped();
+                    }
+                }
+            }
+        }
+
+        private void deliverCompletions() {
+            completionsScheduled.set(false);
+            ServerCall c;
+            while ((c = completions.poll()) != null) {
+                c.deliver();
+            }
+        }
+    }
+}
