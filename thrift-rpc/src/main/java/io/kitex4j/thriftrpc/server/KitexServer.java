@@ -507,6 +507,11 @@ public final class KitexServer implements AutoCloseable {
         }
     }
 
+    /** For tests in this package: the dispatcher, once started. */
+    synchronized CallDispatcher dispatcherForTest() {
+        return dispatcher;
+    }
+
     /** The address the server listens on, or {@code null} before it is bound. */
     public InetSocketAddress localAddress() {
         return localAddress;
