@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=lib/peers.sh
 . "$ROOT/benchmarks/lib/peers.sh"
-JAR="$ROOT/benchmarks/target/benchmarks.jar"
+JAR="${JAR:-$ROOT/benchmarks/target/benchmarks.jar}"
 GO_BIN="${GO_BIN:-/tmp/kitex4j-bin}"
 if [ $# -ne 3 ]; then
   echo "usage: $0 CLIENT SERVER TRANSPORT   (e.g. go kitex4j-direct framed; see the comment at the top)" >&2

@@ -34,7 +34,9 @@ import io.netty.util.concurrent.FastThreadLocalThread;
  * {@linkplain KitexServerBuilder#handlerStallThreshold stall threshold}; if no call of the lane started since
  * the last check, more drainers are started for the queued calls. So a blocking handler delays the other
  * connections of its I/O thread by at most about the threshold, and never stalls reads, writes or other
- * lanes. The I/O threads never run handlers.
+ * lanes. For a second after a stall, the lane expects more handlers that block and starts a drainer for each
+ * queued call at once (up to {@value #MAX_DRAINERS_PER_STALL} per turn), as a pool would; the drainers that
+ * find nothing to do end. The I/O threads never run handlers.
  *
  * <p>Drainers come from one pool per server, of up to {@code maxThreads} threads, which end after 60 s idle.
  * At that limit calls wait in their lane (as they would in a full pool's queue) until a drainer is free.
@@ -45,6 +47,8 @@ final class HandlerLanes {
     static final int MAX_DEFERRED_REPLIES = 32;
     /** At most this many drainers are added to a stalled lane per check. */
     private static final int MAX_DRAINERS_PER_STALL = 8;
+    /** How long after a stall a lane hands queued calls to new drainers at once. */
+    private static final long BLOCKING_MODE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final ThreadPoolExecutor pool;
     private final long stallThresholdNanos;
@@ -114,6 +118,10 @@ final class HandlerLanes {
         private boolean endOfTurnScheduled;
         private boolean stallCheckScheduled;
         private long startedAtLastCheck;
+        // When a stall was last seen (System.nanoTime()); for a second after it the lane expects handlers
+        // that block and starts a drainer per queued call at once, as a pool would, instead of a stall check
+        // (a threshold) later. 0: never.
+        private long lastStallNanos;
 
         private Lane(EventExecutor loop) {
             this.loop = loop;
@@ -143,6 +151,8 @@ final class HandlerLanes {
             }
             if (drainers.get() == 0 && drainers.compareAndSet(0, 1)) {
                 startDrainer();
+            } else if (lastStallNanos != 0 && System.nanoTime() - lastStallNanos < BLOCKING_MODE_NANOS) {
+                addDrainers(calls.size());
             }
             if (!stallCheckScheduled) {
                 stallCheckScheduled = true;
@@ -163,17 +173,22 @@ final class HandlerLanes {
                 // Nothing started for a whole threshold although calls are waiting: every drainer of the lane
                 // is in a long (likely blocking) call, or there is none.
                 stallsDetected.incrementAndGet();
-                int add = Math.min(MAX_DRAINERS_PER_STALL, Math.max(1, calls.size()));
-                while (add-- > 0) {
-                    drainers.incrementAndGet();
-                    if (!startDrainer()) {
-                        break;
-                    }
-                }
+                lastStallNanos = System.nanoTime() | 1;
+                addDrainers(calls.size());
             }
             startedAtLastCheck = now;
             stallCheckScheduled = true;
             loop.schedule(stallCheckTask, stallThresholdNanos, TimeUnit.NANOSECONDS);
+        }
+
+        private void addDrainers(int queued) {
+            int add = Math.min(MAX_DRAINERS_PER_STALL, Math.max(1, queued));
+            while (add-- > 0) {
+                drainers.incrementAndGet();
+                if (!startDrainer()) {
+                    break;
+                }
+            }
         }
 
         /** Starts a drainer already counted in {@link #drainers}; false (and uncounted) if none can start. */
