@@ -40,6 +40,11 @@ public final class StartupRun {
     }
 
     public static void main(String[] args) throws Exception {
+        // Logback at WARN: the benchmarks jar has no logback.xml.
+        final org.slf4j.Logger root = org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        if (root instanceof ch.qos.logback.classic.Logger logback) {
+            logback.setLevel(ch.qos.logback.classic.Level.WARN);
+        }
         int runs = 5;
         int port = 9480;
         String transport = "framed";
@@ -66,7 +71,7 @@ public final class StartupRun {
             final List<String> cmd = command.stream().map(s -> s.replace("{port}", Integer.toString(p))).toList();
             final Result res = once(cmd, p, tp);
             System.out.printf(Locale.ROOT, "%s run %d: port accepts %.1f ms, first call answered %.1f ms, VmRSS %s kB,"
-                            + " classes loaded %s (from the CDS archive %s)%n", r == 0 ? "discarded" : "",
+                            + " classes loaded from class files %s, from the CDS archive %s%n", r == 0 ? "discarded" : "",
                     r, res.listenMs, res.answerMs, res.rssKb, res.classes, res.sharedClasses);
             if (r > 0) {
                 toListen.add(res.listenMs);
@@ -138,7 +143,10 @@ public final class StartupRun {
         return "?";
     }
 
-    /** java.cls.loadedClasses and sun.cls.sharedLoadedClasses of a HotSpot process (jcmd PerfCounter.print). */
+    /**
+     * java.cls.loadedClasses (loaded from class files) and java.cls.sharedLoadedClasses (mapped from a CDS
+     * archive) of a HotSpot process (jcmd PerfCounter.print).
+     */
     private static String[] classCounts(long pid) {
         final String[] out = {"?", "?"};
         try {
@@ -149,7 +157,7 @@ public final class StartupRun {
             for (String line : text.split("\n")) {
                 if (line.startsWith("java.cls.loadedClasses=")) {
                     out[0] = line.substring(line.indexOf('=') + 1).trim();
-                } else if (line.startsWith("sun.cls.sharedLoadedClasses=")) {
+                } else if (line.startsWith("java.cls.sharedLoadedClasses=")) {
                     out[1] = line.substring(line.indexOf('=') + 1).trim();
                 }
             }
