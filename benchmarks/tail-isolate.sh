@@ -24,8 +24,12 @@ run() {  # label command...
   local label="$1"; shift
   local la out; la="$(cut -d' ' -f1 /proc/loadavg)"
   out="$("$@" 2>/dev/null | grep '"event":"bench"' | tail -1 || true)"
-  python3 -c 'import json,sys; d=json.loads(sys.argv[2] or "{}"); print(f"| {sys.argv[1]} | {sys.argv[3]} | {d.get(\"qps\",0):,.0f} | {d.get(\"p50Us\",0):,} | {d.get(\"p99Us\",0):,} | {d.get(\"p999Us\",0):,} |")' \
-    "$label" "$out" "$la"
+  python3 - "$label" "$out" "$la" <<'PY'
+import json, sys
+label, out, load = sys.argv[1:]
+d = json.loads(out) if out else {}
+print(f"| {label} | {load} | {d.get('qps', 0):,.0f} | {d.get('p50Us', 0):,} | {d.get('p99Us', 0):,} | {d.get('p999Us', 0):,} |")
+PY
 }
 echo "| variant | load | QPS | p50 (µs) | p99 (µs) | p999 (µs) |"
 echo "|---|---:|---:|---:|---:|---:|"
