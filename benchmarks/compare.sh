@@ -3,15 +3,34 @@
 # servers, over Framed and TTHeader, plus the bare Go TCP and bare Netty length-prefixed echo ceilings.
 # Prints a markdown table (medians over RUNS runs per case).
 #
-#   benchmarks/compare.sh                                   # defaults: DURATION=8s WARMUP=12s RUNS=3
-#   DURATION=5s WARMUP=5s RUNS=1 benchmarks/compare.sh      # quick check
+#   benchmarks/compare.sh                                   # defaults: DURATION=8s WARMUP=12s RUNS=3 CASES=all
+#   DURATION=6s WARMUP=10s RUNS=3 benchmarks/compare.sh     # the full table in ~26 minutes
+#   CASES=core DURATION=5s WARMUP=5s RUNS=1 benchmarks/compare.sh      # quick check
+#
+# CASES (space or comma separated groups; default all):
+#   core        per transport (Framed, TTHeader): Go -> Go (control), Go -> kitex4j (handler pool),
+#               Go -> kitex4j (directExecutor), kitex4j blocking / async -> Go, kitex4j async -> kitex4j;
+#               and the Go TCP and Netty echo ceilings
+#   virtual     kitex4j blocking stub on CONC virtual threads (JAVA25, a JDK 21+ java) -> Go, per transport
+#   payload16k  PAYLOAD=16384: Go -> Go (control), Go -> kitex4j (pool), kitex4j blocking / async -> Go
+#   conc1000    CONC=1000 callers sharing one client, POOL=1000 (both clients keep every connection idle
+#               between calls; see lib/peers.sh), the same four cases
+#   container   Go -> kitex4j server with the flags of benchmarks/container.jvmopts (pool and direct)
+#   all         all of the above
+# payload16k and conc1000 run over EXTRA_TRANSPORTS (default "ttheader"; "framed ttheader" for both).
+# The estimated duration is printed first: RUNS x cases x (WARMUP + DURATION + ~2.5 s of process start-up).
+#
+# Runs alternate between cases: run 1 of every case, then run 2 of every case, and so on, each with a new server
+# and a new client process, so that drift on a shared machine hits every case alike. The 1-minute load average
+# is taken before each run and its median printed per case.
 #
 # Every run starts a new client process, which warms up for WARMUP before it measures. A JVM pinned to
 # one CPU needs that long: with 3 s, its JIT compiler was still taking a quarter of the client's CPU
 # while measuring (benchmarks/README.md).
 #
-# Env: DURATION, WARMUP, RUNS, CONC (100), PAYLOAD (1024), SKIP_BUILD=1 (reuse benchmarks.jar and Go
-# binaries in GO_BIN), JAVA_OPTS (extra JVM flags for the Java processes), KEEP_TMP=1.
+# Env: DURATION, WARMUP, RUNS, CONC (100), PAYLOAD (1024), CASES, EXTRA_TRANSPORTS, SKIP_BUILD=1 (reuse
+# benchmarks.jar and Go binaries in GO_BIN), JAVA_OPTS (extra JVM flags for the Java processes), JAVA25,
+# KEEP_TMP=1.
 #
 # Before/after: JAR_BEFORE=/path/to/old/benchmarks.jar runs only the cases with kitex4j in them, each run
 # once with the old jar and once with the new one, alternating (old, new, old, new, ...), each with a new
@@ -29,6 +48,8 @@ RUNS="${RUNS:-3}"
 CONC="${CONC:-100}"
 PAYLOAD="${PAYLOAD:-1024}"
 JAVA_OPTS="${JAVA_OPTS:-}"
+CASES="${CASES:-all}"
+EXTRA_TRANSPORTS="${EXTRA_TRANSPORTS:-ttheader}"
 CLIENT_TIMEOUT="${CLIENT_TIMEOUT:-300}"  # seconds; a client that hangs is killed and its run counted as failed
 JAR="${JAR:-$ROOT/benchmarks/target/benchmarks.jar}"
 JAR_AFTER="$JAR"
@@ -77,73 +98,148 @@ start_server() {  # kind addr -> SERVER_PID
   wait_port 127.0.0.1 "${addr##*:}" "$SERVER_PID"
 }
 
-stop_server() {  # sets STATS to "VmHWM-in-kB<TAB>server-bytes-allocated-per-call" (-1: not measured)
+stop_server() {  # sets STATS to "VmHWM-kB<TAB>bytes-allocated-per-call<TAB>threads" (-1: not measured)
   # Not to be called in $(...): wait only works in the shell that started the server.
-  local hwm alloc
+  local hwm alloc threads
   hwm="$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)"
+  threads="$(awk '/^Threads/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo -1)"
   kill "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
   # A kitex4j server prints what it allocated per call (after its first 100,000 calls) when stopped.
   alloc="$(grep -o '"allocBytesPerCall":-\?[0-9]*' "$TMP/server.log" 2>/dev/null | tail -1 | cut -d: -f2 || true)"
-  STATS="$(printf '%s\t%s' "${hwm:-0}" "${alloc:--1}")"
+  STATS="$(printf '%s\t%s\t%s' "${hwm:-0}" "${alloc:--1}" "${threads:--1}")"
 }
 
-run_client() {  # kind addr transport -> one JSON line
-  local kind="$1" addr="$2" tp="$3"
+run_client() {  # kind addr transport conc payload pool -> one JSON line
+  local kind="$1" addr="$2" tp="$3" conc="$4" payload="$5"
   local pin=("${CLI_PIN[@]}")
   if command -v timeout >/dev/null 2>&1; then pin=(timeout "$CLIENT_TIMEOUT" "${CLI_PIN[@]}"); fi
-  client_argv "$kind" "$addr" "$tp" "$CONC" "$PAYLOAD" "$DURATION" "$WARMUP"
+  POOL="$6" client_argv "$kind" "$addr" "$tp" "$conc" "$payload" "$DURATION" "$WARMUP"
   "${pin[@]}" "${CLIENT_ARGV[@]}" 2>>"$TMP/client.err" | grep '"event":"bench"\|"event": *"bench"' | tail -1
 }
 
-run_case() {  # name client server transport
-  local name="$1" cli="$2" srv="$3" tp="$4"
+# One line per case: key, group, name, client, server, transport, concurrency, payload, pool ("" = defaults).
+CASE_LIST="$TMP/cases.list"
+: >"$CASE_LIST"
+NCASES=0
+add_case() {  # group name client server transport [conc payload pool]
+  NCASES=$((NCASES + 1))
+  printf '%03d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$NCASES" "$1" "$2" "$3" "$4" "$5" "${6:-$CONC}" "${7:-$PAYLOAD}" \
+    "${8:-}" >>"$CASE_LIST"
+}
+want() {  # group
+  case " ${CASES//,/ } " in *" all "* | *" $1 "*) return 0 ;; *) return 1 ;; esac
+}
+for g in ${CASES//,/ }; do
+  case "$g" in core | virtual | payload16k | conc1000 | container | all) ;;
+    *) echo "compare: unknown case group '$g' (expected: core virtual payload16k conc1000 container all)" >&2; exit 2 ;;
+  esac
+done
+
+run_one() {  # key client server transport conc payload pool run
+  local key="$1" cli="$2" srv="$3" tp="$4" conc="$5" payload="$6" pool="$7" r="$8" line load
   PORT=$((PORT + 1))
   local addr="127.0.0.1:$PORT"
-  echo "compare: $name over $tp ($cli client -> $srv server, $addr), $RUNS run(s) of $WARMUP warm-up + $DURATION" >&2
-  start_server "$srv" "$addr"
-  for r in $(seq 1 "$RUNS"); do
-    local line
-    line="$(run_client "$cli" "$addr" "$tp" || true)"
-    [ -n "$line" ] || line='{"failed":true}'
-    echo "$line" >"$RES/$(printf '%02d' "$PORT").run$r.json"
-    echo "  run $r: $line" >&2
-  done
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  if ! start_server "$srv" "$addr"; then
+    echo '{"failed":true}' >"$RES/$key.run$r.json"
+    printf '0\t-1\t-1\t%s\n' "$load" >"$RES/$key.run$r.stats"
+    return 0
+  fi
+  line="$(run_client "$cli" "$addr" "$tp" "$conc" "$payload" "$pool" || true)"
+  [ -n "$line" ] || line='{"failed":true}'
   stop_server
-  printf '%s\t%s\t%s\t%s\n' "$name" "$tp" "$STATS" "$(printf '%02d' "$PORT")" >>"$RES/cases.tsv"
+  echo "$line" >"$RES/$key.run$r.json"
+  printf '%s\t%s\n' "$STATS" "$load" >"$RES/$key.run$r.stats"
+  echo "  run $r, load $load: $line" >&2
 }
 
+if [ -z "$JAR_BEFORE" ]; then
+  if want core; then
+    for tp in framed ttheader; do
+      add_case core "Go client → Go Kitex server (control)" go go "$tp"
+      add_case core "Go client → kitex4j server (default handler pool)" go kitex4j "$tp"
+      add_case core "Go client → kitex4j server (directExecutor)" go kitex4j-direct "$tp"
+      add_case core "kitex4j client, blocking stub × $CONC threads → Go Kitex server" kitex4j go "$tp"
+      add_case core "kitex4j client, async stub ($CONC in flight) → Go Kitex server" kitex4j-async go "$tp"
+      add_case core "kitex4j client, async → kitex4j server (directExecutor)" kitex4j-async kitex4j-direct "$tp"
+    done
+    add_case core "ceiling: Go TCP echo (length-prefixed)" tcpecho tcpecho raw
+    add_case core "ceiling: Netty echo (length-prefixed)" netty netty raw
+  fi
+  if want virtual; then
+    if [ -n "$JAVA25" ]; then
+      for tp in framed ttheader; do
+        add_case virtual "kitex4j client, blocking stub × $CONC virtual threads (JDK $("$JAVA25" -version 2>&1 |
+          sed -n '1s/.*version "\([0-9]*\).*/\1/p')) → Go Kitex server" kitex4j-virtual go "$tp"
+      done
+    else
+      echo "compare: no JAVA25 (a JDK 21+ java): skipping the virtual-thread cases" >&2
+    fi
+  fi
+  for group in payload16k conc1000; do
+    want "$group" || continue
+    if [ "$group" = payload16k ]; then c="$CONC"; p=16384; pool=""; what="16 KiB"
+    else c=1000; p="$PAYLOAD"; pool=1000; what="1,000 callers, pool 1,000"; fi
+    for tp in $EXTRA_TRANSPORTS; do
+      add_case "$group" "[$what] Go client → Go Kitex server (control)" go go "$tp" "$c" "$p" "$pool"
+      add_case "$group" "[$what] Go client → kitex4j server (default handler pool)" go kitex4j "$tp" "$c" "$p" "$pool"
+      add_case "$group" "[$what] kitex4j client, blocking stub × $c threads → Go Kitex server" kitex4j go "$tp" "$c" "$p" "$pool"
+      add_case "$group" "[$what] kitex4j client, async stub ($c in flight) → Go Kitex server" kitex4j-async go "$tp" "$c" "$p" "$pool"
+    done
+  done
+  if want container; then
+    for tp in framed ttheader; do
+      add_case container "Go client → kitex4j server, container profile (default handler pool)" go kitex4j-container "$tp"
+      add_case container "Go client → kitex4j server, container profile (directExecutor)" go kitex4j-direct-container "$tp"
+    done
+  fi
+  secs() {
+    case "$1" in *ms) echo "${1%ms} / 1000" | bc -l ;; *s) echo "${1%s}" ;; *m) echo "${1%m} * 60" | bc -l ;; *) echo "$1" ;; esac
+  }
+  EST="$(echo "$RUNS * $NCASES * ($(secs "$WARMUP") + $(secs "$DURATION") + 2.5) / 60" | bc -l)"
+  printf 'Estimated duration: %.0f min (%d cases x %d runs x (%s warm-up + %s + ~2.5 s start-up)); CASES=%s; load average now: %s\n' \
+    "$EST" "$NCASES" "$RUNS" "$WARMUP" "$DURATION" "$CASES" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "compare: estimated $(printf '%.0f' "$EST") min for $NCASES cases x $RUNS runs" >&2
+  for r in $(seq 1 "$RUNS"); do
+    while IFS=$'\t' read -r key group name cli srv tp c p pool; do
+      echo "compare: run $r/$RUNS, case $key/$NCASES: $name over $tp (c=$c b=$p${pool:+ pool=$pool})" >&2
+      run_one "$key" "$cli" "$srv" "$tp" "$c" "$p" "$pool" "$r"
+    done <"$CASE_LIST"
+  done
+  while IFS=$'\t' read -r key group name cli srv tp c p pool; do
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$tp" "$key" "$group" "$c" "$p" >>"$RES/cases.tsv"
+  done <"$CASE_LIST"
+fi
+
 run_case_ab() {  # name client server transport: RUNS alternating before/after pairs, one server per run
-  local name="$1" cli="$2" srv="$3" tp="$4" r which key line
+  local name="$1" cli="$2" srv="$3" tp="$4" r which key
   echo "compare: $name over $tp, $RUNS before/after pair(s) of $WARMUP warm-up + $DURATION" >&2
-  PORT=$((PORT + 1)); local kb; kb="$(printf '%02d' "$PORT")"
-  PORT=$((PORT + 1)); local ka; ka="$(printf '%02d' "$PORT")"
-  local hwm_b=0 hwm_a=0 alloc_b=-1 alloc_a=-1
+  NCASES=$((NCASES + 1)); local kb; kb="$(printf '%03d' "$NCASES")"
+  NCASES=$((NCASES + 1)); local ka; ka="$(printf '%03d' "$NCASES")"
   for r in $(seq 1 "$RUNS"); do
     for which in before after; do
       if [ "$which" = before ]; then JAR="$JAR_BEFORE"; key="$kb"; else JAR="$JAR_AFTER"; key="$ka"; fi
-      local addr="127.0.0.1:$((PORT + 100))"
-      start_server "$srv" "$addr"
-      line="$(run_client "$cli" "$addr" "$tp" || true)"
-      [ -n "$line" ] || line='{"failed":true}'
-      echo "$line" >"$RES/$key.run$r.json"
-      echo "  run $r ($which): $line" >&2
-      stop_server
-      if [ "$which" = before ]; then hwm_b="${STATS%%$'\t'*}"; alloc_b="${STATS##*$'\t'}"
-      else hwm_a="${STATS%%$'\t'*}"; alloc_a="${STATS##*$'\t'}"; fi
+      run_one "$key" "$cli" "$srv" "$tp" "$CONC" "$PAYLOAD" "" "$r"
     done
   done
   JAR="$JAR_AFTER"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$name (before)" "$tp" "$hwm_b" "$alloc_b" "$kb" >>"$RES/cases.tsv"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$name (after)" "$tp" "$hwm_a" "$alloc_a" "$ka" >>"$RES/cases.tsv"
+  printf '%s\t%s\t%s\tab\t%s\t%s\n' "$name (before)" "$tp" "$kb" "$CONC" "$PAYLOAD" >>"$RES/cases.tsv"
+  printf '%s\t%s\t%s\tab\t%s\t%s\n' "$name (after)" "$tp" "$ka" "$CONC" "$PAYLOAD" >>"$RES/cases.tsv"
+}
+
+run_case_control() {  # name client server transport: RUNS runs (for the ratio column of the before/after table)
+  NCASES=$((NCASES + 1)); local key; key="$(printf '%03d' "$NCASES")"
+  for r in $(seq 1 "$RUNS"); do run_one "$key" "$2" "$3" "$4" "$CONC" "$PAYLOAD" "" "$r"; done
+  printf '%s\t%s\t%s\tab\t%s\t%s\n' "$1" "$4" "$key" "$CONC" "$PAYLOAD" >>"$RES/cases.tsv"
 }
 
 if [ -n "$JAR_BEFORE" ]; then
   [ -f "$JAR_BEFORE" ] || { echo "compare: JAR_BEFORE=$JAR_BEFORE does not exist" >&2; exit 2; }
   # The Go-Go control, once, so that the ratio column means the same as in the full table.
   for tp in framed ttheader; do
-    run_case "Go client → Go Kitex server (control)" go go "$tp"
+    run_case_control "Go client → Go Kitex server (control)" go go "$tp"
   done
   for tp in framed ttheader; do
     run_case_ab "Go client → kitex4j server (default handler pool)" go kitex4j "$tp"
@@ -153,27 +249,13 @@ if [ -n "$JAR_BEFORE" ]; then
   run_case_ab "kitex4j client, async → kitex4j server (directExecutor)" kitex4j-async kitex4j-direct ttheader
 fi
 
-for tp in framed ttheader; do
-  [ -z "$JAR_BEFORE" ] || break
-  run_case "Go client → Go Kitex server (control)" go go "$tp"
-  run_case "Go client → kitex4j server (default handler pool)" go kitex4j "$tp"
-  run_case "Go client → kitex4j server (directExecutor)" go kitex4j-direct "$tp"
-  run_case "kitex4j client, blocking stub × $CONC threads → Go Kitex server" kitex4j go "$tp"
-  run_case "kitex4j client, async stub ($CONC in flight) → Go Kitex server" kitex4j-async go "$tp"
-  run_case "kitex4j client, async → kitex4j server (directExecutor)" kitex4j-async kitex4j-direct "$tp"
-done
-if [ -z "$JAR_BEFORE" ]; then
-  run_case "ceiling: Go TCP echo (length-prefixed)" tcpecho tcpecho raw
-  run_case "ceiling: Netty echo (length-prefixed)" netty netty raw
-fi
-
 # What the table was measured on, printed with it.
-echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'): DURATION=$DURATION WARMUP=$WARMUP RUNS=$RUNS CONC=$CONC PAYLOAD=$PAYLOAD" \
+echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'): DURATION=$DURATION WARMUP=$WARMUP RUNS=$RUNS CONC=$CONC PAYLOAD=$PAYLOAD CASES=$CASES" \
      "JAVA_OPTS='${JAVA_OPTS}' ${SRV_PIN[*]:+server on CPU 0, client on CPU 1 (taskset)}" \
      ${JAR_BEFORE:+"before: $JAR_BEFORE ($(stat -c %y "$JAR_BEFORE" | cut -d. -f1)), after: $JAR_AFTER"}
 echo "Machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), kernel $(uname -r)," \
-     "load average before the table: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "Java: $(java -version 2>&1 | sed -n 2p); Go: $(go version 2>/dev/null | cut -d' ' -f3);" \
+     "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg) (1-min load before each run: load column)"
+echo "Java: $(java -version 2>&1 | sed -n 2p)${JAVA25:+ (virtual threads: $("$JAVA25" -version 2>&1 | sed -n 2p))}; Go: $(go version 2>/dev/null | cut -d' ' -f3);" \
      "Kitex $(grep -m1 'github.com/cloudwego/kitex ' "$ROOT/interop-tests/go/go.mod" | awk '{print $2}');" \
      "kitex4j $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') (Netty $(grep -m1 '<netty.version>' "$ROOT/bom/pom.xml" | sed 's/.*>\(.*\)<.*/\1/'))"
 echo
@@ -181,9 +263,9 @@ python3 - "$RES" "$RUNS" <<'PY'
 import json, os, statistics, sys
 res, runs = sys.argv[1], int(sys.argv[2])
 rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(res, "cases.tsv"))]
-# name, transport, server VmHWM kB, server bytes allocated per call, result key
+# name, transport, key, group, concurrency, payload
 def load(key):
-    out = []
+    out, stats = [], []
     for r in range(1, runs + 1):
         try:
             d = json.load(open(os.path.join(res, f"{key}.run{r}.json")))
@@ -191,31 +273,48 @@ def load(key):
             d = {}
         if "qps" in d:
             out.append(d)
-    return out
+        try:
+            hwm, alloc, threads, la = open(os.path.join(res, f"{key}.run{r}.stats")).read().split("\t")
+            stats.append((int(hwm or 0), int(alloc or -1), int(threads or -1), float(la)))
+        except Exception:
+            pass
+    return out, stats
 def med(ds, k):
     return statistics.median(d[k] for d in ds) if ds else float("nan")
-data = {}
-for name, tp, hwm, salloc, key in rows:
-    data[(name, tp)] = (load(key), int(hwm or 0))
-control = {tp: med(data[(n, tp)][0], "qps") for (n, tp) in data if "(control)" in n}
+def smed(stats, i, positive=True):
+    v = [s[i] for s in stats if (s[i] > 0 if positive else s[i] >= 0)]
+    return statistics.median(v) if v else None
+data = {key: load(key) for name, tp, key, group, c, p in rows}
+# The control of a row: the Go-Go case with the same transport, concurrency and payload.
+control = {}
+for name, tp, key, group, c, p in rows:
+    if "(control)" in name:
+        control[(tp, c, p)] = med(data[key][0], "qps")
 def alloc(v):
     return "–" if v is None or v < 0 else f"{v:,.0f}"
-print("| case | transport | QPS | p50 (µs) | p99 (µs) | p999 (µs) | errors | QPS / Go–Go | server peak RSS (MiB) "
-      "| client B/call | server B/call | runs |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for name, tp, hwm, salloc, key in rows:
-    ds, hwm = data[(name, tp)]
-    base = control.get(tp, control.get("framed"))
+print("| case | transport | c | payload | QPS | p50 (µs) | p99 (µs) | p999 (µs) | errors | QPS / Go–Go "
+      "| server peak RSS (MiB) | server threads | client B/call | server B/call | load | runs |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for name, tp, key, group, c, p in rows:
+    ds, stats = data[key]
+    base = control.get((tp, c, p), control.get(("framed", c, p)))
     q = med(ds, "qps")
-    ratio = q / base if ds and base else float("nan")
+    ratio = f"{q / base:.2f}" if ds and base else "–"
     label = {"framed": "Framed", "ttheader": "TTHeader (Framed)", "raw": "u32 length + bytes"}.get(tp, tp)
     errs = sum(d["errors"] for d in ds) if ds else "n/a"
     calloc = med([d for d in ds if "allocBytesPerCall" in d], "allocBytesPerCall") if any(
         "allocBytesPerCall" in d for d in ds) else None
-    print(f"| {name} | {label} | {q:,.0f} | {med(ds,'p50Us'):,.0f} | {med(ds,'p99Us'):,.0f} | {med(ds,'p999Us'):,.0f} "
-          f"| {errs} | {ratio:.2f} | {hwm/1024:.0f} | {alloc(calloc)} | {alloc(int(salloc))} | {len(ds)}/{runs} |")
+    hwm = smed(stats, 0)
+    threads = smed(stats, 2)
+    la = smed(stats, 3, positive=False)
+    print(f"| {name} | {label} | {int(c):,} | {int(p):,} | {q:,.0f} | {med(ds,'p50Us'):,.0f} | {med(ds,'p99Us'):,.0f} "
+          f"| {med(ds,'p999Us'):,.0f} | {errs} | {ratio} | {hwm/1024 if hwm else float('nan'):.0f} "
+          f"| {threads if threads else '–'} | {alloc(calloc)} | {alloc(smed(stats, 1, positive=False))} "
+          f"| {la if la is not None else float('nan'):.2f} | {len(ds)}/{runs} |")
 print()
-print("Medians of each column over the runs; errors summed over the runs; ceilings' ratio is against Go–Go Framed.")
-print("B/call: bytes the JVM allocated per call (HotSpot per-thread allocation counters): the client's over its")
-print("measured phase, the server's over its life after its first 100,000 calls; – where not measured (Go).")
+print("Medians of each column over the runs; errors summed over the runs; QPS / Go–Go is against the Go–Go control")
+print("of the same transport, concurrency and payload (ceilings: Framed). Server peak RSS (VmHWM) and threads are")
+print("read from /proc/PID/status at the end of each run. B/call: bytes the JVM allocated per call (HotSpot")
+print("per-thread allocation counters): the client's over its measured phase, the server's over its life after its")
+print("first 100,000 calls; – where not measured (Go). load: the 1-minute load average before each run.")
 PY

@@ -8,8 +8,8 @@
 #   benchmarks/cpu-split.sh go kitex4j-direct ttheader      # Go client -> kitex4j server (directExecutor)
 #   benchmarks/cpu-split.sh kitex4j-async go framed         # kitex4j async client -> Go Kitex server
 #
-# Kinds as in lib/peers.sh: clients go, kitex4j (blocking), kitex4j-async; servers go, kitex4j (handler pool),
-# kitex4j-direct.
+# Kinds as in lib/peers.sh: clients go, kitex4j (blocking), kitex4j-async, kitex4j-virtual (JAVA25); servers go,
+# kitex4j (handler pool), kitex4j-direct, kitex4j-container, kitex4j-direct-container (benchmarks/container.jvmopts).
 # Needs benchmarks/target/benchmarks.jar and GO_BIN (default /tmp/kitex4j-bin) with cmd/client and cmd/server;
 # compare.sh's build step, or: (cd interop-tests/go && go build -o "$GO_BIN/" ./cmd/client ./cmd/server)
 set -euo pipefail

@@ -1,11 +1,36 @@
 # The load-test peers, shared by compare.sh and cpu-split.sh: the command line of each kind of server
 # and client. Source it; it needs JAR (benchmarks.jar), GO_BIN (the Go binaries) and optionally
-# JAVA_OPTS (extra JVM flags, split on spaces).
+# JAVA_OPTS (extra JVM flags, split on spaces), JAVA25 (the JDK 21+ `java` for kitex4j-virtual; default
+# /usr/lib/jvm/temurin-25-jdk-amd64/bin/java when it exists) and POOL (idle connections the clients keep:
+# Go's -max-idle and LoadRunner's -pool; unset: each client's default, see below).
 #
 #   server_argv KIND ADDR                                   -> SERVER_ARGV
-#       go, kitex4j (handler pool), kitex4j-direct (directExecutor), tcpecho, netty
+#       go, kitex4j (handler pool), kitex4j-direct (directExecutor), tcpecho, netty,
+#       kitex4j-container, kitex4j-direct-container (the same with the flags of benchmarks/container.jvmopts)
 #   client_argv KIND ADDR TRANSPORT CONC PAYLOAD DURATION WARMUP   -> CLIENT_ARGV
-#       go, kitex4j (blocking stub), kitex4j-async, tcpecho, netty
+#       go, kitex4j (blocking stub), kitex4j-async, kitex4j-virtual (blocking stub on CONC virtual threads,
+#       run by JAVA25), tcpecho, netty
+#
+# Connections: neither client multiplexes; each call holds one connection, so CONC callers use up to CONC
+# connections. What happens to a connection after its call is the pool's choice: Go Kitex's default long pool
+# keeps 10 idle per address and 100 in all and closes the rest, so with more than ~10 callers some calls dial
+# anew; LoadRunner keeps max(CONC, 100). POOL=N sets both to N (Go: WithLongConnection MaxIdlePerAddress =
+# MaxIdleGlobal = N), so that every caller's connection is reused.
+JAVA25="${JAVA25:-}"
+if [ -z "$JAVA25" ] && [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]; then
+  JAVA25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+fi
+PEERS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The container profile: benchmarks/container.jvmopts without its comments.
+container_opts() {
+  CONTAINER_OPTS=()
+  local line
+  while read -r line; do
+    line="${line%%#*}"
+    # shellcheck disable=SC2206
+    [ -z "${line// /}" ] || CONTAINER_OPTS+=($line)
+  done <"$PEERS_DIR/container.jvmopts"
+}
 
 server_argv() {
   local kind="$1" addr="$2" jopts=()
@@ -15,6 +40,11 @@ server_argv() {
     kitex4j)        SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr") ;;
     kitex4j-direct) SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr"
                       -handlers direct) ;;
+    kitex4j-container | kitex4j-direct-container)
+                    container_opts
+                    SERVER_ARGV=(java "${CONTAINER_OPTS[@]}" "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner
+                      -server "$addr")
+                    [ "$kind" = kitex4j-container ] || SERVER_ARGV+=(-handlers direct) ;;
     tcpecho)        SERVER_ARGV=("$GO_BIN/tcpecho" -mode server -addr "$addr") ;;
     netty)          SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.NettyEcho -server "$addr") ;;
     *) echo "unknown server kind: $kind" >&2; return 2 ;;
@@ -24,13 +54,17 @@ server_argv() {
 client_argv() {
   local kind="$1" addr="$2" tp="$3" conc="$4" payload="$5" duration="$6" warmup="$7" jopts=()
   read -r -a jopts <<<"${JAVA_OPTS:-}"
-  local runner=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -addr "$addr" -transport "$tp"
-                -c "$conc" -b "$payload" -d "$duration" -w "$warmup")
+  local args=(-cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -addr "$addr" -transport "$tp"
+              -c "$conc" -b "$payload" -d "$duration" -w "$warmup" ${POOL:+-pool "$POOL"})
+  local runner=(java "${jopts[@]}" "${args[@]}")
   case "$kind" in
     go)            CLIENT_ARGV=("$GO_BIN/client" -scenario bench -addr "$addr" -transport "$tp" -concurrency "$conc"
-                     -payload "$payload" -duration "$duration" -warmup "$warmup") ;;
+                     -payload "$payload" -duration "$duration" -warmup "$warmup" ${POOL:+-max-idle "$POOL"}) ;;
     kitex4j)       CLIENT_ARGV=("${runner[@]}" -mode blocking) ;;
     kitex4j-async) CLIENT_ARGV=("${runner[@]}" -mode async) ;;
+    kitex4j-virtual)
+                   [ -n "$JAVA25" ] || { echo "kitex4j-virtual needs JAVA25=<a JDK 21+ java>" >&2; return 2; }
+                   CLIENT_ARGV=("$JAVA25" "${jopts[@]}" "${args[@]}" -mode virtual) ;;
     tcpecho)       CLIENT_ARGV=("$GO_BIN/tcpecho" -mode client -addr "$addr" -concurrency "$conc" -payload "$payload"
                      -duration "$duration" -warmup "$warmup") ;;
     netty)         CLIENT_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.NettyEcho -addr "$addr"

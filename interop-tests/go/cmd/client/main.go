@@ -18,6 +18,7 @@ import (
 	"github.com/bytedance/gopkg/cloud/metainfo"
 	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/client/genericclient"
+	"github.com/cloudwego/kitex/pkg/connpool"
 	"github.com/cloudwego/kitex/pkg/discovery"
 	"github.com/cloudwego/kitex/pkg/generic"
 	"github.com/cloudwego/kitex/pkg/kerrors"
@@ -42,6 +43,7 @@ var (
 	transportF   = flag.String("transport", "default", "buffered|framed|ttheader|ttheader-framed|default")
 	ttheaderMeta = flag.Bool("ttheader-meta", true, "use transmeta.ClientTTHeaderHandler")
 	muxFlag      = flag.Int("mux", 0, "client.WithMuxConnection(n) if n > 0")
+	maxIdleFlag  = flag.Int("max-idle", 0, "client.WithLongConnection: MaxIdlePerAddress = MaxIdleGlobal = n if n > 0 (Kitex's default pool keeps 10 idle per address, 100 in all)")
 	timeoutFlag  = flag.Duration("timeout", time.Second, "RPC timeout (0 = none)")
 	scenarioFlag = flag.String("scenario", "echo", "echo|echoAll|methods|callInfo|callInfoVia|throwDeclared|bizError|fail|sleep|oneway|binary|weighted|loop|resolve|rawCall|bench")
 	countFlag    = flag.Int("count", 1, "number of calls")
@@ -128,6 +130,10 @@ func clientOptions() ([]client.Option, error) {
 	}
 	if *muxFlag > 0 {
 		opts = append(opts, client.WithMuxConnection(*muxFlag))
+	}
+	if *maxIdleFlag > 0 {
+		opts = append(opts, client.WithLongConnection(connpool.IdleConfig{
+			MaxIdlePerAddress: *maxIdleFlag, MaxIdleGlobal: *maxIdleFlag, MaxIdleTimeout: time.Minute}))
 	}
 	tags, err := peer.Tags(clientTags)
 	if err != nil {

@@ -11,6 +11,8 @@ import io.kitex4j.core.Transport;
 import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.AttributeKey;
 import io.kitex4j.thriftrpc.server.KitexServer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +20,7 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
@@ -30,8 +33,13 @@ import org.HdrHistogram.Histogram;
  * CPU). Latencies go to HdrHistogram (microseconds). With {@code -mode blocking} (the default) each of
  * {@code c} threads keeps one blocking call in flight through one shared {@link KitexClient} stub, as a
  * Go client's goroutines do; with {@code -mode async} {@code c} chains of {@link AsyncStub} calls each start
- * the next call from the previous one's completion, with no application threads. The result line also
- * gives the bytes the client JVM allocated per call during the measured phase.
+ * the next call from the previous one's completion, with no application threads; with {@code -mode virtual}
+ * each of {@code c} virtual threads (JDK 21 or later; the project targets 17, so they are reached by
+ * method handles) keeps one blocking call in flight, as in {@code blocking}. {@code -pool N} sets the
+ * client's idle-connection pool ({@code maxIdlePerAddress} and {@code maxIdleGlobal}; default
+ * {@code max(c, 100)}), so that every one of the {@code c} callers returns its connection to the pool
+ * instead of closing it. The result line also gives the bytes the client JVM allocated per call during the
+ * measured phase.
  *
  * <p>{@code -server host:port} instead runs a kitex4j EchoServer (echo handler) until killed, with
  * {@code -handlers pool} (the default handler executor) or {@code -handlers direct}
@@ -64,6 +72,7 @@ public final class LoadRunner {
         String handlers = "pool";
         int io = 0;
         int middlewares = 0;
+        int pool = 0;
         for (int i = 0; i < args.length; i++) {
             final String a = args[i];
             final String v = i + 1 < args.length ? args[i + 1] : null;
@@ -80,19 +89,23 @@ public final class LoadRunner {
                 case "-handlers" -> { handlers = v; i++; }
                 case "-io" -> { io = Integer.parseInt(v); i++; }
                 case "-middlewares" -> { middlewares = Integer.parseInt(v); i++; }
+                case "-pool" -> { pool = Integer.parseInt(v); i++; }
                 default -> throw new IllegalArgumentException("unknown flag " + a
-                        + " (-c -b -d -w -qps -transport -addr -mode blocking|async"
-                        + " -io N -middlewares N | -server host:port -handlers pool|direct -io N -middlewares N)");
+                        + " (-c -b -d -w -qps -transport -addr -mode blocking|async|virtual"
+                        + " -io N -middlewares N -pool N | -server host:port -handlers pool|direct -io N"
+                        + " -middlewares N)");
             }
         }
         if (serve != null) {
             serve(serve, handlers, io, middlewares);
             return;
         }
-        final boolean async = switch (mode) {
-            case "blocking" -> false;
-            case "async" -> true;
-            default -> throw new IllegalArgumentException("unknown mode " + mode + " (blocking, async)");
+        final boolean async = mode.equals("async");
+        final ThreadFactory workers = switch (mode) {
+            case "blocking" -> null;
+            case "async" -> null;
+            case "virtual" -> virtualThreadFactory();
+            default -> throw new IllegalArgumentException("unknown mode " + mode + " (blocking, async, virtual)");
         };
         final Transport tp = switch (transport.toLowerCase(Locale.ROOT)) {
             case "framed" -> Transport.FRAMED;
@@ -106,8 +119,8 @@ public final class LoadRunner {
                 .addresses(addr)
                 .transport(tp)
                 .rpcTimeout(Duration.ofSeconds(1))
-                .maxIdlePerAddress(Math.max(10, c))
-                .maxIdleGlobal(Math.max(100, c));
+                .maxIdlePerAddress(pool > 0 ? pool : Math.max(100, c))
+                .maxIdleGlobal(pool > 0 ? pool : Math.max(100, c));
         if (io > 0) {
             clientBuilder.ioThreads(io);
         }
@@ -122,13 +135,14 @@ public final class LoadRunner {
             if (async) {
                 asyncPhase(asyncStub, msg, c, warmMs, qps);
             } else {
-                phase(stub, msg, c, warmMs, qps);
+                phase(stub, msg, c, warmMs, qps, workers);
             }
         }
         final long allocatedBefore = LoadResult.allocatedBytes();
-        final Phase p = async ? asyncPhase(asyncStub, msg, c, durMs, qps) : phase(stub, msg, c, durMs, qps);
+        final Phase p = async ? asyncPhase(asyncStub, msg, c, durMs, qps)
+                : phase(stub, msg, c, durMs, qps, workers);
         final long allocated = LoadResult.allocatedBytes() - allocatedBefore + p.workerAllocated;
-        LoadResult.print(async ? "kitex4j-async" : "kitex4j", transport, c, b, p.histogram, p.errors, p.seconds,
+        LoadResult.print("kitex4j" + (mode.equals("blocking") ? "" : "-" + mode), transport, c, b, p.histogram, p.errors, p.seconds,
                 p.calls > 0 ? allocated / p.calls : -1);
         client.close();
         System.exit(0);
@@ -226,8 +240,31 @@ public final class LoadRunner {
         }
     }
 
-    private static Phase phase(EchoServer.Iface stub, String msg, int c, long millis, double qps)
-            throws InterruptedException {
+    /**
+     * {@code Thread.ofVirtual().name("load-", 0).factory()} through method handles, so that this class still
+     * compiles for and runs on Java 17 in the other modes.
+     */
+    static ThreadFactory virtualThreadFactory() {
+        try {
+            final MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            final Class<?> ofVirtual = Class.forName("java.lang.Thread$Builder$OfVirtual");
+            final Object builder = lookup.findStatic(Thread.class, "ofVirtual", MethodType.methodType(ofVirtual))
+                    .invoke();
+            final Object named = lookup.findVirtual(ofVirtual, "name",
+                    MethodType.methodType(ofVirtual, String.class, long.class)).invoke(builder, "load-", 0L);
+            return (ThreadFactory) lookup.findVirtual(ofVirtual, "factory", MethodType.methodType(ThreadFactory.class))
+                    .invoke(named);
+        } catch (ClassNotFoundException | NoSuchMethodException e) {
+            throw new IllegalStateException("-mode virtual needs virtual threads: JDK 21 or later (this is "
+                    + System.getProperty("java.version") + " at " + System.getProperty("java.home") + ")");
+        } catch (Throwable t) {
+            throw new IllegalStateException("-mode virtual: cannot create a virtual-thread factory", t);
+        }
+    }
+
+    /** {@code c} threads (platform threads, or from {@code factory} when it is not null) each calling blocking. */
+    private static Phase phase(EchoServer.Iface stub, String msg, int c, long millis, double qps,
+                               ThreadFactory factory) throws InterruptedException {
         final AtomicLong errors = new AtomicLong();
         final AtomicLong calls = new AtomicLong();
         final AtomicLong workerAllocated = new AtomicLong();
@@ -240,8 +277,9 @@ public final class LoadRunner {
         for (int w = 0; w < c; w++) {
             final Histogram h = new Histogram(60_000_000L, 3);
             hs.add(h);
-            final Thread t = new Thread(() -> {
+            final Runnable body = () -> {
                 final Request req = new Request("echo", msg);
+                // -1 on a virtual thread: its allocations count to its carrier, which outlives the phase.
                 final long allocated0 = LoadResult.currentThreadAllocatedBytes();
                 long next = System.nanoTime();
                 try {
@@ -272,11 +310,19 @@ public final class LoadRunner {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } finally {
-                    workerAllocated.addAndGet(LoadResult.currentThreadAllocatedBytes() - allocated0);
+                    if (allocated0 >= 0) {
+                        workerAllocated.addAndGet(LoadResult.currentThreadAllocatedBytes() - allocated0);
+                    }
                     done.countDown();
                 }
-            }, "load-" + w);
-            t.setDaemon(true);
+            };
+            final Thread t;
+            if (factory != null) {
+                t = factory.newThread(body);
+            } else {
+                t = new Thread(body, "load-" + w);
+                t.setDaemon(true);
+            }
             t.start();
         }
         done.await();
