@@ -8,14 +8,16 @@
 #   CASES=core DURATION=5s WARMUP=5s RUNS=1 benchmarks/compare.sh      # quick check
 #
 # CASES (space or comma separated groups; default all):
-#   core        per transport (Framed, TTHeader): Go -> Go (control), Go -> kitex4j (handler pool),
+#   core        per transport (Framed, TTHeader): Go -> Go (control), Go -> kitex4j (default handler lanes),
 #               Go -> kitex4j (directExecutor), kitex4j blocking / async -> Go, kitex4j async -> kitex4j;
 #               and the Go TCP and Netty echo ceilings
 #   virtual     kitex4j blocking stub on CONC virtual threads (JAVA25, a JDK 21+ java) -> Go, per transport
-#   payload16k  PAYLOAD=16384: Go -> Go (control), Go -> kitex4j (pool), kitex4j blocking / async -> Go
+#   payload16k  PAYLOAD=16384: Go -> Go (control), Go -> kitex4j (default), kitex4j blocking / async -> Go
 #   conc1000    CONC=1000 callers sharing one client, POOL=1000 (both clients keep every connection idle
 #               between calls; see lib/peers.sh), the same four cases
-#   container   Go -> kitex4j server with the flags of benchmarks/container.jvmopts (pool and direct)
+#   container   Go -> kitex4j server with the flags of benchmarks/container.jvmopts (default lanes and direct)
+#   executors   Go -> kitex4j server with the other handler executions, per transport: issue 10's default (a
+#               ThreadPoolExecutor task per call) and a virtual thread per call (JAVA25)
 #   all         all of the above
 # payload16k and conc1000 run over EXTRA_TRANSPORTS (default "ttheader"; "framed ttheader" for both).
 # The estimated duration is printed first: RUNS x cases x (WARMUP + DURATION + ~2.5 s of process start-up).
@@ -132,8 +134,8 @@ want() {  # group
   case " ${CASES//,/ } " in *" all "* | *" $1 "*) return 0 ;; *) return 1 ;; esac
 }
 for g in ${CASES//,/ }; do
-  case "$g" in core | virtual | payload16k | conc1000 | container | all) ;;
-    *) echo "compare: unknown case group '$g' (expected: core virtual payload16k conc1000 container all)" >&2; exit 2 ;;
+  case "$g" in core | virtual | payload16k | conc1000 | container | executors | all) ;;
+    *) echo "compare: unknown case group '$g' (expected: core virtual payload16k conc1000 container executors all)" >&2; exit 2 ;;
   esac
 done
 
@@ -159,7 +161,7 @@ if [ -z "$JAR_BEFORE" ]; then
   if want core; then
     for tp in framed ttheader; do
       add_case core "Go client → Go Kitex server (control)" go go "$tp"
-      add_case core "Go client → kitex4j server (default handler pool)" go kitex4j "$tp"
+      add_case core "Go client → kitex4j server (default handler lanes)" go kitex4j "$tp"
       add_case core "Go client → kitex4j server (directExecutor)" go kitex4j-direct "$tp"
       add_case core "kitex4j client, blocking stub × $CONC threads → Go Kitex server" kitex4j go "$tp"
       add_case core "kitex4j client, async stub ($CONC in flight) → Go Kitex server" kitex4j-async go "$tp"
@@ -184,14 +186,20 @@ if [ -z "$JAR_BEFORE" ]; then
     else c=1000; p="$PAYLOAD"; pool=1000; what="1,000 callers, pool 1,000"; fi
     for tp in $EXTRA_TRANSPORTS; do
       add_case "$group" "[$what] Go client → Go Kitex server (control)" go go "$tp" "$c" "$p" "$pool"
-      add_case "$group" "[$what] Go client → kitex4j server (default handler pool)" go kitex4j "$tp" "$c" "$p" "$pool"
+      add_case "$group" "[$what] Go client → kitex4j server (default handler lanes)" go kitex4j "$tp" "$c" "$p" "$pool"
       add_case "$group" "[$what] kitex4j client, blocking stub × $c threads → Go Kitex server" kitex4j go "$tp" "$c" "$p" "$pool"
       add_case "$group" "[$what] kitex4j client, async stub ($c in flight) → Go Kitex server" kitex4j-async go "$tp" "$c" "$p" "$pool"
     done
   done
+  if want executors; then
+    for tp in framed ttheader; do
+      add_case executors "Go client → kitex4j server (issue 10's ThreadPoolExecutor, a task per call)" go kitex4j-threadpool "$tp"
+      [ -z "$JAVA25" ] || add_case executors "Go client → kitex4j server (a virtual thread per call, JDK 25)" go kitex4j-vthreads "$tp"
+    done
+  fi
   if want container; then
     for tp in framed ttheader; do
-      add_case container "Go client → kitex4j server, container profile (default handler pool)" go kitex4j-container "$tp"
+      add_case container "Go client → kitex4j server, container profile (default handler lanes)" go kitex4j-container "$tp"
       add_case container "Go client → kitex4j server, container profile (directExecutor)" go kitex4j-direct-container "$tp"
     done
   fi
@@ -242,7 +250,7 @@ if [ -n "$JAR_BEFORE" ]; then
     run_case_control "Go client → Go Kitex server (control)" go go "$tp"
   done
   for tp in framed ttheader; do
-    run_case_ab "Go client → kitex4j server (default handler pool)" go kitex4j "$tp"
+    run_case_ab "Go client → kitex4j server (default handler lanes)" go kitex4j "$tp"
     run_case_ab "kitex4j client, blocking stub × $CONC threads → Go Kitex server" kitex4j go "$tp"
     run_case_ab "kitex4j client, async stub ($CONC in flight) → Go Kitex server" kitex4j-async go "$tp"
   done

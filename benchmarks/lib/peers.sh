@@ -5,7 +5,9 @@
 # Go's -max-idle and LoadRunner's -pool; unset: each client's default, see below).
 #
 #   server_argv KIND ADDR                                   -> SERVER_ARGV
-#       go, kitex4j (handler pool), kitex4j-direct (directExecutor), tcpecho, netty,
+#       go, kitex4j (the default handler lanes), kitex4j-direct (directExecutor), tcpecho, netty,
+#       kitex4j-threadpool (issue 10's default: a ThreadPoolExecutor task per call), kitex4j-vthreads (a virtual
+#       thread per call, JDK 25 from JAVA25),
 #       kitex4j-container, kitex4j-direct-container (the same with the flags of benchmarks/container.jvmopts)
 #   client_argv KIND ADDR TRANSPORT CONC PAYLOAD DURATION WARMUP   -> CLIENT_ARGV
 #       go, kitex4j (blocking stub), kitex4j-async, kitex4j-virtual (blocking stub on CONC virtual threads,
@@ -45,6 +47,10 @@ server_argv() {
                     SERVER_ARGV=(java "${CONTAINER_OPTS[@]}" "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner
                       -server "$addr")
                     [ "$kind" = kitex4j-container ] || SERVER_ARGV+=(-handlers direct) ;;
+    kitex4j-threadpool) SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr"
+                      -handlers threadpool) ;;
+    kitex4j-vthreads) SERVER_ARGV=("${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}" "${jopts[@]}" -cp "$JAR"
+                      io.kitex4j.benchmarks.load.LoadRunner -server "$addr" -handlers virtual) ;;
     tcpecho)        SERVER_ARGV=("$GO_BIN/tcpecho" -mode server -addr "$addr") ;;
     netty)          SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.NettyEcho -server "$addr") ;;
     *) echo "unknown server kind: $kind" >&2; return 2 ;;

@@ -42,7 +42,9 @@ import org.HdrHistogram.Histogram;
  * measured phase.
  *
  * <p>{@code -server host:port} instead runs a kitex4j EchoServer (echo handler) until killed, with
- * {@code -handlers pool} (the default handler executor) or {@code -handlers direct}
+ * {@code -handlers lanes} (the default handler lanes; {@code pool} is an old name for it), {@code -handlers threadpool}
+ * (issue 10's default: a task per call on 200 pooled threads), {@code -handlers virtual} (a virtual thread per call,
+ * JDK 21+) or {@code -handlers direct}
  * ({@link io.kitex4j.thriftrpc.server.KitexServerBuilder#directExecutor()}), and {@code -io N} I/O threads;
  * when stopped it prints on stderr the bytes it allocated per call after its first 100,000 calls.
  * {@code -middlewares N} installs N trivial middlewares on the client or the server.
@@ -92,7 +94,7 @@ public final class LoadRunner {
                 case "-pool" -> { pool = Integer.parseInt(v); i++; }
                 default -> throw new IllegalArgumentException("unknown flag " + a
                         + " (-c -b -d -w -qps -transport -addr -mode blocking|async|virtual"
-                        + " -io N -middlewares N -pool N | -server host:port -handlers pool|direct -io N"
+                        + " -io N -middlewares N -pool N | -server host:port -handlers lanes|direct|threadpool|virtual -io N"
                         + " -middlewares N)");
             }
         }
@@ -361,6 +363,18 @@ public final class LoadRunner {
     private static final java.util.concurrent.atomic.LongAdder MIDDLEWARE_NANOS =
             new java.util.concurrent.atomic.LongAdder();
 
+    /** {@code Executors.newVirtualThreadPerTaskExecutor()} through method handles (this class targets Java 17). */
+    private static java.util.concurrent.ExecutorService virtualThreadPerTaskExecutor() {
+        try {
+            return (java.util.concurrent.ExecutorService) MethodHandles.publicLookup().findStatic(
+                    java.util.concurrent.Executors.class, "newVirtualThreadPerTaskExecutor",
+                    MethodType.methodType(java.util.concurrent.ExecutorService.class)).invoke();
+        } catch (Throwable t) {
+            throw new IllegalStateException("-handlers virtual needs virtual threads: JDK 21 or later (this is "
+                    + System.getProperty("java.version") + ")", t);
+        }
+    }
+
     private static void serve(String hostPort, String handlers, int io, int middlewares) throws InterruptedException {
         final int colon = hostPort.lastIndexOf(':');
         final Echo echo = new Echo();
@@ -373,9 +387,19 @@ public final class LoadRunner {
             builder.middleware(trivialMiddlewares(middlewares));
         }
         switch (handlers) {
-            case "pool" -> { }
+            // "pool" is the old name of the default (since issue 11 the handler lanes, no longer a pool).
+            case "pool", "lanes" -> { }
             case "direct" -> builder.directExecutor();
-            default -> throw new IllegalArgumentException("unknown -handlers " + handlers + " (pool, direct)");
+            // Issue 10's default, for comparison: a task per call on a ThreadPoolExecutor of 200 threads.
+            case "threadpool" -> builder.executor(new java.util.concurrent.ThreadPoolExecutor(200, 200, 60,
+                    java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+                    new io.netty.util.concurrent.DefaultThreadFactory("threadpool-handler", true)), true)
+                                   .ioThreads(io > 0 ? io : 2 * Runtime.getRuntime().availableProcessors());
+            // A virtual thread per call (JDK 21+), one per CPU I/O threads as with the lanes.
+            case "virtual" -> builder.executor(virtualThreadPerTaskExecutor(), true)
+                                     .ioThreads(io > 0 ? io : Runtime.getRuntime().availableProcessors());
+            default -> throw new IllegalArgumentException(
+                    "unknown -handlers " + handlers + " (lanes, direct, threadpool, virtual)");
         }
         final KitexServer server = builder.build().startBlocking();
         Runtime.getRuntime().addShutdownHook(new Thread(echo::printStats, "stats"));
