@@ -666,16 +666,55 @@ final class RpcCall implements CallContext, Runnable {
      * aborts the attempt. A subclass rather than a {@code whenComplete} callback: no callback objects per
      * call, and nothing to run when the call completes.
      */
-    private static final class CallFuture extends CompletableFuture<Object> {
+    static final class CallFuture extends CompletableFuture<Object> {
         private final RpcCall call;
+        // The blocking caller parked in await(), if any.
+        private volatile Thread waiter;
 
         CallFuture(RpcCall call) {
             this.call = call;
         }
 
+        /**
+         * {@link #get()} for the blocking stub, lighter: the caller parks itself and the completing thread
+         * unparks it, with no {@code Signaller} object and no completion stack to walk.
+         */
+        Object await() throws InterruptedException, java.util.concurrent.ExecutionException {
+            if (!isDone()) {
+                waiter = Thread.currentThread();
+                try {
+                    // complete() writes the result, then reads waiter; we write waiter, then read the result.
+                    while (!isDone()) {
+                        java.util.concurrent.locks.LockSupport.park(this);
+                        if (Thread.interrupted()) {
+                            throw new InterruptedException();
+                        }
+                    }
+                } finally {
+                    waiter = null;
+                }
+            }
+            return get();
+        }
+
+        private void wake() {
+            final Thread w = waiter;
+            if (w != null) {
+                java.util.concurrent.locks.LockSupport.unpark(w);
+            }
+        }
+
+        @Override
+        public boolean complete(Object value) {
+            final boolean completed = super.complete(value);
+            wake();
+            return completed;
+        }
+
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
             final boolean cancelled = super.cancel(mayInterruptIfRunning);
+            wake();
             if (isCancelled()) {
                 call.onCancel();
             }
@@ -685,6 +724,7 @@ final class RpcCall implements CallContext, Runnable {
         @Override
         public boolean completeExceptionally(Throwable ex) {
             final boolean completed = super.completeExceptionally(ex);
+            wake();
             if (completed && ex instanceof java.util.concurrent.CancellationException) {
                 call.onCancel();
             }
