@@ -81,7 +81,7 @@ public final class AsyncStub<I> {
      */
     public <R> CompletableFuture<R> call(Call<I, R> call) {
         requireNonNull(call, "call");
-        final Recording rec = record(iface -> call.apply(iface));
+        final Recording rec = record(call, null);
         @SuppressWarnings("unchecked")
         final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) start(rec);
         return f;
@@ -94,7 +94,7 @@ public final class AsyncStub<I> {
      */
     public CompletableFuture<Void> run(VoidCall<I> call) {
         requireNonNull(call, "call");
-        final Recording rec = record(call);
+        final Recording rec = record(null, call);
         final CompletableFuture<Object> f = start(rec);
         if (rec.method.method().getReturnType() == void.class) {
             // The value is null: the same future, so that cancelling it cancels the call.
@@ -114,21 +114,24 @@ public final class AsyncStub<I> {
         return client.start(rec.method, rec.method.newArgs(rec.args), options);
     }
 
-    private Recording record(VoidCall<I> call) {
+    // One of call and voidCall: no adapting lambda per call.
+    private Recording record(Call<I, ?> call, VoidCall<I> voidCall) {
         final Recording previous = RECORDING.get();
         final Recording rec = new Recording(service);
         RECORDING.set(rec);
         try {
-            call.apply(recorder);
+            if (call != null) {
+                call.apply(recorder);
+            } else {
+                voidCall.apply(recorder);
+            }
         } catch (TException e) {
             // The recorder never throws it: the lambda did something besides naming the call.
             throw new IllegalArgumentException("call: the lambda threw " + e, e);
         } finally {
-            if (previous == null) {
-                RECORDING.remove();
-            } else {
-                RECORDING.set(previous);
-            }
+            // Set, never removed: removing would make the next call allocate the thread's map entry again.
+            // The value left behind is null, so nothing is retained.
+            RECORDING.set(previous);
         }
         if (rec.count != 1) {
             throw new IllegalArgumentException("call: the lambda must call exactly one method of "

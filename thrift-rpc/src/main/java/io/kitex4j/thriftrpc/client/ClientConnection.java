@@ -1,9 +1,10 @@
 package io.kitex4j.thriftrpc.client;
 
 import io.kitex4j.core.ConnectFailedException;
-import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 
 /**
  * One connection as a call sees it. A call acquires it from a pool, sends one request, and then
@@ -30,9 +31,10 @@ abstract class ClientConnection {
 
     /**
      * Writes one request. The outcome goes to {@code exchange}: the reply, a failure, or for a
-     * oneway request the completed write. Takes ownership of {@code frame}.
+     * oneway request the completed write. Takes ownership of {@code request}, the whole request with its
+     * framing ({@link RequestEncoder}).
      */
-    abstract void send(KitexFrame frame, int seqId, Exchange exchange, boolean oneway);
+    abstract void send(ByteBuf request, int seqId, Exchange exchange, boolean oneway);
 
     /**
      * Stops waiting for the reply to {@code seqId} after its write failed; returns whether the call
@@ -45,20 +47,23 @@ abstract class ClientConnection {
      * written; a failed write delivered at most a truncated frame, which no server processes, so the
      * call may go elsewhere. The stream is unusable after a partial write: the channel is closed.
      */
-    final void write(KitexFrame frame, int seqId, Exchange exchange, boolean oneway) {
-        channel.writeAndFlush(frame).addListener(f -> {
-            if (f.isSuccess()) {
-                if (oneway) {
-                    exchange.onSent(this);
-                }
-                return;
+    final void write(ByteBuf request, Exchange exchange) {
+        channel.writeAndFlush(request).addListener(exchange);
+    }
+
+    /** The outcome of {@link #write}, which the exchange (the write's listener) passes on. */
+    final void onWritten(ChannelFuture f, int seqId, Exchange exchange, boolean oneway) {
+        if (f.isSuccess()) {
+            if (oneway) {
+                exchange.onSent(this);
             }
-            if (oneway || forgetPending(seqId, exchange)) {
-                exchange.onFailure(this, new ConnectFailedException("write to " + address + " failed: " + f.cause(),
-                        f.cause()), true);
-            }
-            channel.close();
-        });
+            return;
+        }
+        if (oneway || forgetPending(seqId, exchange)) {
+            exchange.onFailure(this, new ConnectFailedException("write to " + address + " failed: " + f.cause(),
+                    f.cause()), true);
+        }
+        channel.close();
     }
 
     /** The call is done and the connection is healthy: it may serve another call. */

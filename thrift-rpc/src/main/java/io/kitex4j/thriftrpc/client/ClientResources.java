@@ -28,6 +28,8 @@ final class ClientResources {
     private final KitexResources resources;
     private final boolean ownsResources;
     private final Connector connector;
+    // The I/O threads' executors, for inEventLoop() on every blocking call without an iterator.
+    private final io.netty.util.concurrent.EventExecutor[] loops;
     private final AtomicInteger seqIds = new AtomicInteger();
     private final AtomicInteger references = new AtomicInteger(1);
     private final ConcurrentHashMap<Object, ConnectionProvider> providers = new ConcurrentHashMap<>();
@@ -38,6 +40,9 @@ final class ClientResources {
         this.resources = resources;
         this.ownsResources = ownsResources;
         this.connector = new Connector(resources.ioGroup(), resources.socketChannelClass());
+        final java.util.List<io.netty.util.concurrent.EventExecutor> l = new java.util.ArrayList<>();
+        resources.ioGroup().forEach(l::add);
+        this.loops = l.toArray(new io.netty.util.concurrent.EventExecutor[0]);
     }
 
     /** The resources of a client built from {@link KitexClient#builder()}, with one reference. */
@@ -95,7 +100,12 @@ final class ClientResources {
 
     /** Whether the current thread is one of the I/O threads. */
     boolean inEventLoop() {
-        return resources.inEventLoop();
+        for (io.netty.util.concurrent.EventExecutor e : loops) {
+            if (e.inEventLoop()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     ConnectionProvider pool(ClientConfig c) {

@@ -70,6 +70,15 @@ final class ConnectionPool implements ConnectionProvider {
         if (closed) {
             return CompletableFuture.failedFuture(new ClientClosedException("client is closed"));
         }
+        final ClientConnection c = pollIdle(address);
+        return c != null ? CompletableFuture.completedFuture(c) : connect(address, connectTimeoutMillis);
+    }
+
+    @Override
+    public ClientConnection pollIdle(String address) {
+        if (closed) {
+            return null;
+        }
         final IdleList list = idle.get(address);
         if (list != null) {
             PooledConnection c;
@@ -77,12 +86,12 @@ final class ConnectionPool implements ConnectionProvider {
                 idleCount.decrementAndGet();
                 if (c.usable()) {
                     c.reused = true;
-                    return CompletableFuture.completedFuture(c);
+                    return c;
                 }
                 c.channel.close();
             }
         }
-        return connect(address, connectTimeoutMillis);
+        return null;
     }
 
     private CompletableFuture<ClientConnection> connect(String address, int connectTimeoutMillis) {

@@ -12,6 +12,14 @@ interface ConnectionProvider extends AutoCloseable {
      */
     CompletableFuture<ClientConnection> acquire(String address, int connectTimeoutMillis);
 
+    /**
+     * An idle connection to {@code address} ready for one request, or {@code null} if there is none at
+     * hand (then {@link #acquire}): the common case of a call, without a future.
+     */
+    default ClientConnection pollIdle(String address) {
+        return null;
+    }
+
     /** The address left the instance list: stop keeping connections to it. */
     void evict(String address);
 

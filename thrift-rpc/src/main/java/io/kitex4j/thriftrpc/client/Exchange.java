@@ -1,9 +1,14 @@
 package io.kitex4j.thriftrpc.client;
 
 import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
+import io.netty.channel.ChannelFutureListener;
 
-/** The receiving end of one request sent on a {@link ClientConnection}: one attempt of a call. */
-interface Exchange {
+/**
+ * The receiving end of one request sent on a {@link ClientConnection}: one attempt of a call. It is also
+ * the listener of the request's write (no per-call lambda), which hands the outcome to
+ * {@link ClientConnection#onWritten}.
+ */
+interface Exchange extends ChannelFutureListener {
 
     /** The reply arrived. Takes ownership of {@code frame}: it must be released. */
     void onFrame(ClientConnection connection, KitexFrame frame);

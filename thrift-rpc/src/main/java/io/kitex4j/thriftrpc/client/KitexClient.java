@@ -277,7 +277,7 @@ public final class KitexClient implements AutoCloseable {
         }
         final CompletableFuture<Object> f = start(target, args, options);
         try {
-            return f.get();
+            return f instanceof RpcCall.CallFuture call ? call.await() : f.get();
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         } catch (InterruptedException e) {

@@ -6,6 +6,7 @@ import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
 import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
 import io.kitex4j.thriftrpc.internal.codec.TTHeader;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -43,11 +44,11 @@ final class MuxConnection extends ClientConnection {
     }
 
     @Override
-    void send(KitexFrame frame, int seqId, Exchange exchange, boolean oneway) {
+    void send(ByteBuf request, int seqId, Exchange exchange, boolean oneway) {
         if (!oneway) {
             pending.put(seqId, exchange);
         }
-        write(frame, seqId, exchange, oneway);
+        write(request, exchange);
     }
 
     @Override

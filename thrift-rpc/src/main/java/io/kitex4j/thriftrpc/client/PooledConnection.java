@@ -3,6 +3,7 @@ package io.kitex4j.thriftrpc.client;
 import io.kitex4j.core.ConnectionLostException;
 import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -44,15 +45,15 @@ final class PooledConnection extends ClientConnection {
     }
 
     @Override
-    void send(KitexFrame frame, int seqId, Exchange exchange, boolean oneway) {
+    void send(ByteBuf request, int seqId, Exchange exchange, boolean oneway) {
         bytesSeen = false;
         if (!oneway && !pending.compareAndSet(null, exchange)) {
             // A bug if it happens: the pool hands a connection to one call at a time.
-            frame.release();
+            request.release();
             exchange.onFailure(this, new IllegalStateException("connection " + this + " is busy"), true);
             return;
         }
-        write(frame, seqId, exchange, oneway);
+        write(request, exchange);
     }
 
     @Override

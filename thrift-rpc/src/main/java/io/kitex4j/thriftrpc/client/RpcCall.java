@@ -22,7 +22,6 @@ import io.kitex4j.thriftrpc.internal.codec.ThriftCodec;
 import io.kitex4j.thriftrpc.internal.codec.ThriftMessageHeader;
 import io.kitex4j.thriftrpc.internal.transmeta.TTHeaderMeta;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.EncoderException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -34,9 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.thrift.TApplicationException;
 import org.apache.thrift.TBase;
 import org.apache.thrift.TException;
@@ -64,7 +61,7 @@ import org.slf4j.event.Level;
  * ({@link #root}): the attempt number, the deadline, the metainfo, the remote address and the
  * attributes live there.
  */
-final class RpcCall implements CallContext {
+final class RpcCall implements CallContext, Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(RpcCall.class);
     // A peer's doing, so rate limited (per process: a client has no counters to expose yet).
@@ -72,6 +69,8 @@ final class RpcCall implements CallContext {
 
     private static final AtomicIntegerFieldUpdater<RpcCall> ATTEMPTS =
             AtomicIntegerFieldUpdater.newUpdater(RpcCall.class, "attempt");
+    private static final AtomicIntegerFieldUpdater<RpcCall> FINISHED =
+            AtomicIntegerFieldUpdater.newUpdater(RpcCall.class, "finished");
 
     /**
      * The innermost endpoint of a client with middleware: each invocation is one attempt. It must get
@@ -110,13 +109,17 @@ final class RpcCall implements CallContext {
 
     // ---- this attempt
     private TBase<?, ?> args;
-    final CompletableFuture<Object> future = new CompletableFuture<>();
-    private final AtomicBoolean finished = new AtomicBoolean();
-    private final AtomicReference<Attempt> current = new AtomicReference<>();
+    final CompletableFuture<Object> future = new CallFuture(this);
+    // 1 once the reply, a final failure, the timeout or a cancellation won (fields, not atomics: fewer
+    // objects per call).
+    private volatile int finished;
+    private volatile Attempt current;
     private volatile ScheduledFuture<?> timeout;
-    // Touched by one try at a time; each try starts from the previous one's callback.
+    // Touched by one try at a time; each try starts from the previous one's callback. The list only
+    // from the second try on: most calls make one.
     private int tries;
-    private final List<String> tried = new ArrayList<>(2);
+    private String firstTried;
+    private List<String> tried;
 
     /** The first attempt of a call, and its context. */
     RpcCall(ClientRuntime runtime, CallTarget target, TBase<?, ?> args, CallOptions options) {
@@ -216,19 +219,28 @@ final class RpcCall implements CallContext {
                 return;
             }
             try {
-                timeout = runtime.resources().group().next().schedule(this::onTimeout, remaining, TimeUnit.NANOSECONDS);
+                timeout = runtime.resources().group().next().schedule(this, remaining, TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
                 // The KitexResources were closed under us.
                 fail(new ClientClosedException("client is closed"));
                 return;
             }
         }
-        future.whenComplete((v, e) -> {
-            if (future.isCancelled()) {
-                onCancel();
-            }
-        });
         nextAttempt(null);
+    }
+
+    /** The RPC timeout fired (this is the task scheduled for it: one object less per call). */
+    @Override
+    public void run() {
+        onTimeout();
+    }
+
+    private boolean finished() {
+        return finished != 0;
+    }
+
+    private boolean finish() {
+        return FINISHED.compareAndSet(this, 0, 1);
     }
 
     /** Gives up (an interrupted blocking caller): like a timeout, without completing the future. */
@@ -239,7 +251,7 @@ final class RpcCall implements CallContext {
     // ------------------------------------------------------------------ attempts
 
     private void nextAttempt(Throwable previous) {
-        if (finished.get()) {
+        if (finished()) {
             return;
         }
         tries++;
@@ -252,7 +264,7 @@ final class RpcCall implements CallContext {
     }
 
     private void pickAndConnect(Picker picker, CompletableFuture<Picker> source, Throwable previous) {
-        if (finished.get()) {
+        if (finished()) {
             return;
         }
         if (picker == null) {
@@ -263,7 +275,7 @@ final class RpcCall implements CallContext {
         }
         final Instance instance;
         try {
-            instance = Endpoints.pick(picker, hashKey, tried);
+            instance = Endpoints.pick(picker, hashKey, triedAddresses());
         } catch (RuntimeException e) {
             fail(e);
             return;
@@ -275,10 +287,15 @@ final class RpcCall implements CallContext {
             return;
         }
         final String address = instance.address();
-        tried.add(address);
+        addTried(address);
         root.remote = address;
         final CompletableFuture<ClientConnection> connection;
         try {
+            final ClientConnection idle = runtime.connections().pollIdle(address);
+            if (idle != null) {
+                send(idle);
+                return;
+            }
             connection = runtime.connections().acquire(address, connectTimeoutMillis);
         } catch (RuntimeException e) {
             fail(e);
@@ -297,20 +314,38 @@ final class RpcCall implements CallContext {
         });
     }
 
+    private java.util.Collection<String> triedAddresses() {
+        return tried != null ? tried : firstTried != null ? List.of(firstTried) : List.of();
+    }
+
+    private void addTried(String address) {
+        if (firstTried == null) {
+            firstTried = address;
+        } else {
+            if (tried == null) {
+                tried = new ArrayList<>(4);
+                tried.add(firstTried);
+            }
+            tried.add(address);
+        }
+    }
+
     private void send(ClientConnection connection) {
         final int seqId = runtime.resources().nextSeqId();
         final Attempt attempt = new Attempt(connection, seqId);
-        current.set(attempt);
-        if (finished.get()) {
+        current = attempt;
+        if (finished()) {
             // Timed out or cancelled while connecting: the connection was never used.
             if (attempt.claim()) {
                 connection.recycle();
             }
             return;
         }
-        final KitexFrame frame;
+        final ByteBuf request;
         try {
-            frame = encode(connection.alloc(), seqId, connection.multiplexed());
+            request = runtime.encoders().get(runtime, target).encode(connection.alloc(), seqId,
+                    connection.multiplexed(), callerMethod, rpcTimeout == null ? -1 : rpcTimeout.toMillis(),
+                    sendConnectTimeout ? connectTimeoutMillis : 0, root.metainfo, args);
         } catch (RuntimeException e) {
             if (attempt.claim()) {
                 connection.recycle();
@@ -318,28 +353,13 @@ final class RpcCall implements CallContext {
             fail(e instanceof KitexEncodeException && e.getCause() instanceof TException ? e.getCause() : e);
             return;
         }
-        connection.send(frame, seqId, attempt, target.oneway());
-    }
-
-    private KitexFrame encode(ByteBufAllocator alloc, int seqId, boolean multiplexed) {
-        final byte type = target.oneway() ? ThriftMessageHeader.ONEWAY : ThriftMessageHeader.CALL;
-        final Transport transport = runtime.transport();
-        TTHeader header = null;
-        if (transport.hasTTHeader()) {
-            final TTHeader.Builder b = TTHeader.builder()
-                    .seqId(seqId)
-                    .flags(multiplexed ? TTHeader.FLAG_SUPPORT_OUT_OF_ORDER : 0);
-            TTHeaderMeta.clientWrite(root, type, sendConnectTimeout ? connectTimeoutMillis : 0, b);
-            header = b.build();
-        }
-        final ByteBuf payload = ThriftCodec.encodeMessage(alloc, target.name(), type, seqId, args);
-        return new KitexFrame(transport, header, payload);
+        connection.send(request, seqId, attempt, target.oneway());
     }
 
     // ------------------------------------------------------------------ outcomes
 
     private void onFrame(Attempt attempt, KitexFrame frame) {
-        if (!finished.compareAndSet(false, true)) {
+        if (!finish()) {
             frame.release();
             return;
         }
@@ -424,7 +444,7 @@ final class RpcCall implements CallContext {
     }
 
     private void onSent(Attempt attempt) {
-        if (!finished.compareAndSet(false, true)) {
+        if (!finish()) {
             return;
         }
         cancelTimeout();
@@ -437,7 +457,7 @@ final class RpcCall implements CallContext {
     }
 
     private void onFailure(Attempt attempt, Throwable cause, boolean retryable) {
-        if (finished.get() || !attempt.claim()) {
+        if (finished() || !attempt.claim()) {
             return;
         }
         attempt.connection.discard();
@@ -449,7 +469,7 @@ final class RpcCall implements CallContext {
     }
 
     private void retryOrFail(Throwable cause, boolean retryable) {
-        if (finished.get()) {
+        if (finished()) {
             return;
         }
         final int maxAttempts = runtime.config().maxAttempts();
@@ -464,18 +484,18 @@ final class RpcCall implements CallContext {
     }
 
     private void fail(Throwable cause) {
-        if (finished.compareAndSet(false, true)) {
+        if (finish()) {
             cancelTimeout();
             future.completeExceptionally(cause);
         }
     }
 
     private void onTimeout() {
-        if (!finished.compareAndSet(false, true)) {
+        if (!finish()) {
             return;
         }
         abortCurrent();
-        final Attempt a = current.get();
+        final Attempt a = current;
         future.completeExceptionally(new RpcTimeoutException("rpc timeout: timeout="
                 + rpcTimeout.toMillis() + "ms, to=" + calleeService() + ", method="
                 + target.name() + (a != null ? ", location=" + a.connection.address : ""), rpcTimeout, a != null,
@@ -483,14 +503,14 @@ final class RpcCall implements CallContext {
     }
 
     private void onCancel() {
-        if (finished.compareAndSet(false, true)) {
+        if (finish()) {
             cancelTimeout();
             abortCurrent();
         }
     }
 
     private void abortCurrent() {
-        final Attempt a = current.get();
+        final Attempt a = current;
         if (a != null && a.claim()) {
             a.connection.abort(a.seqId);
         }
@@ -641,11 +661,85 @@ final class RpcCall implements CallContext {
         return "CallContext{CLIENT, " + calleeService() + '.' + method() + ", attempt=" + attempt() + '}';
     }
 
+    /**
+     * The future of one attempt: its cancellation (by the caller, or by an interrupted blocking caller)
+     * aborts the attempt. A subclass rather than a {@code whenComplete} callback: no callback objects per
+     * call, and nothing to run when the call completes.
+     */
+    static final class CallFuture extends CompletableFuture<Object> {
+        private final RpcCall call;
+        // The blocking caller parked in await(), if any.
+        private volatile Thread waiter;
+
+        CallFuture(RpcCall call) {
+            this.call = call;
+        }
+
+        /**
+         * {@link #get()} for the blocking stub, lighter: the caller parks itself and the completing thread
+         * unparks it, with no {@code Signaller} object and no completion stack to walk.
+         */
+        Object await() throws InterruptedException, java.util.concurrent.ExecutionException {
+            if (!isDone()) {
+                waiter = Thread.currentThread();
+                try {
+                    // complete() writes the result, then reads waiter; we write waiter, then read the result.
+                    while (!isDone()) {
+                        java.util.concurrent.locks.LockSupport.park(this);
+                        if (Thread.interrupted()) {
+                            throw new InterruptedException();
+                        }
+                    }
+                } finally {
+                    waiter = null;
+                }
+            }
+            return get();
+        }
+
+        private void wake() {
+            final Thread w = waiter;
+            if (w != null) {
+                java.util.concurrent.locks.LockSupport.unpark(w);
+            }
+        }
+
+        @Override
+        public boolean complete(Object value) {
+            final boolean completed = super.complete(value);
+            wake();
+            return completed;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            final boolean cancelled = super.cancel(mayInterruptIfRunning);
+            wake();
+            if (isCancelled()) {
+                call.onCancel();
+            }
+            return cancelled;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            final boolean completed = super.completeExceptionally(ex);
+            wake();
+            if (completed && ex instanceof java.util.concurrent.CancellationException) {
+                call.onCancel();
+            }
+            return completed;
+        }
+    }
+
+    private static final AtomicIntegerFieldUpdater<Attempt> CLAIMED =
+            AtomicIntegerFieldUpdater.newUpdater(Attempt.class, "claimed");
+
     /** One request on one connection. */
     private final class Attempt implements Exchange {
         final ClientConnection connection;
         final int seqId;
-        private final AtomicBoolean claimed = new AtomicBoolean();
+        volatile int claimed;
 
         Attempt(ClientConnection connection, int seqId) {
             this.connection = connection;
@@ -654,7 +748,12 @@ final class RpcCall implements CallContext {
 
         /** Whether the caller is the one to hand the connection back. */
         boolean claim() {
-            return claimed.compareAndSet(false, true);
+            return CLAIMED.compareAndSet(this, 0, 1);
+        }
+
+        @Override
+        public void operationComplete(io.netty.channel.ChannelFuture f) {
+            connection.onWritten(f, seqId, this, target.oneway());
         }
 
         @Override

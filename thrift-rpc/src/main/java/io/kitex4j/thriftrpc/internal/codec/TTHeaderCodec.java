@@ -269,7 +269,7 @@ final class TTHeaderCodec {
         return out;
     }
 
-    private static byte[] utf8(String s, String key) {
+    static byte[] utf8(String s, String key) {
         // A string is at least as many UTF-8 bytes as chars: refuse a huge one before encoding it.
         if (s.length() > TTHeader.MAX_STRING_BYTES) {
             throw new KitexEncodeException("TTHeader: string of at least " + s.length() + " bytes for key '"

@@ -101,6 +101,27 @@ public final class ThriftCodec {
     }
 
     /**
+     * Appends a whole message (header, then {@code body}) to {@code out}, as {@link #encodeMessage} encodes
+     * it: for a caller that writes framing in front of the message in the same buffer.
+     *
+     * @throws KitexEncodeException if libthrift refuses the struct (e.g. a required field is unset); what
+     *     was appended is then incomplete
+     */
+    public static void writeMessage(ByteBuf out, String name, byte type, int seqId, TBase<?, ?> body) {
+        requireNonNull(body, "body");
+        writeMessageHeader(out, name, type, seqId);
+        final ByteBufBinaryProtocol protocol = ByteBufBinaryProtocol.acquire(out);
+        try {
+            body.write(protocol);
+        } catch (TException e) {
+            throw new KitexEncodeException("cannot encode " + ThriftMessageHeader.typeName(type) + " " + name
+                                           + ": " + e.getMessage(), e);
+        } finally {
+            protocol.release();
+        }
+    }
+
+    /**
      * Decodes a message: reads its header, then its struct into {@code into}. The payload's reader index
      * moves past what was read. The message type is not checked: look at
      * {@link KitexFrame#messageHeader()} first, and use {@link #decodeException} for an EXCEPTION.

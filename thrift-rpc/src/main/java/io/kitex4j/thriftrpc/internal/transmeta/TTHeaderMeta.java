@@ -7,6 +7,8 @@ import io.kitex4j.core.Metainfo;
 import io.kitex4j.core.rpc.CallContext;
 import io.kitex4j.thriftrpc.internal.codec.MetaKeys;
 import io.kitex4j.thriftrpc.internal.codec.TTHeader;
+import io.kitex4j.thriftrpc.internal.codec.TTHeaderRequestTemplate;
+import io.kitex4j.core.Transport;
 import java.time.Duration;
 import java.util.Map;
 
@@ -75,6 +77,56 @@ public final class TTHeaderMeta {
         if (!call.idlService().isEmpty()) {
             b.string(MetaKeys.ISN, call.idlService());
         }
+    }
+
+    /**
+     * What {@link #clientWrite} writes that does not change from call to call of one client and method,
+     * encoded once: int keys 1, 3, 6, 9, 22 and {@code isn}, with key 20 (the caller method) and keys 12
+     * and 17 (the timeouts) left to each call, and the metainfo strings in front of {@code isn}. A request
+     * written with it and {@link #clientStrings} is byte for byte what {@link #clientWrite} gives.
+     */
+    public static TTHeaderRequestTemplate clientTemplate(Transport transport, String callerService,
+                                                         String calleeService, String method, byte messageType,
+                                                         String idlService) {
+        final TTHeaderRequestTemplate.Builder b = TTHeaderRequestTemplate.builder()
+                .intValue(MetaKeys.TRANSPORT_TYPE, transport.isFramed() ? FRAMED : UNFRAMED)
+                .intValue(MetaKeys.FROM_SERVICE, callerService)
+                .slot(MetaKeys.FROM_METHOD)
+                .intValue(MetaKeys.TO_SERVICE, calleeService)
+                .intValue(MetaKeys.TO_METHOD, method)
+                .intValue(MetaKeys.MSG_TYPE, Integer.toString(messageType))
+                .numbers(MetaKeys.RPC_TIMEOUT, MetaKeys.CONNECT_TIMEOUT);
+        if (!idlService.isEmpty()) {
+            b.string(MetaKeys.ISN, idlService);
+        }
+        return b.build();
+    }
+
+    /**
+     * The metainfo strings of a request for a {@link #clientTemplate}, in the order {@link #clientWrite}
+     * adds them; {@code null} (nothing allocated) when there are none.
+     *
+     * @throws io.kitex4j.thriftrpc.internal.codec.KitexEncodeException if a string is too long
+     */
+    public static TTHeaderRequestTemplate.Strings clientStrings(Metainfo metainfo) {
+        final Map<String, String> transients = metainfo.outgoingTransients();
+        final Map<String, String> persistents = metainfo.persistents();
+        final int n = transients.size() + persistents.size();
+        if (n == 0) {
+            return null;
+        }
+        final String[] keys = new String[n];
+        final String[] values = new String[n];
+        int i = 0;
+        for (Map.Entry<String, String> e : transients.entrySet()) {
+            keys[i] = MetaKeys.TRANSIT_PREFIX + e.getKey();
+            values[i++] = e.getValue();
+        }
+        for (Map.Entry<String, String> e : persistents.entrySet()) {
+            keys[i] = MetaKeys.PERSIST_PREFIX + e.getKey();
+            values[i++] = e.getValue();
+        }
+        return TTHeaderRequestTemplate.strings(keys, values, n);
     }
 
     /**
