@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocalThread;
@@ -32,7 +34,9 @@ import io.netty.util.concurrent.FastThreadLocalThread;
  * A handler that blocks holds its drainer, so the calls queued behind it in the same lane would wait. The
  * lane watches for that: while it has calls queued, a check runs on its I/O thread every
  * {@linkplain KitexServerBuilder#handlerStallThreshold stall threshold}; if no call of the lane started since
- * the last check, more drainers are started for the queued calls. So a blocking handler delays the other
+ * the last check and its drainer waits (a lock, a park, a sleep), more drainers are started for the queued calls;
+ * if the drainer is runnable (a long computation, a native socket read, or a saturated CPU that has not
+ * scheduled it), after {@value #RUNNABLE_STALL_CHECKS} thresholds. So a blocking handler delays the other
  * connections of its I/O thread by at most about the threshold, and never stalls reads, writes or other
  * lanes. For a second after a stall, the lane expects more handlers that block and starts a drainer for each
  * queued call at once (up to {@value #MAX_DRAINERS_PER_STALL} per turn), as a pool would; the drainers that
@@ -48,13 +52,18 @@ final class HandlerLanes {
     /** At most this many drainers are added to a stalled lane per check. */
     private static final int MAX_DRAINERS_PER_STALL = 8;
     /** How long after a stall a lane hands queued calls to new drainers at once. */
+    /** How long a lane's parked drainer waits for the next batch before its thread returns to the pool. */
+    private static final long RESIDENT_IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
     private static final long BLOCKING_MODE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Thresholds without progress before a lane whose drainer is runnable (not waiting) gets more drainers. */
+    static final int RUNNABLE_STALL_CHECKS = 5;
 
     private final ThreadPoolExecutor pool;
     private final long stallThresholdNanos;
     private final ConcurrentHashMap<EventExecutor, Lane> lanes = new ConcurrentHashMap<>();
     // How many times a stalled lane got extra drainers; for tests and diagnostics.
     private final AtomicLong stallsDetected = new AtomicLong();
+    private volatile boolean shutdown;
 
     HandlerLanes(int maxThreads, long stallThresholdNanos, String threadNamePrefix) {
         this.stallThresholdNanos = stallThresholdNanos;
@@ -84,7 +93,11 @@ final class HandlerLanes {
 
     /** Stops the pool after the calls already queued or running: drainers end when their lane is empty. */
     void shutdown() {
+        shutdown = true;
         pool.shutdown();
+        for (Lane l : lanes.values()) {
+            l.releaseResident();
+        }
     }
 
     /** A handler thread; knows which lane it is draining, so replies made there can be batched. */
@@ -122,6 +135,12 @@ final class HandlerLanes {
         // that block and starts a drainer per queued call at once, as a pool would, instead of a stall check
         // (a threshold) later. 0: never.
         private long lastStallNanos;
+        // Consecutive checks that saw no progress while the drainer was runnable.
+        private int runnableStalls;
+        // The drainer that last started draining (set once per drain, not per call), for its thread state.
+        private volatile Thread lastDrainer;
+        // The drainer parked waiting for this lane's next batch, if any.
+        private final AtomicReference<Thread> resident = new AtomicReference<>();
 
         private Lane(EventExecutor loop) {
             this.loop = loop;
@@ -150,7 +169,12 @@ final class HandlerLanes {
                 return;
             }
             if (drainers.get() == 0 && drainers.compareAndSet(0, 1)) {
-                startDrainer();
+                final Thread idle = resident.getAndSet(null);
+                if (idle != null) {
+                    LockSupport.unpark(idle);
+                } else {
+                    startDrainer();
+                }
             } else if (lastStallNanos != 0 && System.nanoTime() - lastStallNanos < BLOCKING_MODE_NANOS) {
                 addDrainers(calls.size());
             }
@@ -170,11 +194,25 @@ final class HandlerLanes {
             }
             final long now = started.get();
             if (now == startedAtLastCheck) {
-                // Nothing started for a whole threshold although calls are waiting: every drainer of the lane
-                // is in a long (likely blocking) call, or there is none.
-                stallsDetected.incrementAndGet();
-                lastStallNanos = System.nanoTime() | 1;
-                addDrainers(calls.size());
+                // Nothing started for a whole threshold although calls are waiting. Either the lane's drainer is
+                // in a call that waits (a lock, a park, a sleep: its state says so), or it is runnable: running a
+                // long call, in a native read (a blocking socket shows as RUNNABLE), or just not scheduled because
+                // the CPUs are saturated. More threads help the first at once; for the others they only add
+                // threads on a saturated core, so a runnable drainer gets RUNNABLE_STALL_CHECKS thresholds.
+                final Thread d = lastDrainer;
+                final boolean waiting = d != null && d.getState() != Thread.State.RUNNABLE;
+                if (waiting || ++runnableStalls >= RUNNABLE_STALL_CHECKS) {
+                    runnableStalls = 0;
+                    stallsDetected.incrementAndGet();
+                    if (waiting) {
+                        // Only a drainer seen waiting says the handlers block; a runnable one may just not have
+                        // been scheduled, and a pool's worth of threads would not help a saturated core.
+                        lastStallNanos = System.nanoTime() | 1;
+                    }
+                    addDrainers(waiting ? calls.size() : 1);
+                }
+            } else {
+                runnableStalls = 0;
             }
             startedAtLastCheck = now;
             stallCheckScheduled = true;
@@ -213,6 +251,7 @@ final class HandlerLanes {
         private void drain() {
             final Drainer self = (Drainer) Thread.currentThread();
             self.lane = this;
+            lastDrainer = self;
             try {
                 for (;;) {
                     ServerCall call;
@@ -221,15 +260,54 @@ final class HandlerLanes {
                         call.run();
                     }
                     deliverNow();
+                    // One drainer per lane stays, parked, for the next batch: handing a batch to a thread that
+                    // has just left the pool's queue would make the pool create a new thread each time.
+                    final boolean stays = !shutdown && resident.compareAndSet(null, self);
                     drainers.decrementAndGet();
                     // A call queued after the poll above and before the decrement saw a drainer and did not
                     // start one: take it, unless another drainer has meanwhile.
-                    if (calls.isEmpty() || !drainers.compareAndSet(0, 1)) {
+                    if (!calls.isEmpty() && drainers.compareAndSet(0, 1)) {
+                        if (stays && !resident.compareAndSet(self, null)) {
+                            // endOfTurn took this drainer meanwhile, counting it too: one count is enough.
+                            drainers.decrementAndGet();
+                        }
+                        continue;
+                    }
+                    if (!stays || !parkUntilTaken(self)) {
                         return;
                     }
+                    // Taken by endOfTurn, which counted this drainer.
+                    lastDrainer = self;
                 }
             } finally {
                 self.lane = null;
+            }
+        }
+
+        /**
+         * Parks the lane's resident drainer until {@link #endOfTurn} takes it (true) or it was idle for
+         * {@link #RESIDENT_IDLE_NANOS} or the server stopped (false: the thread goes back to the pool).
+         */
+        private boolean parkUntilTaken(Thread self) {
+            final long deadline = System.nanoTime() + RESIDENT_IDLE_NANOS;
+            while (resident.get() == self) {
+                final long left = deadline - System.nanoTime();
+                if (left <= 0 || shutdown) {
+                    if (resident.compareAndSet(self, null)) {
+                        return false;
+                    }
+                    break;
+                }
+                LockSupport.parkNanos(this, left);
+            }
+            return true;
+        }
+
+        /** Wakes the parked drainer on shutdown. */
+        private void releaseResident() {
+            final Thread t = resident.get();
+            if (t != null) {
+                LockSupport.unpark(t);
             }
         }
 
