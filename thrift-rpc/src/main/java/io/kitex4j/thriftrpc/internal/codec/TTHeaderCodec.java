@@ -283,13 +283,13 @@ final class TTHeaderCodec {
         return b;
     }
 
-    private static void checkCount(int count, String what) {
+    static void checkCount(int count, String what) {
         if (count > 0xFFFF) {
             throw new KitexEncodeException("TTHeader: " + count + " " + what + " key-values exceed the u16 count");
         }
     }
 
-    private static void checkInfoSize(int info) {
+    static void checkInfoSize(int info) {
         if (info > TTHeader.MAX_ENCODE_HEADER_BYTES) {
             throw new KitexEncodeException(
                     "TTHeader: header info of more than " + TTHeader.MAX_ENCODE_HEADER_BYTES + " bytes (at least "

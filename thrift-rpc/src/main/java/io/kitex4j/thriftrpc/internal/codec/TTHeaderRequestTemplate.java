@@ -266,17 +266,11 @@ public final class TTHeaderRequestTemplate {
     }
 
     private static void checkCount(int count, String what) {
-        if (count > 0xFFFF) {
-            throw new KitexEncodeException("TTHeader: " + count + " " + what + " key-values exceed the u16 count");
-        }
+        TTHeaderCodec.checkCount(count, what);
     }
 
     private static void checkInfoSize(int info) {
-        if (info > TTHeader.MAX_ENCODE_HEADER_BYTES) {
-            throw new KitexEncodeException(
-                    "TTHeader: header info of more than " + TTHeader.MAX_ENCODE_HEADER_BYTES + " bytes (at least "
-                    + info + ") would be refused by Kitex before v0.16; send less metadata");
-        }
+        TTHeaderCodec.checkInfoSize(info);
     }
 
     /** Fills a byte array of known size. */
