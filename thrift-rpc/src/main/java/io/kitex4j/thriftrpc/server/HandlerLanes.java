@@ -315,7 +315,8 @@ final class HandlerLanes {
          * Hands a call's reply to its connection: batched when called on one of this lane's drainers while
          * more calls are waiting, else now.
          */
-        void complete(ServerCall call) {
+        void complete(ServerCall call, ServerCall.Reply reply) {
+            call.completeWith(reply);
             final Thread t = Thread.currentThread();
             if (t instanceof Drainer && ((Drainer) t).lane == this) {
                 completions.offer(call);

@@ -148,7 +148,7 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
     void deliver() {
         final Reply r = laneReply;
         laneReply = null;
-        connection.delivered(this, r);
+        connection.callDone(this, r);
     }
 
     /**

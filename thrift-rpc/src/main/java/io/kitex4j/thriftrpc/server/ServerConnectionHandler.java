@@ -444,8 +444,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (lane != null) {
-            call.completeWith(reply);
-            lane.complete(call);
+            lane.complete(call, reply);
             return;
         }
         try {
@@ -480,12 +479,8 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A reply handed over by the lane, on the I/O thread. */
-    void delivered(ServerCall call, ServerCall.Reply reply) {
-        callDone(call, reply);
-    }
-
-    private void callDone(ServerCall call, ServerCall.Reply reply) {
+    /** A call's reply, on the I/O thread (also handed over by the lane). */
+    void callDone(ServerCall call, ServerCall.Reply reply) {
         running--;
         if (blockingCall == call) {
             blockingCall = null;
