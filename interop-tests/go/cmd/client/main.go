@@ -49,6 +49,7 @@ var (
 	countFlag    = flag.Int("count", 1, "number of calls")
 	concFlag     = flag.Int("concurrency", 1, "parallel callers (echo, weighted, loop)")
 	msgFlag      = flag.String("msg", "hello", "message / argument for the scenario")
+	actionFlag   = flag.String("action", "", "echo, loop: Request.action (default echo; weighted always sends whoami)")
 	codeFlag     = flag.Int("code", 0, "code argument (bizError, throwDeclared)")
 	kindFlag     = flag.Int("kind", 0, "kind argument (throwDeclared)")
 	sizeFlag     = flag.Int("size", 0, "payload size in bytes (binary)")
@@ -286,6 +287,9 @@ func call(ec echoserver.Client, ic interopservice.Client, sc string, i int) *res
 	switch sc {
 	case "echo", "weighted", "loop":
 		action := "echo"
+		if *actionFlag != "" {
+			action = *actionFlag
+		}
 		if sc == "weighted" {
 			action = "whoami"
 		}

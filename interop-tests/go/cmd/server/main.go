@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,6 +164,21 @@ func (e *echoHandler) Echo(ctx context.Context, req *echo.Request) (*echo.Respon
 	}
 	if req.Action == "whoami" {
 		return &echo.Response{Action: req.Action, Msg: e.name}, nil
+	}
+	if req.Action == "metainfo" {
+		// the transient metainfo the call carried, k=v sorted by key and joined by commas (as kitex4j's CLI
+		// serve answers it), so a caller sees what crossed the wire without the InteropService IDL
+		all := metainfo.GetAllValues(ctx)
+		keys := make([]string, 0, len(all))
+		for k := range all {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		pairs := make([]string, 0, len(keys))
+		for _, k := range keys {
+			pairs = append(pairs, k+"="+all[k])
+		}
+		return &echo.Response{Action: req.Action, Msg: strings.Join(pairs, ",")}, nil
 	}
 	return &echo.Response{Action: req.Action, Msg: req.Msg}, nil
 }

@@ -224,7 +224,7 @@ final class DemoCommand implements Callable<Integer> {
 
     private static KitexServer server(EtcdRegistry registry, String name, int weight) {
         final EchoServer.Iface handler = new EchoServer.Iface() {
-            private final EchoHandler echo = new EchoHandler();
+            private final EchoHandler echo = new EchoHandler(name);
 
             @Override
             public Response Echo(Request req) {

@@ -32,6 +32,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--service", paramLabel = "S", description = "Service name to register (with --etcd).")
     String service;
 
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "The answer to action 'whoami' (default: the --service name, else 'kitex4j'), as the Go peer's -name.")
+    String name;
+
     @Option(names = "--weight", paramLabel = "N", defaultValue = "10", description = "Weight (default: ${DEFAULT-VALUE}).")
     int weight;
 
@@ -52,7 +56,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         final KitexServerBuilder b = KitexServer.builder()
                 .address(listen.host().isEmpty() ? "0.0.0.0" : listen.host(), listen.port())
-                .service(EchoServer.class, new EchoHandler())
+                .service(EchoServer.class, new EchoHandler(name != null ? name : service != null ? service : "kitex4j"))
                 .shutdownHook(false);
         EtcdRegistry registry = null;
         final boolean registering = etcd.endpoints != null && !etcd.endpoints.isEmpty();

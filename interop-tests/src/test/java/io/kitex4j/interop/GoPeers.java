@@ -122,6 +122,8 @@ final class GoPeers {
                     "./cmd/server", "./cmd/client")
                     .directory(src.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().put("GOFLAGS", "-mod=mod -buildvcs=false");
+            // Static binaries: the containers of DockerInteropTest run these very files on a scratch image.
+            pb.environment().put("CGO_ENABLED", "0");
             final Process p = pb.start();
             running.add(p);
             try {
@@ -181,9 +183,13 @@ final class GoPeers {
         }
     }
 
+    /** How {@link #binaries()} builds, part of the cache key: see the environment it sets. */
+    private static final String BUILD_ENV = "CGO_ENABLED=0 GOFLAGS=-mod=mod -buildvcs=false\n";
+
     static String sourceHash(Path src) {
         try (Stream<Path> files = Files.walk(src)) {
             final MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(BUILD_ENV.getBytes(StandardCharsets.UTF_8));   // a change of how we build is a new build
             final List<Path> list = files.filter(Files::isRegularFile)
                     .filter(f -> {
                         final String n = f.getFileName().toString();
