@@ -3,7 +3,7 @@
 # serving the Docker API on a socket this script owns, plus local base images made with debootstrap (no image
 # registry is needed, or reached).
 #
-#   interop-tests/docker/engine.sh start    # prints the environment to use; also written to $STATE/env
+#   eval "$(interop-tests/docker/engine.sh start)"   # the environment to use (also written to $STATE/env)
 #   interop-tests/docker/engine.sh stop     # removes the test containers and networks, stops the API service
 #   interop-tests/docker/engine.sh status
 #
@@ -31,6 +31,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 STATE="${KITEX4J_ENGINE_STATE:-/tmp/kitex4j-engine}"
+STARTED=false
 SOCK="$STATE/podman.sock"
 SUITE=bookworm
 COMPOSE_PROJECT=kitex4j-compose-test
@@ -70,18 +71,11 @@ write_env() {
 }
 
 need_packages() {
-  local missing=() pair
-  for pair in podman:podman runc:runc debootstrap:debootstrap; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    fail "1/4 install ${missing[*]}" "run as root, or 'sudo apt-get install -y ${missing[*]}' first; or run a Docker engine and set DOCKER_HOST"
-  fi
-  log "1/4 installing ${missing[*]} (Debian packages)"
-  { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >"$STATE/apt.log" 2>&1 ||
-    { cat "$STATE/apt.log" >&2; fail "1/4 install ${missing[*]}" "apt-get install -y ${missing[*]} failed (see above); fix apt's sources or install them by hand"; }
+  # bin/lib/deps.sh is the one place that installs Debian packages; it says what it could not do.
+  # shellcheck source=../../bin/lib/deps.sh
+  . "$HERE/../../bin/lib/deps.sh"
+  kitex4j_need_debian_packages podman:podman runc:runc debootstrap:debootstrap ||
+    fail "1/4 install podman, runc and debootstrap" "run as root, or 'sudo apt-get install -y podman runc debootstrap' first; or run a Docker engine and set DOCKER_HOST"
 }
 
 write_conf() {
@@ -109,12 +103,14 @@ start_service() {
   if [ -f "$STATE/podman.pid" ] && kill -0 "$(cat "$STATE/podman.pid")" 2>/dev/null &&
       curl -sf --max-time 3 --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; then
     log "3/4 the API service is already running (pid $(cat "$STATE/podman.pid"))"
+    STARTED=false
     return
   fi
   rm -f "$SOCK"
   # setsid: the service is a process group of its own, which `stop` ends; it outlives this script on purpose.
   setsid podman system service --time=0 "unix://$SOCK" >"$STATE/podman-service.log" 2>&1 </dev/null &
   echo $! >"$STATE/podman.pid"
+  STARTED=true
   local i
   for i in $(seq 1 100); do
     if curl -sf --max-time 2 --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; then
@@ -190,7 +186,8 @@ cmd_start() {
   if [ "$engine" = docker ] || { [ "$engine" = auto ] && docker_engine_answers; }; then
     docker_engine_answers || fail "0/4 reach the Docker engine" "KITEX4J_ENGINE=docker, but no engine answers at \${DOCKER_HOST:-/var/run/docker.sock}; start Docker or unset KITEX4J_ENGINE"
     log "a Docker engine answers (${DOCKER_HOST:-unix:///var/run/docker.sock}): using it; the tests build on public base images"
-    write_env "DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock}" "KITEX4J_ENGINE_KIND=docker"
+    write_env "DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock}" "KITEX4J_ENGINE_KIND=docker" \
+      "KITEX4J_ENGINE_STARTED=false"
     return
   fi
   local t0 jre etcd
@@ -202,7 +199,8 @@ cmd_start() {
   etcd=$(base_image debian-etcd etcd-server '["etcd"]')
   write_env "DOCKER_HOST=unix://$SOCK" "CONTAINERS_CONF=$STATE/containers.conf" \
     "TESTCONTAINERS_RYUK_DISABLED=true" "TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1" "KITEX4J_ENGINE_KIND=podman" \
-    "KITEX4J_JRE_IMAGE=$jre" "KITEX4J_ETCD_IMAGE=$etcd" "KITEX4J_STATIC_IMAGE=scratch"
+    "KITEX4J_JRE_IMAGE=$jre" "KITEX4J_ETCD_IMAGE=$etcd" "KITEX4J_STATIC_IMAGE=scratch" \
+    "KITEX4J_ENGINE_STARTED=$STARTED"
   log "ready in $(($(date +%s) - t0)) s; 'interop-tests/docker/engine.sh stop' ends it"
 }
 

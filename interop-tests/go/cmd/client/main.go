@@ -56,6 +56,7 @@ var (
 	millisFlag   = flag.Int64("millis", 0, "sleep argument (sleep)")
 	durationFlag = flag.Duration("duration", 0, "keep calling for this long instead of -count")
 	quietFlag    = flag.Bool("quiet", false, "only the summary line")
+	strictFlag   = flag.Bool("strict", false, "exit 1 when a call failed (for restart policies and scripts)")
 	idlService   = flag.String("idl-service", "InteropService", "rawCall: IDL service name for generic.BinaryThriftGenericV2")
 	transients   peer.ListFlag
 	persistents  peer.ListFlag
@@ -276,6 +277,9 @@ func run(ec echoserver.Client, ic interopservice.Client) {
 	}
 	peer.Emit(map[string]interface{}{"event": "summary", "scenario": sc, "calls": n, "ok": okCount,
 		"failed": n - okCount, "servers": servers})
+	if *strictFlag && okCount < n {
+		os.Exit(1)
+	}
 }
 
 func call(ec echoserver.Client, ic interopservice.Client, sc string, i int) *result {
