@@ -22,7 +22,7 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.kitex4j.idl.echo.EchoServer;
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.interop.GoPeers.GoClientRun;
+import io.kitex4j.testing.containers.GoClientRun;
 import io.kitex4j.interop.GoPeers.GoServer;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.kitex4j.interop.GoPeers.GoClientRun;
+import io.kitex4j.testing.containers.GoClientRun;
 
 /**
  * What the Go Kitex client ({@code go/cmd/client}, with {@code transmeta.ClientTTHeaderHandler}) sees of a server

@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.kitex4j.idl.echo.EchoServer;
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.interop.GoPeers.GoClientRun;
+import io.kitex4j.testing.containers.GoClientRun;
 import io.kitex4j.interop.GoPeers.GoServer;
 import io.kitex4j.testing.EtcdExtension;
 import io.kitex4j.thriftrpc.server.KitexServer;

@@ -29,6 +29,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
+
+import io.kitex4j.testing.containers.GoClientRun;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
@@ -245,48 +247,17 @@ final class GoPeers {
         try {
             final Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
             running.add(p);
-            final List<JsonNode> lines = new ArrayList<>();
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    lines.add(JSON.readTree(line));
-                }
-            }
+            final String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(2, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
             }
             running.remove(p);
-            return new GoClientRun(cmd, p.exitValue(), lines, Files.readString(err));
+            return GoClientRun.of(cmd, p.exitValue(), stdout, Files.readString(err));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** One run of the Go client. */
-    record GoClientRun(List<String> command, int exitCode, List<JsonNode> lines, String stderr) {
-
-        List<JsonNode> calls() {
-            return lines.stream().filter(l -> "call".equals(l.path("event").asText())).toList();
-        }
-
-        JsonNode summary() {
-            return lines.stream().filter(l -> "summary".equals(l.path("event").asText())).findFirst()
-                    .orElseThrow(() -> new AssertionError("no summary line from " + this));
-        }
-
-        JsonNode first() {
-            return lines.stream().filter(l -> !"summary".equals(l.path("event").asText())).findFirst()
-                    .orElseThrow(() -> new AssertionError("no line from " + this));
-        }
-
-        @Override
-        public String toString() {
-            return String.join(" ", command) + " -> exit " + exitCode + "\nstdout: " + lines + "\nstderr: "
-                    + stderr;
         }
     }
 

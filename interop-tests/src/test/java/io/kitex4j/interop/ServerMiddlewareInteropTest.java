@@ -26,7 +26,7 @@ import io.kitex4j.core.rpc.CallContext;
 import io.kitex4j.idl.interop.CallInfo;
 import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.idl.interop.InvalidArgument;
-import io.kitex4j.interop.GoPeers.GoClientRun;
+import io.kitex4j.testing.containers.GoClientRun;
 import io.kitex4j.thriftrpc.server.KitexServer;
 import io.kitex4j.thriftrpc.server.ServerCallContext;
 

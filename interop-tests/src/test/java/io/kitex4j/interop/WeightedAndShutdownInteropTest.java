@@ -28,7 +28,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.kitex4j.idl.echo.EchoServer;
 import io.kitex4j.idl.echo.Request;
 import io.kitex4j.idl.interop.InteropService;
-import io.kitex4j.interop.GoPeers.GoClientRun;
+import io.kitex4j.testing.containers.GoClientRun;
 import io.kitex4j.interop.GoPeers.GoServer;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.EtcdRegistry;

@@ -17,12 +17,14 @@ public final class GoClientRun {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final List<String> command;
     private final int exitCode;
     private final String stdout;
     private final String stderr;
     private final List<JsonNode> lines;
 
-    GoClientRun(int exitCode, String stdout, String stderr) {
+    private GoClientRun(List<String> command, int exitCode, String stdout, String stderr) {
+        this.command = List.copyOf(command);
         this.exitCode = exitCode;
         this.stdout = stdout;
         this.stderr = stderr;
@@ -37,6 +39,15 @@ public final class GoClientRun {
             }
         }
         this.lines = Collections.unmodifiableList(parsed);
+    }
+
+    /**
+     * A run from what the client printed, wherever it ran (kitex4j's process-based tests run it on the host).
+     *
+     * @param command the command line, for {@link #toString()}
+     */
+    public static GoClientRun of(List<String> command, int exitCode, String stdout, String stderr) {
+        return new GoClientRun(command, exitCode, stdout, stderr);
     }
 
     /** The client's exit code (0: every call succeeded). */
@@ -54,10 +65,16 @@ public final class GoClientRun {
         return lines.stream().filter(l -> "call".equals(l.path("event").asText())).toList();
     }
 
-    /** The {@code "event":"summary"} line; fails with the whole output when there is none. */
+    /** The (last) {@code "event":"summary"} line; fails with the whole output when there is none. */
     public JsonNode summary() {
         return lines.stream().filter(l -> "summary".equals(l.path("event").asText())).reduce((a, b) -> b)
-                .orElseThrow(() -> new IllegalStateException("the Go client printed no summary: " + this));
+                .orElseThrow(() -> new AssertionError("the Go client printed no summary: " + this));
+    }
+
+    /** The first line that is not the summary (a single call's result); fails when there is none. */
+    public JsonNode first() {
+        return lines.stream().filter(l -> !"summary".equals(l.path("event").asText())).findFirst()
+                .orElseThrow(() -> new AssertionError("the Go client printed no line: " + this));
     }
 
     /** Standard output. */
@@ -72,6 +89,6 @@ public final class GoClientRun {
 
     @Override
     public String toString() {
-        return "exit " + exitCode + "\nstdout: " + stdout + "\nstderr: " + stderr;
+        return String.join(" ", command) + " -> exit " + exitCode + "\nstdout: " + stdout + "\nstderr: " + stderr;
     }
 }

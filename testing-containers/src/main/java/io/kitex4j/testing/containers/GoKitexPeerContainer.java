@@ -69,6 +69,6 @@ public final class GoKitexPeerContainer extends KitexPeerContainer<GoKitexPeerCo
         }
         cmd.addAll(List.of(args));
         final ExecResult r = execInContainer(args(cmd));
-        return new GoClientRun(r.getExitCode(), r.getStdout(), r.getStderr());
+        return GoClientRun.of(cmd, r.getExitCode(), r.getStdout(), r.getStderr());
     }
 }
