@@ -6,7 +6,7 @@
 #   - java-calls-go: the kitex4j CLI's 10 calls to the Go Kitex server, each answered "from=java".
 # Both clients must exit 0. The compose tool is Debian's docker-compose (1.29), which speaks the Docker API on
 # DOCKER_HOST, as Docker Compose does for a Docker user; it is installed when missing (as root).
-# Builds from the binaries of this checkout: the Go peers (go build, CGO_ENABLED=0, into interop-tests/go/bin/)
+# Builds from the binaries of this checkout: the Go peers (interop-tests/go/build-peers.sh into interop-tests/go/bin/)
 # and cli/target/kitex4j-cli.jar (build it first: mvn -DskipTests -pl cli -am package).
 #   eval "$(interop-tests/docker/engine.sh start)" && interop-tests/docker/compose-test.sh
 set -euo pipefail
@@ -27,8 +27,7 @@ kitex4j_need_debian_packages docker-compose:docker-compose || die "docker-compos
 
 t0=$(date +%s)
 log "building the Go peers (static) into interop-tests/go/bin/"
-(cd "$ROOT/interop-tests/go" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" go build -o bin/ ./cmd/server ./cmd/client) \
-  >"$OUT/go-build.log" 2>&1 || { cat "$OUT/go-build.log" >&2; die "go build"; }
+"$ROOT/interop-tests/go/build-peers.sh" "$ROOT/interop-tests/go/bin" >"$OUT/go-build.log" 2>&1 || { cat "$OUT/go-build.log" >&2; die "go build"; }
 
 export KITEX4J_GO_BINARIES=host KITEX4J_CLI_JAR=host
 compose() { docker-compose -p "$PROJECT" -f "$COMPOSE_FILE" "$@"; }

@@ -52,8 +52,7 @@ public final class KitexImages {
 
     /**
      * The Go Kitex peer (interop-tests/go's {@code server}, with its {@code client} beside it) from binaries built
-     * on the host: {@code CGO_ENABLED=0 go build -o DIR/ ./cmd/server ./cmd/client} in kitex4j's
-     * {@code interop-tests/go}.
+     * on the host with kitex4j's {@code interop-tests/go/build-peers.sh DIR} (static Linux binaries).
      *
      * @param binaries the directory holding the static Linux binaries {@code server} and {@code client}
      */
