@@ -121,7 +121,10 @@ start_service() {
     sleep 0.1
   done
   cat "$STATE/podman-service.log" >&2 || true
-  fail "3/4 start 'podman system service'" "see $STATE/podman-service.log; 'podman info' with CONTAINERS_CONF=$STATE/containers.conf tells what Podman can't do here (root is needed for its bridge networks)"
+  if [ "$(id -u)" != 0 ]; then
+    fail "3/4 start 'podman system service'" "run as root: this script sets up rootful Podman (rootless Podman needs subuids, a home and slirp4netns, not set up here); or run a Docker engine and set DOCKER_HOST"
+  fi
+  fail "3/4 start 'podman system service'" "see $STATE/podman-service.log; 'CONTAINERS_CONF=$STATE/containers.conf podman info' tells what Podman can't do on this machine"
 }
 
 debian_mirror() {

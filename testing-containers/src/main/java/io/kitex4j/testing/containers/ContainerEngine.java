@@ -30,11 +30,12 @@ public final class ContainerEngine {
             return;
         }
         final String error = System.getenv(ERROR_ENV);
-        final String message = "No container engine answers (DOCKER_HOST="
-                + System.getenv().getOrDefault("DOCKER_HOST", "<unset>") + ")"
-                + (error != null && !error.isBlank() ? ": " + error.trim() : "")
-                + ". Remedy: start Podman's Docker API with interop-tests/docker/engine.sh start and export what it"
-                + " prints (bin/test does both), or run Docker and set DOCKER_HOST.";
+        final String where = "No container engine answers (DOCKER_HOST="
+                + System.getenv().getOrDefault("DOCKER_HOST", "<unset>") + ")";
+        final String message = error != null && !error.isBlank()
+                ? where + ": " + error.trim()
+                : where + ". Remedy: start Podman's Docker API with eval \"$(interop-tests/docker/engine.sh start)\""
+                        + " (bin/test does it), or run Docker and set DOCKER_HOST.";
         if (required()) {
             throw new IllegalStateException(message);
         }
