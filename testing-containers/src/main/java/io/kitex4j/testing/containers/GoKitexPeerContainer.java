@@ -42,15 +42,7 @@ public final class GoKitexPeerContainer extends KitexPeerContainer<GoKitexPeerCo
     @Override
     protected void configure() {
         super.configure();
-        final List<String> cmd = new ArrayList<>(List.of("-addr", ":" + PORT));
-        if (service != null) {
-            cmd.addAll(List.of("-etcd", etcdEndpoint(), "-service", service));
-        }
-        if (serverName != null) {
-            cmd.addAll(List.of("-name", serverName));
-        }
-        cmd.addAll(extraArgs);
-        setCommand(args(cmd));
+        setCommand(serverCommand(List.of("-addr", ":" + PORT), "-etcd", "-service", "-name"));
         waitingFor(Wait.forLogMessage(service != null ? "(?s).*\"event\":\"registered\".*"
                 : "(?s).*\"event\":\"serving\".*", 1));
     }

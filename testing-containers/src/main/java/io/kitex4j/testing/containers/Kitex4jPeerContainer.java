@@ -39,15 +39,7 @@ public final class Kitex4jPeerContainer extends KitexPeerContainer<Kitex4jPeerCo
     @Override
     protected void configure() {
         super.configure();
-        final List<String> cmd = new ArrayList<>(List.of("serve", "--addr", "0.0.0.0:" + PORT));
-        if (service != null) {
-            cmd.addAll(List.of("--etcd", etcdEndpoint(), "--service", service));
-        }
-        if (serverName != null) {
-            cmd.addAll(List.of("--name", serverName));
-        }
-        cmd.addAll(extraArgs);
-        setCommand(args(cmd));
+        setCommand(serverCommand(List.of("serve", "--addr", "0.0.0.0:" + PORT), "--etcd", "--service", "--name"));
         waitingFor(Wait.forLogMessage(service != null ? "(?s).*registered as " + service + ".*"
                 : "(?s).*serving EchoServer on.*", 1));
     }

@@ -83,6 +83,22 @@ public abstract class KitexPeerContainer<SELF extends KitexPeerContainer<SELF>> 
         }
     }
 
+    /**
+     * The server's command line: {@code first}, then the etcd endpoint and service (when registering) and the
+     * server name, under the peer's own flag names, then {@link #withServerArgs}.
+     */
+    String[] serverCommand(List<String> first, String etcdFlag, String serviceFlag, String nameFlag) {
+        final List<String> cmd = new ArrayList<>(first);
+        if (service != null) {
+            cmd.addAll(List.of(etcdFlag, etcdEndpoint(), serviceFlag, service));
+        }
+        if (serverName != null) {
+            cmd.addAll(List.of(nameFlag, serverName));
+        }
+        cmd.addAll(extraArgs);
+        return args(cmd);
+    }
+
     /** The etcd endpoint for other containers, or fails when the peer has no etcd. */
     String etcdEndpoint() {
         if (etcd == null) {
