@@ -175,6 +175,15 @@ cleanup_containers() {
     # shellcheck disable=SC2086
     podman rm -f -t 2 $ids >/dev/null 2>&1 || true
   fi
+  # `podman exec` leaves a conmon per exec session for 5 minutes (its --exit-delay 300); for a container that is gone
+  # it only holds the container's mounts: end those, and no other.
+  local pid cid
+  for pid in $(pgrep -x conmon 2>/dev/null); do
+    cid=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | awk 'prev == "-c" {print; exit} {prev = $0}')
+    if [ -n "$cid" ] && ! podman container exists "$cid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
   ids=$( { podman network ls -q --filter label=org.testcontainers=true
            podman network ls -q --filter label=com.docker.compose.project=$COMPOSE_PROJECT; } 2>/dev/null | sort -u)
   if [ -n "$ids" ]; then
