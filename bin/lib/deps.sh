@@ -2,7 +2,8 @@
 # Installs them with apt-get when missing and running as root; otherwise says how to install them.
 
 kitex4j_need_debian_packages() {
-  # Arguments: pairs of "command:package".
+  # Arguments: pairs of "command:package". KITEX4J_APT_OPTS: more apt-get install options (e.g.
+  # --no-install-recommends).
   local missing=() pair cmd pkg
   for pair in "$@"; do
     cmd=${pair%%:*}
@@ -16,7 +17,7 @@ kitex4j_need_debian_packages() {
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "kitex4j: installing ${missing[*]} (Debian packages)" >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 || {
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${KITEX4J_APT_OPTS:-} "${missing[@]}" >&2 || {
         echo "kitex4j: apt-get install ${missing[*]} failed" >&2
         return 1
       }

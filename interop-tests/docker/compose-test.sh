@@ -21,7 +21,8 @@ log() { printf 'compose-test: %s\n' "$*" >&2; }
 die() { printf 'compose-test: FAILED: %s\n' "$*" >&2; exit 1; }
 
 . "$ROOT/bin/lib/deps.sh"
-kitex4j_need_debian_packages docker-compose:docker-compose || die "docker-compose is missing (remedy: apt-get install -y docker-compose)"
+# Without its recommends: they are Docker's own engine (docker.io, containerd), which this test does not use.
+KITEX4J_APT_OPTS=--no-install-recommends kitex4j_need_debian_packages docker-compose:docker-compose || die "docker-compose is missing (remedy: apt-get install -y docker-compose)"
 [ -n "${DOCKER_HOST:-}" ] || die "DOCKER_HOST is not set (remedy: eval \"\$(interop-tests/docker/engine.sh start)\")"
 [ -f "$ROOT/cli/target/kitex4j-cli.jar" ] || die "cli/target/kitex4j-cli.jar is missing (remedy: mvn -DskipTests -pl cli -am package)"
 
