@@ -26,8 +26,11 @@ import (
 	"github.com/cloudwego/kitex/pkg/remote"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
 	"github.com/cloudwego/kitex/pkg/transmeta"
+	"github.com/kitex-contrib/obs-opentelemetry/tracing"
 	etcd "github.com/kitex-contrib/registry-etcd"
+	"go.opentelemetry.io/otel/baggage"
 
+	"github.com/kitex4j/interop-tests/go/internal/otelpeer"
 	"github.com/kitex4j/interop-tests/go/internal/peer"
 	"github.com/kitex4j/interop-tests/go/kitex_gen/echo"
 	"github.com/kitex4j/interop-tests/go/kitex_gen/echo/echoserver"
@@ -58,7 +61,13 @@ var (
 	quietFlag    = flag.Bool("quiet", false, "only the summary line")
 	strictFlag   = flag.Bool("strict", false, "exit 1 when a call failed (for restart policies and scripts)")
 	idlService   = flag.String("idl-service", "InteropService", "rawCall: IDL service name for generic.BinaryThriftGenericV2")
+	otelFlag     = flag.Bool("otel", false, "OpenTelemetry tracing with kitex-contrib/obs-opentelemetry's client suite")
+	otelSpans    = flag.String("otel-spans", "", "-otel: file finished spans are appended to, one JSON line each (empty = stderr)")
+	callerSvc    = flag.String("caller-service", "go-client", "-otel: resource service.name of this client")
 	transients   peer.ListFlag
+	baggageFlags peer.ListFlag
+	callBaggage  baggage.Baggage
+	shutdownOtel = func() {}
 	persistents  peer.ListFlag
 	extras       peer.ListFlag
 	clientTags   peer.ListFlag
@@ -87,10 +96,26 @@ func main() {
 	flag.Var(&persistents, "persistent", "persistent metainfo k=v (repeatable)")
 	flag.Var(&extras, "extra", "bizError extra k=v (repeatable)")
 	flag.Var(&clientTags, "tag", "client.WithTag k=v (repeatable)")
+	flag.Var(&baggageFlags, "baggage", "W3C baggage member k=v put into each call's context (repeatable)")
 	flag.Parse()
 	klog.SetOutput(os.Stderr)
 	klog.SetLevel(klog.LevelWarn)
+	var err error
+	if callBaggage, err = otelpeer.Members(baggageFlags); err != nil {
+		fatal(err)
+	}
+	if *otelFlag {
+		if shutdownOtel, err = otelpeer.Setup(*callerSvc, *otelSpans); err != nil {
+			fatal(err)
+		}
+	}
+	runScenario()
+	// os.Exit paths (fatal, -strict) shut down too; spans are exported synchronously anyway
+	shutdownOtel()
+}
 
+// runScenario is main's body after the flags and the tracer provider are set up.
+func runScenario() {
 	opts, err := clientOptions()
 	if err != nil {
 		fatal(err)
@@ -120,6 +145,10 @@ func main() {
 
 func clientOptions() ([]client.Option, error) {
 	var opts []client.Option
+	if *otelFlag {
+		// first: the suite sets WithTransportProtocol(TTHeader), which -transport must be able to override
+		opts = append(opts, client.WithSuite(tracing.NewClientSuite()))
+	}
 	tp, set, err := peer.Transport(*transportF)
 	if err != nil {
 		return nil, err
@@ -225,6 +254,9 @@ func baseCtx() context.Context {
 	for k, v := range p {
 		ctx = metainfo.WithPersistentValue(ctx, k, v)
 	}
+	if callBaggage.Len() > 0 {
+		ctx = baggage.ContextWithBaggage(ctx, callBaggage)
+	}
 	return metainfo.WithBackwardValues(ctx)
 }
 
@@ -278,6 +310,7 @@ func run(ec echoserver.Client, ic interopservice.Client) {
 	peer.Emit(map[string]interface{}{"event": "summary", "scenario": sc, "calls": n, "ok": okCount,
 		"failed": n - okCount, "servers": servers})
 	if *strictFlag && okCount < n {
+		shutdownOtel()
 		os.Exit(1)
 	}
 }
@@ -540,5 +573,6 @@ func ptr[T any](v T) *T { return &v }
 func fatal(err error) {
 	peer.Emit(map[string]interface{}{"event": "fatal", "error": err.Error()})
 	fmt.Fprintln(os.Stderr, err)
+	shutdownOtel()
 	os.Exit(2)
 }

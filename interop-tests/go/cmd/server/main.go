@@ -18,14 +18,20 @@ import (
 
 	"github.com/bytedance/gopkg/cloud/metainfo"
 	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/pkg/endpoint"
 	"github.com/cloudwego/kitex/pkg/kerrors"
 	"github.com/cloudwego/kitex/pkg/klog"
 	"github.com/cloudwego/kitex/pkg/registry"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/server"
+	"github.com/kitex-contrib/obs-opentelemetry/tracing"
 	etcd "github.com/kitex-contrib/registry-etcd"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/kitex4j/interop-tests/go/internal/otelpeer"
 	"github.com/kitex4j/interop-tests/go/internal/peer"
 	"github.com/kitex4j/interop-tests/go/kitex_gen/echo"
 	"github.com/kitex4j/interop-tests/go/kitex_gen/echo/echoserver"
@@ -45,6 +51,8 @@ var (
 	exitWaitFlag = flag.Duration("exit-wait", 0, "server.WithExitWaitTime (0 = Kitex default)")
 	ctxTimeout   = flag.Bool("context-timeout", false, "server.WithEnableContextTimeout(true)")
 	downstreamTP = flag.String("downstream-transport", "ttheader", "transport for callInfoVia's client")
+	otelFlag     = flag.Bool("otel", false, "OpenTelemetry tracing with kitex-contrib/obs-opentelemetry (server suite; callInfoVia's client gets the client suite)")
+	otelSpans    = flag.String("otel-spans", "", "-otel: file finished spans are appended to, one JSON line each (empty = stderr)")
 	tagsFlag     peer.ListFlag
 )
 
@@ -60,11 +68,21 @@ func main() {
 	tags, err := peer.Tags(tagsFlag)
 	fail(err)
 
+	shutdownOtel := func() {}
+	if *otelFlag {
+		shutdownOtel, err = otelpeer.Setup(*serviceFlag, *otelSpans)
+		fail(err)
+	}
+
 	ln, err := net.Listen("tcp", *addrFlag)
 	fail(err)
 	opts := []server.Option{
 		server.WithListener(ln),
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: *serviceFlag}),
+	}
+	if *otelFlag {
+		// the suite's middleware starts the server span; recordBaggage, added after it, runs inside it
+		opts = append(opts, server.WithSuite(tracing.NewServerSuite()), server.WithMiddleware(recordBaggage))
 	}
 	if *ttheaderMeta {
 		opts = append(opts, server.WithMetaHandler(transmeta.ServerTTHeaderHandler))
@@ -105,11 +123,24 @@ func main() {
 		}
 	}()
 	err = svr.Run()
+	// Run returns after Kitex's graceful stop (SIGTERM/SIGINT): every span has ended by now
+	shutdownOtel()
 	if err != nil {
 		peer.Emit(map[string]interface{}{"event": "stopped", "error": err.Error()})
 		os.Exit(1)
 	}
 	peer.Emit(map[string]interface{}{"event": "stopped"})
+}
+
+// recordBaggage puts the W3C baggage the call arrived with (as obs-opentelemetry's server middleware extracted
+// it into the context) on the server span as "test.baggage", so a test sees what reached this hop.
+func recordBaggage(next endpoint.Endpoint) endpoint.Endpoint {
+	return func(ctx context.Context, req, resp interface{}) error {
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			span.SetAttributes(attribute.String("test.baggage", baggage.FromContext(ctx).String()))
+		}
+		return next(ctx, req, resp)
+	}
 }
 
 // notifying reports registration and deregistration on stdout, so a test can wait for them.
@@ -283,9 +314,14 @@ func (h *handler) CallInfoVia(ctx context.Context, target string) (*interop.Call
 		if err != nil {
 			return nil, err
 		}
-		opts := []client.Option{client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
+		var opts []client.Option
+		if *otelFlag {
+			// first: the suite sets WithTransportProtocol(TTHeader), which -downstream-transport must override
+			opts = append(opts, client.WithSuite(tracing.NewClientSuite()))
+		}
+		opts = append(opts, client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 			// as a Kitex service calling another names itself (TTHeader FROM_SERVICE)
-			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: *serviceFlag})}
+			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: *serviceFlag}))
 		if set {
 			opts = append(opts, client.WithTransportProtocol(tp))
 		}
@@ -305,6 +341,7 @@ func (h *handler) CallInfoVia(ctx context.Context, target string) (*interop.Call
 		}
 		c, _ = h.cli.LoadOrStore(target, nc)
 	}
+	// ctx carries the server span (with -otel): the client span is its child
 	return c.(interopservice.Client).CallInfo(ctx)
 }
 
