@@ -146,16 +146,15 @@ func runScenario() {
 func clientOptions() ([]client.Option, error) {
 	var opts []client.Option
 	if *otelFlag {
-		// first: the suite sets WithTransportProtocol(TTHeader), which -transport must be able to override
+		// the suite adds TTHeader to the transport (TTHeaderFramed with "default"); an explicit -transport is
+		// re-applied from scratch after it
 		opts = append(opts, client.WithSuite(tracing.NewClientSuite()))
 	}
-	tp, set, err := peer.Transport(*transportF)
+	tpOpts, err := peer.ClientTransport(*transportF, *otelFlag)
 	if err != nil {
 		return nil, err
 	}
-	if set {
-		opts = append(opts, client.WithTransportProtocol(tp))
-	}
+	opts = append(opts, tpOpts...)
 	if *ttheaderMeta {
 		opts = append(opts, client.WithMetaHandler(transmeta.ClientTTHeaderHandler))
 	}

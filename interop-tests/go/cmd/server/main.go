@@ -310,21 +310,19 @@ func strPtr(s string) *string { return &s }
 func (h *handler) CallInfoVia(ctx context.Context, target string) (*interop.CallInfo, error) {
 	c, ok := h.cli.Load(target)
 	if !ok {
-		tp, set, err := peer.Transport(*downstreamTP)
+		var opts []client.Option
+		if *otelFlag {
+			// the suite adds TTHeader to the transport; -downstream-transport is re-applied from scratch after it
+			opts = append(opts, client.WithSuite(tracing.NewClientSuite()))
+		}
+		tpOpts, err := peer.ClientTransport(*downstreamTP, *otelFlag)
 		if err != nil {
 			return nil, err
 		}
-		var opts []client.Option
-		if *otelFlag {
-			// first: the suite sets WithTransportProtocol(TTHeader), which -downstream-transport must override
-			opts = append(opts, client.WithSuite(tracing.NewClientSuite()))
-		}
+		opts = append(opts, tpOpts...)
 		opts = append(opts, client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 			// as a Kitex service calling another names itself (TTHeader FROM_SERVICE)
 			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: *serviceFlag}))
-		if set {
-			opts = append(opts, client.WithTransportProtocol(tp))
-		}
 		svc := target
 		if _, _, err := net.SplitHostPort(target); err == nil {
 			opts = append(opts, client.WithHostPorts(target))

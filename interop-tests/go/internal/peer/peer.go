@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/transport"
 )
 
@@ -63,6 +64,24 @@ func Transport(name string) (tp transport.Protocol, ok bool, err error) {
 		return transport.TTHeaderFramed, true, nil
 	}
 	return 0, false, fmt.Errorf("unknown transport %q (buffered, framed, ttheader, ttheader-framed, default)", name)
+}
+
+// ClientTransport returns the client options for a -transport flag value: none for "default", else
+// WithTransportProtocol. Kitex ORs transport bits into the client's config (which starts as Framed), and
+// obs-opentelemetry's NewClientSuite ORs in TTHeader; with afterSuite the config is first reset
+// (PurePayload clears it) and Kitex's initial Framed restored, so that an explicit -transport means with a
+// suite what it means without one (framed stays plain Framed, without TTHeader and so without propagation).
+func ClientTransport(name string, afterSuite bool) ([]client.Option, error) {
+	tp, set, err := Transport(name)
+	if err != nil || !set {
+		return nil, err
+	}
+	var opts []client.Option
+	if afterSuite {
+		opts = append(opts, client.WithTransportProtocol(transport.PurePayload),
+			client.WithTransportProtocol(transport.Framed))
+	}
+	return append(opts, client.WithTransportProtocol(tp)), nil
 }
 
 // TransportName names a Kitex transport as CallInfo.transport does (BUFFERED, FRAMED, TTHEADER, TTHEADER_FRAMED).
