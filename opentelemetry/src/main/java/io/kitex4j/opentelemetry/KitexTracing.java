@@ -45,6 +45,9 @@ public final class KitexTracing {
     /** The instrumentation scope name of the tracer and meter kitex4j uses. */
     public static final String INSTRUMENTATION_NAME = Instrumentation.SCOPE_NAME;
 
+    // OtTracePropagator is deprecated in opentelemetry-java (OpenTracing's format is legacy), but it is what
+    // obs-opentelemetry's default sends and reads, so a Java peer needs it.
+    @SuppressWarnings("deprecation")
     private static final TextMapPropagator DEFAULT_PROPAGATOR = TextMapPropagator.composite(
             B3Propagator.injectingSingleHeader(), OtTracePropagator.getInstance(),
             W3CBaggagePropagator.getInstance(), W3CTraceContextPropagator.getInstance());

@@ -63,6 +63,7 @@ public final class ClientTracing implements Middleware {
         return (ctx, request) -> call(next, ctx, request);
     }
 
+    @SuppressWarnings("try") // the scope is only closed
     private CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
         if (ctx.side() != CallContext.Side.CLIENT) {
             WRONG_SIDE.log("KitexTracing.clientMiddleware() runs on a server; not tracing (use serverMiddleware())");

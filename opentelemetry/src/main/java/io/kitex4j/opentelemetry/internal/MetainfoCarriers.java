@@ -21,6 +21,8 @@ final class MetainfoCarriers {
 
     /** The getter over a server's readable transients (Go's {@code metainfo.GetAllValues}). */
     static final TextMapGetter<Map<String, String>> GETTER = new TextMapGetter<>() {
+        // Deprecated in the API, but still what OtTracePropagator calls to find ot-baggage-* keys.
+        @SuppressWarnings("deprecation")
         @Override
         public Iterable<String> keys(Map<String, String> carrier) {
             // Only the OT propagator lists keys (for ot-baggage-*), and only once it found a trace: rare enough

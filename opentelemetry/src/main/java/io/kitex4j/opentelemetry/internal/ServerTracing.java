@@ -68,6 +68,7 @@ public final class ServerTracing implements Middleware {
         return (ctx, request) -> call(next, ctx, request);
     }
 
+    @SuppressWarnings("try") // the scope is only closed
     private CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
         if (ctx.side() != CallContext.Side.SERVER) {
             WRONG_SIDE.log("KitexTracing.serverMiddleware() runs on a client; not tracing (use clientMiddleware())");
