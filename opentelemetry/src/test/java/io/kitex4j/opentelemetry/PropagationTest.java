@@ -7,6 +7,7 @@ import java.util.TreeMap;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -17,6 +18,7 @@ import io.kitex4j.idl.interop.InteropService;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.server.KitexServer;
 import io.kitex4j.thriftrpc.testing.InteropHandler;
+import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import io.opentelemetry.api.baggage.Baggage;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
@@ -30,6 +32,8 @@ import io.opentelemetry.sdk.trace.samplers.Sampler;
  * Java to Java over real sockets: what the client middleware sends (compared with what a Go client with
  * obs-opentelemetry v0.3.0 sends, reference section 7), and what the server middleware makes of it.
  */
+@ExtendWith(NettyLeakDetection.class)
+@SuppressWarnings("try") // scopes opened only to be closed
 class PropagationTest {
 
     private final Telemetry telemetry = new Telemetry();
