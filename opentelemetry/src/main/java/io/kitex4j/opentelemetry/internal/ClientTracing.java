@@ -1,0 +1,199 @@
+package io.kitex4j.opentelemetry.internal;
+
+import static io.kitex4j.opentelemetry.KitexAttributes.BIZ_STATUS_CODE;
+import static io.kitex4j.opentelemetry.KitexAttributes.BIZ_STATUS_MESSAGE;
+import static io.kitex4j.opentelemetry.KitexAttributes.DECLARED_EXCEPTION;
+import static io.kitex4j.opentelemetry.KitexAttributes.ERROR_TYPE;
+import static io.kitex4j.opentelemetry.KitexAttributes.KITEX;
+import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_DEPLOYMENT_ENVIRONMENT;
+import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_SERVICE_NAME;
+import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_SERVICE_NAMESPACE;
+import static io.kitex4j.opentelemetry.KitexAttributes.NETWORK_PEER_ADDRESS;
+import static io.kitex4j.opentelemetry.KitexAttributes.NETWORK_PEER_PORT;
+import static io.kitex4j.opentelemetry.KitexAttributes.REQUEST_PROTOCOL;
+import static io.kitex4j.opentelemetry.KitexAttributes.RPC_METHOD;
+import static io.kitex4j.opentelemetry.KitexAttributes.RPC_SERVICE;
+import static io.kitex4j.opentelemetry.KitexAttributes.RPC_SYSTEM;
+import static io.kitex4j.opentelemetry.KitexAttributes.RPC_SYSTEM_NAME;
+import static io.kitex4j.opentelemetry.KitexAttributes.SERVER_ADDRESS;
+import static io.kitex4j.opentelemetry.KitexAttributes.SERVER_PORT;
+import static io.kitex4j.opentelemetry.KitexAttributes.SOURCE_OPERATION;
+
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+
+import io.kitex4j.core.BizStatusException;
+import io.kitex4j.core.Metainfo;
+import io.kitex4j.core.internal.log.RateLimitedLog;
+import io.kitex4j.core.middleware.Endpoint;
+import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.core.rpc.CallContext;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapSetter;
+
+/**
+ * The client middleware: obs-opentelemetry's {@code clientTracer} (span start and finish) and
+ * {@code ClientMiddleware} (injection into transient metainfo) in one. Not API: get it from
+ * {@code KitexTracing.clientMiddleware()}.
+ */
+public final class ClientTracing implements Middleware {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientTracing.class);
+    private static final RateLimitedLog WRONG_SIDE = new RateLimitedLog(log, Level.WARN, "tracing_wrong_side");
+
+    private final Instrumentation instrumentation;
+
+    /** The client middleware of {@code instrumentation}. */
+    public ClientTracing(Instrumentation instrumentation) {
+        this.instrumentation = Objects.requireNonNull(instrumentation, "instrumentation");
+    }
+
+    @Override
+    public Endpoint wrap(Endpoint next) {
+        Objects.requireNonNull(next, "next");
+        return (ctx, request) -> call(next, ctx, request);
+    }
+
+    @SuppressWarnings("try") // the scope is only closed
+    private CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
+        if (ctx.side() != CallContext.Side.CLIENT) {
+            WRONG_SIDE.log("KitexTracing.clientMiddleware() runs on a server; not tracing (use serverMiddleware())");
+            return next.invoke(ctx, request);
+        }
+        final Instrumentation in = instrumentation;
+        final MethodEntry m = in.method(ctx.idlService(), ctx.method());
+        final String protocol = Protocols.name(ctx.transport());
+        final String callee = ctx.calleeService();
+        // Go starts the span in its stats tracer with the caller's context as parent; its attributes are set at
+        // the end there, here at the start so that samplers see them (the exported span is the same).
+        final Context parent = Context.current();
+        final Span span = in.tracer.spanBuilder(m.spanName).setParent(parent).setSpanKind(SpanKind.CLIENT)
+                                   .setAttribute(RPC_SYSTEM, KITEX).setAttribute(RPC_SYSTEM_NAME, KITEX)
+                                   .setAttribute(RPC_METHOD, ctx.method()).setAttribute(RPC_SERVICE, callee)
+                                   .setAttribute(REQUEST_PROTOCOL, protocol).startSpan();
+        final Context withSpan = parent.with(span);
+        final String own = in.serviceName.isEmpty() ? ctx.callerService() : in.serviceName;
+        final ClientCall call = new ClientCall(in, m, ctx, span, System.nanoTime(), own, protocol);
+
+        // Go's injectPeerServiceToMetaInfo, then Inject: all transient (metainfo.WithValue), nothing persistent.
+        Metainfo mi = ctx.metainfo();
+        if (!own.isEmpty()) {
+            mi = mi.withTransient(METAINFO_SERVICE_NAME, own);
+        }
+        if (!in.serviceNamespace.isEmpty()) {
+            mi = mi.withTransient(METAINFO_SERVICE_NAMESPACE, in.serviceNamespace);
+        }
+        if (!in.deploymentEnvironment.isEmpty()) {
+            mi = mi.withTransient(METAINFO_DEPLOYMENT_ENVIRONMENT, in.deploymentEnvironment);
+        }
+        call.outgoing = mi;
+        in.propagator.inject(withSpan, call, SETTER);
+        ctx.setMetainfo(call.outgoing);
+
+        CompletableFuture<Object> f;
+        // Current for the rest of the chain (inner middleware, logging), not for the reply's callbacks.
+        try (Scope ignored = withSpan.makeCurrent()) {
+            f = next.invoke(ctx, request);
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        if (f == null) {
+            f = CompletableFuture.failedFuture(new NullPointerException("the next endpoint returned null"));
+        }
+        f.whenComplete(call);
+        return call;
+    }
+
+    /** The propagator writes into the call's outgoing metainfo, as transient values. */
+    private static final TextMapSetter<ClientCall> SETTER = (call, key, value) -> {
+        if (call != null && key != null && value != null) {
+            call.outgoing = call.outgoing.withTransient(key, value);
+        }
+    };
+
+    private static final class ClientCall extends TracedCall {
+
+        private static final long serialVersionUID = 0L;
+
+        private final String own;
+        private final String protocol;
+        Metainfo outgoing;
+
+        ClientCall(Instrumentation in, MethodEntry m, CallContext ctx, Span span, long start, String own,
+                   String protocol) {
+            super(in, m, ctx, span, start);
+            this.own = own;
+            this.protocol = protocol;
+        }
+
+        @Override
+        void finish(Throwable cause, long nanos) {
+            final CallContext ctx = context;
+            final InetSocketAddress remote = ctx.remoteAddress();
+            String host = null;
+            int port = 0;
+            if (remote != null) {
+                host = remote.getHostString();
+                port = remote.getPort();
+                span.setAttribute(NETWORK_PEER_ADDRESS, host);
+                span.setAttribute(NETWORK_PEER_PORT, (long) port);
+            }
+            // server.address names "a group of RPC server instances": the service, when the client has one.
+            final String callee = ctx.calleeService();
+            String serverAddress = null;
+            long serverPort = 0;
+            if (!callee.isEmpty()) {
+                serverAddress = callee;
+            } else if (host != null) {
+                serverAddress = host;
+                serverPort = port;
+            }
+            if (serverAddress != null) {
+                span.setAttribute(SERVER_ADDRESS, serverAddress);
+                if (serverPort > 0) {
+                    span.setAttribute(SERVER_PORT, serverPort);
+                }
+            }
+            final String sourceOperation = instrumentation.recordSourceOperation ? ctx.callerMethod() : null;
+            if (sourceOperation != null) {
+                span.setAttribute(SOURCE_OPERATION, sourceOperation);
+            }
+            final Outcome outcome = Outcome.of(cause);
+            String errorType = null;
+            switch (outcome) {
+                case DECLARED -> span.setAttribute(DECLARED_EXCEPTION, cause.getClass().getName());
+                case BIZ_STATUS -> {
+                    final BizStatusException biz = (BizStatusException) cause;
+                    span.setAttribute(BIZ_STATUS_CODE, (long) biz.statusCode());
+                    span.setAttribute(BIZ_STATUS_MESSAGE, biz.statusMessage());
+                }
+                case ERROR -> {
+                    errorType = cause.getClass().getName();
+                    // Go: span.SetStatus(codes.Error, err.Error()) and span.RecordError(err).
+                    span.setStatus(StatusCode.ERROR, describe(cause));
+                    span.recordException(cause);
+                    span.setAttribute(ERROR_TYPE, errorType);
+                }
+                default -> {
+                }
+            }
+            span.end();
+            instrumentation.recordClient(method, callee, protocol, sourceOperation, own, outcome == Outcome.ERROR,
+                                         serverAddress, serverPort, errorType, nanos);
+        }
+    }
+
+    static String describe(Throwable t) {
+        final String message = t.getMessage();
+        return message != null ? message : t.toString();
+    }
+}

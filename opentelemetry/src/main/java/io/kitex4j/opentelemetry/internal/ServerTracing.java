@@ -1,0 +1,182 @@
+package io.kitex4j.opentelemetry.internal;
+
+import static io.kitex4j.opentelemetry.KitexAttributes.BIZ_STATUS_CODE;
+import static io.kitex4j.opentelemetry.KitexAttributes.BIZ_STATUS_MESSAGE;
+import static io.kitex4j.opentelemetry.KitexAttributes.DECLARED_EXCEPTION;
+import static io.kitex4j.opentelemetry.KitexAttributes.ERROR_TYPE;
+import static io.kitex4j.opentelemetry.KitexAttributes.KITEX;
+import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_DEPLOYMENT_ENVIRONMENT;
+import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_SERVICE_NAME;
+import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_SERVICE_NAMESPACE;
+import static io.kitex4j.opentelemetry.KitexAttributes.NETWORK_PEER_ADDRESS;
+import static io.kitex4j.opentelemetry.KitexAttributes.NETWORK_PEER_PORT;
+import static io.kitex4j.opentelemetry.KitexAttributes.PEER_DEPLOYMENT_ENVIRONMENT;
+import static io.kitex4j.opentelemetry.KitexAttributes.PEER_SERVICE;
+import static io.kitex4j.opentelemetry.KitexAttributes.PEER_SERVICE_NAMESPACE;
+import static io.kitex4j.opentelemetry.KitexAttributes.REQUEST_PROTOCOL;
+import static io.kitex4j.opentelemetry.KitexAttributes.RPC_METHOD;
+import static io.kitex4j.opentelemetry.KitexAttributes.RPC_SERVICE;
+import static io.kitex4j.opentelemetry.KitexAttributes.RPC_SYSTEM;
+import static io.kitex4j.opentelemetry.KitexAttributes.RPC_SYSTEM_NAME;
+import static io.kitex4j.opentelemetry.KitexAttributes.SOURCE_OPERATION;
+
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+
+import io.kitex4j.core.BizStatusException;
+import io.kitex4j.core.internal.log.RateLimitedLog;
+import io.kitex4j.core.middleware.Endpoint;
+import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.core.rpc.CallContext;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+
+/**
+ * The server middleware: obs-opentelemetry's {@code serverTracer} and {@code ServerMiddleware} in one. Extracts the
+ * caller's trace from the request's transient metainfo, starts the SERVER span as its child, and makes the span's
+ * {@link Context} (with the extracted baggage) current while the rest of the chain and the handler method run.
+ * Not API: get it from {@code KitexTracing.serverMiddleware()}.
+ */
+public final class ServerTracing implements Middleware {
+
+    private static final Logger log = LoggerFactory.getLogger(ServerTracing.class);
+    private static final RateLimitedLog WRONG_SIDE = new RateLimitedLog(log, Level.WARN, "tracing_wrong_side");
+
+    /** Kitex's {@code kerrors.ErrBiz} text, which Go's server span carries as its status description. */
+    private static final String BIZ_ERROR_PREFIX = "biz error: ";
+
+    private final Instrumentation instrumentation;
+
+    /** The server middleware of {@code instrumentation}. */
+    public ServerTracing(Instrumentation instrumentation) {
+        this.instrumentation = Objects.requireNonNull(instrumentation, "instrumentation");
+    }
+
+    @Override
+    public Endpoint wrap(Endpoint next) {
+        Objects.requireNonNull(next, "next");
+        return (ctx, request) -> call(next, ctx, request);
+    }
+
+    @SuppressWarnings("try") // the scope is only closed
+    private CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
+        if (ctx.side() != CallContext.Side.SERVER) {
+            WRONG_SIDE.log("KitexTracing.serverMiddleware() runs on a client; not tracing (use clientMiddleware())");
+            return next.invoke(ctx, request);
+        }
+        final Instrumentation in = instrumentation;
+        final MethodEntry m = in.method(ctx.idlService(), ctx.method());
+        final String protocol = Protocols.name(ctx.transport());
+        final String callee = ctx.calleeService();
+        // Go's metainfo.GetAllValues: the transients received (upstream by now) and any a middleware set.
+        final Map<String, String> transients = ctx.metainfo().transients();
+        final Context extracted = in.propagator.extract(Context.current(), transients, MetainfoCarriers.GETTER);
+        // Go's extractPeerServiceAttributesFromMetaInfo reads the raw keys, without the CGI conversion.
+        final String peerService = transients.get(METAINFO_SERVICE_NAME);
+        final String peerNamespace = transients.get(METAINFO_SERVICE_NAMESPACE);
+        final String peerEnvironment = transients.get(METAINFO_DEPLOYMENT_ENVIRONMENT);
+        final SpanBuilder b = in.tracer.spanBuilder(m.spanName).setParent(extracted).setSpanKind(SpanKind.SERVER)
+                                       .setAttribute(RPC_SYSTEM, KITEX).setAttribute(RPC_SYSTEM_NAME, KITEX)
+                                       .setAttribute(RPC_METHOD, ctx.method()).setAttribute(RPC_SERVICE, callee)
+                                       .setAttribute(REQUEST_PROTOCOL, protocol);
+        if (peerService != null) {
+            b.setAttribute(PEER_SERVICE, peerService);
+        }
+        if (peerNamespace != null) {
+            b.setAttribute(PEER_SERVICE_NAMESPACE, peerNamespace);
+        }
+        if (peerEnvironment != null) {
+            b.setAttribute(PEER_DEPLOYMENT_ENVIRONMENT, peerEnvironment);
+        }
+        final InetSocketAddress remote = ctx.remoteAddress();
+        if (remote != null) {
+            b.setAttribute(NETWORK_PEER_ADDRESS, remote.getHostString());
+            b.setAttribute(NETWORK_PEER_PORT, (long) remote.getPort());
+        }
+        final String sourceOperation = in.recordSourceOperation ? ctx.callerMethod() : null;
+        if (sourceOperation != null) {
+            b.setAttribute(SOURCE_OPERATION, sourceOperation);
+        }
+        final Span span = b.startSpan();
+        final Context serverContext = extracted.with(span);
+        final String own = in.serviceName.isEmpty() ? callee : in.serviceName;
+        final ServerCall call = new ServerCall(in, m, ctx, span, System.nanoTime(), own, protocol, sourceOperation,
+                                               peerService, peerNamespace, peerEnvironment);
+        CompletableFuture<Object> f;
+        // The handler method runs inside next.invoke on this thread (synchronous handlers entirely, asynchronous
+        // ones until they return their stage), so Span.current() and Baggage.current() are the call's there, and
+        // a traced client call made there is this span's child.
+        try (Scope ignored = serverContext.makeCurrent()) {
+            f = next.invoke(ctx, request);
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        if (f == null) {
+            f = CompletableFuture.failedFuture(new NullPointerException("the next endpoint returned null"));
+        }
+        f.whenComplete(call);
+        return call;
+    }
+
+    private static final class ServerCall extends TracedCall {
+
+        private static final long serialVersionUID = 0L;
+
+        private final String own;
+        private final String protocol;
+        private final String sourceOperation;
+        private final String peerService;
+        private final String peerNamespace;
+        private final String peerEnvironment;
+
+        ServerCall(Instrumentation in, MethodEntry m, CallContext ctx, Span span, long start, String own,
+                   String protocol, String sourceOperation, String peerService, String peerNamespace,
+                   String peerEnvironment) {
+            super(in, m, ctx, span, start);
+            this.own = own;
+            this.protocol = protocol;
+            this.sourceOperation = sourceOperation;
+            this.peerService = peerService;
+            this.peerNamespace = peerNamespace;
+            this.peerEnvironment = peerEnvironment;
+        }
+
+        @Override
+        void finish(Throwable cause, long nanos) {
+            final Outcome outcome = Outcome.of(cause);
+            String errorType = null;
+            switch (outcome) {
+                case DECLARED -> span.setAttribute(DECLARED_EXCEPTION, cause.getClass().getName());
+                case BIZ_STATUS -> {
+                    final BizStatusException biz = (BizStatusException) cause;
+                    span.setAttribute(BIZ_STATUS_CODE, (long) biz.statusCode());
+                    span.setAttribute(BIZ_STATUS_MESSAGE, biz.statusMessage());
+                }
+                case ERROR -> {
+                    errorType = cause.getClass().getName();
+                    // What the caller is told, as a Kitex server's span says it (kerrors.ErrBiz around the error).
+                    span.setStatus(StatusCode.ERROR, cause instanceof Exception
+                            ? BIZ_ERROR_PREFIX + ClientTracing.describe(cause) : cause.toString());
+                    span.recordException(cause);
+                    span.setAttribute(ERROR_TYPE, errorType);
+                }
+                default -> {
+                }
+            }
+            span.end();
+            instrumentation.recordServer(method, context.calleeService(), protocol, sourceOperation, own,
+                                         peerService, peerNamespace, peerEnvironment, outcome == Outcome.ERROR,
+                                         errorType, nanos);
+        }
+    }
+}
