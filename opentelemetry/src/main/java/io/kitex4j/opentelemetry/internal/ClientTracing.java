@@ -116,9 +116,27 @@ public final class ClientTracing implements Middleware {
     /** The propagator writes into the call's outgoing metainfo, as transient values. */
     private static final TextMapSetter<ClientCall> SETTER = (call, key, value) -> {
         if (call != null && key != null && value != null) {
-            call.outgoing = call.outgoing.withTransient(key, value);
+            call.outgoing = call.outgoing.withTransient(key, "traceparent".equals(key) ? goCompatible(value) : value);
         }
     };
+
+    /**
+     * A version-00 {@code traceparent} with its trace flags reduced to the sampled bit. OpenTelemetry Java sets the
+     * W3C level-2 random-trace-id bit ({@code 03}); OpenTelemetry Go (1.37, under obs-opentelemetry v0.3.0) rejects
+     * any version-00 flags above {@code 02} and then takes the OT propagator's 64-bit trace id instead, which breaks
+     * the trace in two (seen in TracingInteropTest). The random bit is only a hint, so dropping it loses nothing.
+     */
+    static String goCompatible(String traceparent) {
+        final int n = traceparent.length();
+        if (n != 55 || !traceparent.startsWith("00-")) {
+            return traceparent;
+        }
+        final int flags = Character.digit(traceparent.charAt(54), 16) | Character.digit(traceparent.charAt(53), 16) << 4;
+        if (flags < 0 || flags <= 0x01) {
+            return traceparent;
+        }
+        return traceparent.substring(0, 53) + ((flags & 0x01) != 0 ? "01" : "00");
+    }
 
     private static final class ClientCall extends TracedCall {
 

@@ -63,6 +63,15 @@ public class InteropHandler implements InteropService.Iface, AutoCloseable {
     private final String serverName;
     private final String serviceName;
     private final Map<String, KitexClient> downstream = new ConcurrentHashMap<>();
+    private volatile java.util.function.UnaryOperator<io.kitex4j.thriftrpc.client.KitexClientBuilder> downstreamBuilder =
+            b -> b;
+
+    /** Customises the clients {@link #callInfoVia} makes (e.g. to add a tracing middleware); returns this. */
+    public InteropHandler downstreamClient(
+            java.util.function.UnaryOperator<io.kitex4j.thriftrpc.client.KitexClientBuilder> customizer) {
+        this.downstreamBuilder = customizer;
+        return this;
+    }
 
     /** A handler that reports {@code serverName} and calls onwards as service {@code serverName}. */
     public InteropHandler(String serverName) {
@@ -195,9 +204,9 @@ public class InteropHandler implements InteropService.Iface, AutoCloseable {
      */
     @Override
     public CallInfo callInfoVia(String target) throws TException {
-        final KitexClient client = downstream.computeIfAbsent(target, t -> KitexClient.builder()
-                .service("interop").fromService(serviceName).addresses(t)
-                .transport(Transport.TTHEADER_FRAMED).connectTimeout(Duration.ofSeconds(1)).ioThreads(1)
+        final KitexClient client = downstream.computeIfAbsent(target, t -> downstreamBuilder.apply(
+                KitexClient.builder().service("interop").fromService(serviceName).addresses(t)
+                        .transport(Transport.TTHEADER_FRAMED).connectTimeout(Duration.ofSeconds(1)).ioThreads(1))
                 .build());
         return client.stub(InteropService.Iface.class).callInfo();
     }
