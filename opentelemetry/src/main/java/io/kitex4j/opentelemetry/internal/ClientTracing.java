@@ -20,18 +20,11 @@ import static io.kitex4j.opentelemetry.KitexAttributes.SERVER_PORT;
 import static io.kitex4j.opentelemetry.KitexAttributes.SOURCE_OPERATION;
 
 import java.net.InetSocketAddress;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.slf4j.event.Level;
 
 import io.kitex4j.core.BizStatusException;
 import io.kitex4j.core.Metainfo;
-import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.core.middleware.Endpoint;
-import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.CallContext;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -45,30 +38,17 @@ import io.opentelemetry.context.propagation.TextMapSetter;
  * {@code ClientMiddleware} (injection into transient metainfo) in one. Not API: get it from
  * {@code KitexTracing.clientMiddleware()}.
  */
-public final class ClientTracing implements Middleware {
-
-    private static final Logger log = LoggerFactory.getLogger(ClientTracing.class);
-    private static final RateLimitedLog WRONG_SIDE = new RateLimitedLog(log, Level.WARN, "tracing_wrong_side");
-
-    private final Instrumentation instrumentation;
+public final class ClientTracing extends SideTracing {
 
     /** The client middleware of {@code instrumentation}. */
     public ClientTracing(Instrumentation instrumentation) {
-        this.instrumentation = Objects.requireNonNull(instrumentation, "instrumentation");
+        super(instrumentation, CallContext.Side.CLIENT,
+                "KitexTracing.clientMiddleware() runs on a server; not tracing (use serverMiddleware())");
     }
 
     @Override
-    public Endpoint wrap(Endpoint next) {
-        Objects.requireNonNull(next, "next");
-        return (ctx, request) -> call(next, ctx, request);
-    }
-
     @SuppressWarnings("try") // the scope is only closed
-    private CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
-        if (ctx.side() != CallContext.Side.CLIENT) {
-            WRONG_SIDE.log("KitexTracing.clientMiddleware() runs on a server; not tracing (use serverMiddleware())");
-            return next.invoke(ctx, request);
-        }
+    CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
         final Instrumentation in = instrumentation;
         final MethodEntry m = in.method(ctx.idlService(), ctx.method());
         final String protocol = Protocols.name(ctx.transport());

@@ -22,17 +22,10 @@ import static io.kitex4j.opentelemetry.KitexAttributes.SOURCE_OPERATION;
 
 import java.net.InetSocketAddress;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.slf4j.event.Level;
-
 import io.kitex4j.core.BizStatusException;
-import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.core.middleware.Endpoint;
-import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.CallContext;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
@@ -47,33 +40,20 @@ import io.opentelemetry.context.Scope;
  * {@link Context} (with the extracted baggage) current while the rest of the chain and the handler method run.
  * Not API: get it from {@code KitexTracing.serverMiddleware()}.
  */
-public final class ServerTracing implements Middleware {
-
-    private static final Logger log = LoggerFactory.getLogger(ServerTracing.class);
-    private static final RateLimitedLog WRONG_SIDE = new RateLimitedLog(log, Level.WARN, "tracing_wrong_side");
+public final class ServerTracing extends SideTracing {
 
     /** Kitex's {@code kerrors.ErrBiz} text, which Go's server span carries as its status description. */
     private static final String BIZ_ERROR_PREFIX = "biz error: ";
 
-    private final Instrumentation instrumentation;
-
     /** The server middleware of {@code instrumentation}. */
     public ServerTracing(Instrumentation instrumentation) {
-        this.instrumentation = Objects.requireNonNull(instrumentation, "instrumentation");
+        super(instrumentation, CallContext.Side.SERVER,
+                "KitexTracing.serverMiddleware() runs on a client; not tracing (use clientMiddleware())");
     }
 
     @Override
-    public Endpoint wrap(Endpoint next) {
-        Objects.requireNonNull(next, "next");
-        return (ctx, request) -> call(next, ctx, request);
-    }
-
     @SuppressWarnings("try") // the scope is only closed
-    private CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
-        if (ctx.side() != CallContext.Side.SERVER) {
-            WRONG_SIDE.log("KitexTracing.serverMiddleware() runs on a client; not tracing (use clientMiddleware())");
-            return next.invoke(ctx, request);
-        }
+    CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
         final Instrumentation in = instrumentation;
         final MethodEntry m = in.method(ctx.idlService(), ctx.method());
         final String protocol = Protocols.name(ctx.transport());
