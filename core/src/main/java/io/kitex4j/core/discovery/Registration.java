@@ -1,5 +1,7 @@
 package io.kitex4j.core.discovery;
 
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -23,6 +25,15 @@ public interface Registration {
      * lease); {@code null} if nothing has gone wrong yet. Kept after a later success, for diagnosis.
      */
     Throwable lastError();
+
+    /**
+     * When the registry last heard from its backend about this registration: for etcd, the last
+     * keep-alive acknowledgement of the lease, answered check of the key, or put. Empty if it never
+     * did, or if the implementation does not track it (the default).
+     */
+    default Optional<Instant> lastContact() {
+        return Optional.empty();
+    }
 
     /**
      * Stops keeping the instance registered and removes it: stops the keepalive and the checks,

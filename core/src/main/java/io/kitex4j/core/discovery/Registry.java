@@ -1,5 +1,6 @@
 package io.kitex4j.core.discovery;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -26,6 +27,14 @@ public interface Registry extends AutoCloseable {
      * closed).
      */
     CompletableFuture<Registration> register(RegistrationInfo info);
+
+    /**
+     * The registrations made through this registry and not yet deregistered, in no particular
+     * order; for health checks and metrics. Empty by default, for registries that do not list them.
+     */
+    default List<Registration> registrations() {
+        return List.of();
+    }
 
     /**
      * Deregisters every registration made through this registry and releases its resources.

@@ -2,6 +2,7 @@ package io.kitex4j.core.discovery;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -35,6 +36,12 @@ import java.util.List;
  * @param state see above
  * @param lastError why the state is {@link State#UNREACHABLE}, or {@code null} in any other state
  * @param lastUpdate when the resolver produced this view
+ * @param lastContact when etcd was last known to back these instances, as of {@link #lastUpdate()}:
+ *     in an {@code OK} or {@code NO_INSTANCES} view, the moment it was produced (a live watch keeps it
+ *     current); in an {@code UNREACHABLE} view, the last read etcd answered or the last moment the watch
+ *     was known alive, so that {@code now - lastContact} is how stale the instances may be;
+ *     {@code null} if etcd never answered (a {@code SYNCING} view, or {@code UNREACHABLE} before the first
+ *     answer)
  */
 public record ResolvedInstances(
         String service,
@@ -43,7 +50,8 @@ public record ResolvedInstances(
         long revision,
         State state,
         Throwable lastError,
-        Instant lastUpdate) {
+        Instant lastUpdate,
+        Instant lastContact) {
 
     /** How much {@link ResolvedInstances#instances()} can be trusted. */
     public enum State {
@@ -65,10 +73,35 @@ public record ResolvedInstances(
         requireNonNull(lastUpdate, "lastUpdate");
     }
 
-    /** A view with no skipped keys, for resolvers that have nothing to skip. */
+    /**
+     * A view whose {@link #lastContact()} follows from its state: {@code lastUpdate} for {@code OK} and
+     * {@code NO_INSTANCES}, {@code null} otherwise. For resolvers that do not track etcd contact apart
+     * from the view.
+     */
+    public ResolvedInstances(String service, List<Instance> instances, List<SkippedKey> skipped, long revision,
+                             State state, Throwable lastError, Instant lastUpdate) {
+        this(service, instances, skipped, revision, state, lastError, lastUpdate,
+             state == State.OK || state == State.NO_INSTANCES ? lastUpdate : null);
+    }
+
+    /** A view with no skipped keys, for resolvers that have nothing to skip; see the 7-argument constructor. */
     public ResolvedInstances(String service, List<Instance> instances, long revision, State state,
                              Throwable lastError, Instant lastUpdate) {
         this(service, instances, List.of(), revision, state, lastError, lastUpdate);
+    }
+
+    /**
+     * How long the instances may have been out of date at {@code now}: zero unless the state is
+     * {@link State#UNREACHABLE}; then the time since {@link #lastContact()}, or since {@link #lastUpdate()}
+     * if etcd never answered. Never negative.
+     */
+    public Duration staleness(Instant now) {
+        requireNonNull(now, "now");
+        if (state != State.UNREACHABLE) {
+            return Duration.ZERO;
+        }
+        final Duration d = Duration.between(lastContact != null ? lastContact : lastUpdate, now);
+        return d.isNegative() ? Duration.ZERO : d;
     }
 
     /** The view before the first read: no instances, state {@link State#SYNCING}. */
@@ -96,6 +129,7 @@ public record ResolvedInstances(
                 + (skipped.isEmpty() ? "" : ", skipped=" + skipped.size())
                 + ", revision=" + revision
                 + (lastError != null ? ", lastError=" + lastError : "")
-                + ", lastUpdate=" + lastUpdate + '}';
+                + ", lastUpdate=" + lastUpdate
+                + (lastContact != null && !lastContact.equals(lastUpdate) ? ", lastContact=" + lastContact : "") + '}';
     }
 }

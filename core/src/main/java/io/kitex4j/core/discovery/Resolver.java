@@ -1,5 +1,7 @@
 package io.kitex4j.core.discovery;
 
+import java.util.List;
+
 /**
  * Finds the instances of services and keeps them current. The small interface an RPC client
  * depends on; {@link EtcdResolver} implements it against Kitex's etcd registry.
@@ -21,6 +23,15 @@ public interface Resolver extends AutoCloseable {
      * @throws IllegalStateException if this resolver is closed
      */
     ServiceWatch watch(String service);
+
+    /**
+     * The current view ({@link ServiceWatch#snapshot()}) of every service watched right now, in
+     * no particular order; for health checks and metrics. Opens and closes nothing. Empty by
+     * default, for resolvers that do not list their watches.
+     */
+    default List<ResolvedInstances> views() {
+        return List.of();
+    }
 
     /**
      * Stops every watch and releases the resolver's threads and, if it created it, its etcd
