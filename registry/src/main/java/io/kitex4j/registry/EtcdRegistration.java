@@ -31,7 +31,9 @@ import io.kitex4j.registry.internal.RegistrationSettings;
 import io.kitex4j.registry.internal.TaskScope;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
@@ -89,6 +91,10 @@ public final class EtcdRegistration implements Registration {
     private volatile Throwable lastError;
     private volatile long leaseId;
     private volatile long lastKeepAliveNanos;
+    /** The last answer etcd gave about this registration: keepalive ack, check or put. */
+    private volatile Instant lastContact;
+    /** Puts under a new lease after the first; written on the scheduler thread only. */
+    private volatile long reRegistrations;
     /** What a diagnosis of the first attempt found, for the dial timeout's message. */
     private volatile EtcdAccessException diagnosis;
     private boolean diagnosing; // scheduler thread only
@@ -108,7 +114,8 @@ public final class EtcdRegistration implements Registration {
 
     /**
      * @param loop the registry's share of the scheduler thread
-     * @param listeners told of every state change, on that thread
+     * @param listeners told of every state change, on that thread; the registry's live list (listeners
+     *     may be added later)
      * @param startupRetries the registry's rate limit of start-up retry lines
      * @param onRemoved told when the registration is gone, so that its key can be registered again
      */
@@ -122,7 +129,7 @@ public final class EtcdRegistration implements Registration {
         this.config = requireNonNull(config, "config");
         this.loop = requireNonNull(loop, "loop");
         this.onLoop = loop::execute;
-        this.listeners = List.copyOf(listeners);
+        this.listeners = requireNonNull(listeners, "listeners");
         this.startupRetries = requireNonNull(startupRetries, "startupRetries");
         this.onRemoved = requireNonNull(onRemoved, "onRemoved");
         this.key = key;
@@ -178,6 +185,25 @@ public final class EtcdRegistration implements Registration {
     @Override
     public Throwable lastError() {
         return lastError;
+    }
+
+    /**
+     * When etcd last answered about this registration: a keep-alive acknowledgement of its lease,
+     * an answered check of its key, or a put. Empty until the first.
+     */
+    @Override
+    public Optional<Instant> lastContact() {
+        return Optional.ofNullable(lastContact);
+    }
+
+    /**
+     * How many times the key was put again under a new lease after it was first registered: after
+     * the key or the lease was found lost (etcd restarted without its data, the lease expired during
+     * an outage, someone deleted the key). An outage that etcd's lease outlives (the keepalive
+     * resumes and the key is still in place) does not count. Only grows.
+     */
+    public long reRegistrations() {
+        return reRegistrations;
     }
 
     /** The ID of the etcd lease the key is currently put under, or 0 if there is none yet. */
@@ -247,6 +273,7 @@ public final class EtcdRegistration implements Registration {
         }
         final String problem = problemWith(resp.getKvs().isEmpty() ? null : resp.getKvs().get(0));
         if (problem == null) {
+            lastContact = Instant.now();
             logger.debug("{} is in place under lease {}", key, hex(leaseId));
             succeeded();
             scheduleStep(settings.observeDelay());
@@ -309,6 +336,7 @@ public final class EtcdRegistration implements Registration {
             failed(err, everRegistered ? "re-registering" : "registering");
             return;
         }
+        lastContact = Instant.now();
         final long previous = leaseId;
         closeKeepAlive();
         leaseId = grant.getID();
@@ -320,6 +348,7 @@ public final class EtcdRegistration implements Registration {
             revokeQuietly(previous);
         }
         if (everRegistered) {
+            reRegistrations++;
             logger.info("re-registered {} under lease {} (TTL {} s)", key, hex(leaseId), grantedTtlSeconds);
         } else {
             logger.info("registered {} under lease {} (TTL {} s)", key, hex(leaseId), grantedTtlSeconds);
@@ -529,6 +558,9 @@ public final class EtcdRegistration implements Registration {
             @Override
             public void onNext(LeaseKeepAliveResponse value) {
                 lastKeepAliveNanos = System.nanoTime();
+                if (value.getTTL() > 0) {
+                    lastContact = Instant.now();
+                }
             }
 
             @Override

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -176,7 +177,7 @@ public final class EtcdRegistry implements Registry {
         this.ownsConnection = ownsConnection;
         this.settings = settings;
         this.keyLayout = b.configuredKeyLayout();
-        this.listeners = List.copyOf(b.listeners);
+        this.listeners = new CopyOnWriteArrayList<>(b.listeners);
         this.env = b.env;
         this.interfaceAddresses = b.interfaceAddresses;
         this.loop = etcd.newScope("registry");
@@ -225,8 +226,24 @@ public final class EtcdRegistry implements Registry {
     }
 
     /** The registrations not yet deregistered, in no particular order. */
+    @Override
     public List<Registration> registrations() {
         return List.copyOf(registrations.values());
+    }
+
+    /**
+     * Adds a listener for every state change of every registration, current and future, from now
+     * on; the same rules as {@link Builder#listener(RegistrationListener)}. For what is built after
+     * the registry, such as metrics: it does not hear of changes before it was added, so read
+     * {@link #registrations()} after adding it.
+     */
+    public void addListener(RegistrationListener listener) {
+        listeners.add(requireNonNull(listener, "listener"));
+    }
+
+    /** Removes a listener added by {@link #addListener} or the builder; a call already running completes. */
+    public void removeListener(RegistrationListener listener) {
+        listeners.remove(requireNonNull(listener, "listener"));
     }
 
     /** Where keys are written. */

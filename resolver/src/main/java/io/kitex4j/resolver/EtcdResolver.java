@@ -21,6 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +101,8 @@ public final class EtcdResolver implements Resolver {
 
     /** jetcd watches opened so far, for tests of the sharing. */
     final AtomicLong etcdWatchesStarted = new AtomicLong();
+    private final ConcurrentMap<String, AtomicLong> reconnects = new ConcurrentHashMap<>();
+    private final List<ResolverListener> resolverListeners = new CopyOnWriteArrayList<>();
 
     private EtcdResolver(Builder b, KeyLayout keyLayout, EtcdResources etcd, boolean ownsConnection,
                          Duration callTimeout) {
@@ -110,7 +115,7 @@ public final class EtcdResolver implements Resolver {
         // Keys skipped because their value cannot be read or dialled: one WARN per key, rate-limited.
         final RateLimitedLog skippedValues = new RateLimitedLog(logger, Level.WARN, "registry_value_skipped");
         this.watcherContext = new WatcherContext(etcd.client(), etcd.config(), loop, listenerExecutor, callTimeout,
-                b.emptyIsError, b.defaultWeight, skippedValues, etcdWatchesStarted);
+                b.emptyIsError, b.defaultWeight, skippedValues, etcdWatchesStarted, reconnects, resolverListeners);
         if (!ownsConnection) {
             etcd.attach(this);
         }
@@ -179,6 +184,45 @@ public final class EtcdResolver implements Resolver {
         } else {
             etcd.detach(this);
         }
+    }
+
+    /** The current view of every service watched right now, sorted by service name. */
+    @Override
+    public List<ResolvedInstances> views() {
+        final List<ResolvedInstances> views = new ArrayList<>();
+        synchronized (lock) {
+            watchers.values().forEach(w -> views.add(w.current()));
+        }
+        views.sort(java.util.Comparator.comparing(ResolvedInstances::service));
+        return List.copyOf(views);
+    }
+
+    /**
+     * How many times the etcd watch of {@code service} ended and the resolver read the service again
+     * (see {@link EtcdServiceWatcher}: etcd stopped or unreachable, leader lost, the watch's revision
+     * compacted, etcd not confirming a new watch in time). Counted over the resolver's life, across
+     * the service's watches being closed and opened again; 0 for a service never watched. One etcd
+     * outage usually counts once: the resolver then waits for etcd with a read, not with new watches.
+     */
+    public long watchReconnects(String service) {
+        requireNonNull(service, "service");
+        final AtomicLong n = reconnects.get(service);
+        return n == null ? 0 : n.get();
+    }
+
+    /**
+     * Adds a listener for every update of every service this resolver watches, now and later, with
+     * the rules of {@link ResolverListener} except that it gets no initial update for a service
+     * already synced: read {@link #views()} after adding it. For what is built after the resolver,
+     * such as metrics.
+     */
+    public void addListener(ResolverListener listener) {
+        resolverListeners.add(requireNonNull(listener, "listener"));
+    }
+
+    /** Removes a listener added by {@link #addListener}; a call already running completes. */
+    public void removeListener(ResolverListener listener) {
+        resolverListeners.remove(requireNonNull(listener, "listener"));
     }
 
     /** The prefix and layout this resolver reads. */

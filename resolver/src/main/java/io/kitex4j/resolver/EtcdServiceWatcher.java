@@ -79,6 +79,11 @@ import org.slf4j.LoggerFactory;
  * silently if etcd goes away while it is being created, so each watch must be confirmed by etcd
  * (created notification) within the call timeout, or it counts as ended.
  *
+ * <p>The view's {@link ResolvedInstances#lastContact()} is when etcd last backed it: a read answered,
+ * a watch response (its creation included), or the end of a watch etcd had confirmed (it kept the
+ * view current until then). Each end of a watch counts as one reconnect
+ * ({@link EtcdResolver#watchReconnects(String)}).
+ *
  * <h2>Threads</h2>
  * Everything but {@link #current} and the listener list is touched only on the connection's
  * scheduler thread, through the resolver's {@link TaskScope}; etcd callbacks hop onto it. Every
@@ -138,6 +143,8 @@ final class EtcdServiceWatcher {
     /** The outage (its start) whose cause is being or was diagnosed. */
     private long diagnosedOutage = -1;
     private boolean stopped;
+    /** When etcd last backed the view: a read answered, a watch response, or a confirmed watch alive until it ended. */
+    private Instant lastContact;
 
     EtcdServiceWatcher(WatcherContext context, String service, String keyPrefix) {
         this.context = context;
@@ -212,23 +219,31 @@ final class EtcdServiceWatcher {
     }
 
     private void notifyListeners(ResolverUpdate update) {
-        if (listeners.isEmpty()) {
+        final List<ResolverListener> resolverWide = context.resolverListeners();
+        if (listeners.isEmpty() && resolverWide.isEmpty()) {
             return;
         }
         final Object[] targets = listeners.toArray();
+        final Object[] wide = resolverWide.toArray();
         callbacks.execute(() -> {
             for (Object r : targets) {
                 deliver((Registration) r, update);
+            }
+            for (Object l : wide) {
+                deliver((ResolverListener) l, update);
             }
         });
     }
 
     private void deliver(Registration reg, ResolverUpdate update) {
-        if (!reg.active) {
-            return;
+        if (reg.active) {
+            deliver(reg.listener, update);
         }
+    }
+
+    private void deliver(ResolverListener listener, ResolverUpdate update) {
         try {
-            reg.listener.onUpdate(update);
+            listener.onUpdate(update);
         } catch (RuntimeException e) {
             logger.warn("A resolver listener of service {} threw; ignoring it", service, e);
         }
@@ -293,6 +308,7 @@ final class EtcdServiceWatcher {
             scheduleSync(backoffNanos(failures));
             return;
         }
+        lastContact = Instant.now();
         final long readRevision = response.getHeader().getRevision();
         if (revision != 0 && readRevision < revision) {
             logger.warn("etcd's revision went backwards for service {} (from {} to {}): its data was wiped or "
@@ -362,6 +378,7 @@ final class EtcdServiceWatcher {
         if (ep != epoch || stopped) {
             return;
         }
+        lastContact = Instant.now();
         if (response.isCreatedNotify()) {
             watchConfirmed = true;
             cancelTimer();
@@ -417,6 +434,11 @@ final class EtcdServiceWatcher {
         }
         epoch++; // ignore anything else this watcher reports
         closeWatcher(); // and stop jetcd from resuming it by itself
+        if (watchConfirmed) {
+            // A confirmed watch kept the view current until it ended.
+            lastContact = Instant.now();
+        }
+        context.reconnects().computeIfAbsent(service, s -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
         cancelTimer();
         final boolean wasStable = System.nanoTime() - watchStartedNanos >= STABLE_NANOS;
         if (wasStable) {
@@ -492,8 +514,9 @@ final class EtcdServiceWatcher {
             publishedSkipped = skippedByKey.values().stream().map(RegistryEntry::toSkippedKey).toList();
             skippedDirty = false;
         }
-        final ResolvedInstances next = new ResolvedInstances(
-                service, instances, publishedSkipped, revision, state, error, Instant.now());
+        final Instant now = Instant.now();
+        final ResolvedInstances next = new ResolvedInstances(service, instances, publishedSkipped, revision, state,
+                error, now, state == State.UNREACHABLE ? lastContact : now);
         current = next;
         if (state != State.SYNCING) {
             firstSync.complete(next);

@@ -6,7 +6,10 @@ import io.etcd.jetcd.Client;
 import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.registry.EtcdClientConfig;
 import io.kitex4j.registry.internal.TaskScope;
+import io.kitex4j.core.discovery.ResolverListener;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,10 +26,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * @param defaultWeight what a weight &le; 0 reads as
  * @param skippedValues the resolver's rate limit for skipped keys' WARN lines
  * @param watchesStarted counts the etcd watches opened, for tests of the sharing
+ * @param reconnects per service, how many times its etcd watch ended and the service was read again;
+ *     kept by the resolver across watchers, so that the counts only grow
+ * @param resolverListeners told of every update of every service ({@link EtcdResolver#addListener})
  */
 record WatcherContext(Client client, EtcdClientConfig config, TaskScope loop, Executor listenerExecutor,
                       Duration callTimeout, boolean emptyIsError, int defaultWeight, RateLimitedLog skippedValues,
-                      AtomicLong watchesStarted) {
+                      AtomicLong watchesStarted, ConcurrentMap<String, AtomicLong> reconnects,
+                      List<ResolverListener> resolverListeners) {
 
     WatcherContext {
         requireNonNull(client, "client");
@@ -36,5 +43,7 @@ record WatcherContext(Client client, EtcdClientConfig config, TaskScope loop, Ex
         requireNonNull(callTimeout, "callTimeout");
         requireNonNull(skippedValues, "skippedValues");
         requireNonNull(watchesStarted, "watchesStarted");
+        requireNonNull(reconnects, "reconnects");
+        requireNonNull(resolverListeners, "resolverListeners");
     }
 }
