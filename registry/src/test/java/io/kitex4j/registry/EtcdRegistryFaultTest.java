@@ -91,6 +91,7 @@ class EtcdRegistryFaultTest {
             System.out.printf("key deleted by hand (observe 2 s): re-registered after %d ms%n", ms);
             assertThat(probe.ttl(oldLease)).as("the replaced lease is revoked").isEqualTo(-1);
             assertThat(r.lastError()).hasMessageContaining("is missing");
+            assertThat(((EtcdRegistration) r).reRegistrations()).isEqualTo(1);
             assertThat(transitions.of(r)).containsExactly(
                     "REGISTERING->REGISTERED", "REGISTERED->RETRYING", "RETRYING->REGISTERED");
         }
@@ -161,6 +162,8 @@ class EtcdRegistryFaultTest {
             final long ms = awaitBack(r, oldLease, Duration.ofSeconds(5));
             System.out.printf("etcd restarted with a wiped data dir: re-registered after %d ms%n", ms);
             assertThat(r.lastError()).hasMessageContaining("is gone");
+            assertThat(((EtcdRegistration) r).reRegistrations()).isEqualTo(1);
+            assertThat(r.lastContact()).isPresent();
             assertStaysFor(r, Duration.ofSeconds(6));
         }
     }

@@ -77,6 +77,14 @@ class EtcdResolverFaultTest {
             assertThat(stale.lastError()).isNotNull();
             assertThat(addresses(stale)).containsExactly("10.0.0.1:1", "10.0.0.2:1");
             assertThat(stale.revision()).isEqualTo(before.revision());
+            // Staleness counts from when etcd last backed the view (the end of the confirmed watch), not
+            // from when the view turned UNREACHABLE, and the same moment stays in later stale views.
+            assertThat(stale.lastContact()).isNotNull().isAfterOrEqualTo(before.lastContact())
+                    .isBefore(stale.lastUpdate());
+            assertThat(stale.staleness(stale.lastUpdate())).isEqualTo(
+                    Duration.between(stale.lastContact(), stale.lastUpdate()));
+            assertThat(resolver.watchReconnects("fault")).isEqualTo(1);
+            assertThat(resolver.views()).containsExactly(stale);
             assertThat(detectMillis).isLessThan(CALL_TIMEOUT.toMillis() + 2_000);
 
             t0 = System.nanoTime();
@@ -94,6 +102,8 @@ class EtcdResolverFaultTest {
                     + " ms; view right (OK, changes after restart seen) " + recoveredMillis + " ms after start()");
             assertThat(watch.snapshot().lastError()).isNull();
             assertThat(watch.snapshot().revision()).isGreaterThan(before.revision());
+            assertThat(watch.snapshot().lastContact()).isEqualTo(watch.snapshot().lastUpdate());
+            assertThat(watch.snapshot().staleness(java.time.Instant.now())).isEqualTo(Duration.ZERO);
 
             // And the watch is live again, not just the read.
             t0 = System.nanoTime();
@@ -161,6 +171,7 @@ class EtcdResolverFaultTest {
             assertThat(first.state()).isEqualTo(State.UNREACHABLE);
             assertThat(first.instances()).isEmpty();
             assertThat(first.lastError()).isNotNull();
+            assertThat(first.lastContact()).as("etcd never answered").isNull();
             assertThat(listener.next().update().current().state()).isEqualTo(State.UNREACHABLE);
 
             final long t0 = System.nanoTime();
