@@ -230,4 +230,21 @@ class EtcdRegistryTest {
             assertThat(kv.getLease()).isEqualTo(lease);
         }
     }
+
+    @Test
+    void listenerAddedAfterBuildHearsEveryChangeUntilRemoved_andLastContactFollowsEtcd() throws Exception {
+        final EtcdProbe.Transitions transitions = new EtcdProbe.Transitions();
+        try (EtcdRegistry registry = registry().build()) {
+            registry.addListener(transitions);
+            final java.time.Instant before = java.time.Instant.now();
+            final Registration r = register(registry, RegistrationInfo.of("late", "10.0.0.9:1"));
+            assertThat(registry.registrations()).containsExactly(r);
+            assertThat(r.lastContact()).hasValueSatisfying(t -> assertThat(t).isAfterOrEqualTo(before));
+            assertThat(((EtcdRegistration) r).reRegistrations()).isZero();
+            registry.removeListener(transitions);
+            r.deregister().get(10, TimeUnit.SECONDS);
+            assertThat(transitions.of(r)).containsExactly("REGISTERING->REGISTERED");
+            assertThat(registry.registrations()).isEmpty();
+        }
+    }
 }

@@ -339,4 +339,32 @@ class EtcdResolverWatchTest {
             watcher.close();
         }
     }
+
+    @Test
+    void resolverWideListenerSeesEveryServiceUntilRemoved_andViewsListTheWatches() throws Exception {
+        put(client, "kitex/registry-etcd/wide1/10.0.0.1:1", goValue("10.0.0.1:1", 10));
+        final RecordingListener wide = new RecordingListener();
+        resolver.addListener(wide);
+        assertThat(resolver.views()).isEmpty();
+        try (ServiceWatch one = resolver.watch("wide1"); ServiceWatch two = resolver.watch("wide2")) {
+            final ResolverUpdate first = wide.await(u -> u.current().service().equals("wide1")).update();
+            assertThat(first.previous().state()).isEqualTo(State.SYNCING);
+            assertThat(addresses(first.added())).containsExactly("10.0.0.1:1");
+            wide.await(u -> u.current().service().equals("wide2") && u.current().state() == State.NO_INSTANCES);
+            assertThat(resolver.views()).extracting(v -> v.service()).containsExactly("wide1", "wide2");
+            assertThat(resolver.views().get(0)).isSameAs(one.snapshot());
+            assertThat(one.snapshot().lastContact()).isEqualTo(one.snapshot().lastUpdate());
+            assertThat(resolver.watchReconnects("wide1")).isZero();
+
+            resolver.removeListener(wide);
+            put(client, "kitex/registry-etcd/wide1/10.0.0.2:1", goValue("10.0.0.2:1", 10));
+            await().atMost(Duration.ofSeconds(5)).until(() -> one.snapshot().instances().size() == 2);
+            // The update went to nobody: a listener of the watch would have seen it first.
+            final RecordingListener check = new RecordingListener();
+            one.addListener(check);
+            check.next();
+            assertThat(wide.queue).noneMatch(r -> r.update().current().instances().size() == 2);
+        }
+        assertThat(resolver.views()).isEmpty();
+    }
 }
