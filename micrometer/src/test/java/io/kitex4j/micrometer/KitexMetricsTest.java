@@ -259,6 +259,7 @@ class KitexMetricsTest {
         final KitexMetrics withHistograms = KitexMetrics.builder().meterRegistry(prometheus).prefix("my.rpc")
                                                         .percentileHistograms(true).build();
         final KitexClient c = client(b -> b, withHistograms.clientMiddleware());
+        withHistograms.bindConnectionPool(c);
         c.stub(InteropService.Iface.class).ping();
         assertThat(prometheus.get("my.rpc.client.duration").tag("method", "ping").timer().count()).isEqualTo(1);
         final String scrape = prometheus.scrape();
@@ -266,6 +267,16 @@ class KitexMetricsTest {
                                     + "method=\"ping\",transport=\"ttheader_framed\",le=\"+Inf\"} 1");
         assertThat(scrape).contains("my_rpc_client_requests_total{callee=\"backend\",caller=\"frontend\","
                                     + "method=\"ping\",result=\"success\",transport=\"ttheader_framed\"} 1.0");
+        // The Prometheus names of the other meters, as the README lists them.
+        final String ping = "{callee=\"backend\",caller=\"frontend\",method=\"ping\",transport=\"ttheader_framed\"}";
+        final String pool = "{callee=\"backend\",caller=\"frontend\"}";
+        assertThat(scrape.lines()).contains("my_rpc_client_active_requests" + ping + " 0.0",
+                                            "my_rpc_client_attempts_count" + ping + " 1",
+                                            "my_rpc_client_attempts_sum" + ping + " 1.0",
+                                            "my_rpc_client_duration_seconds_count" + ping + " 1",
+                                            "my_rpc_client_connections_open" + pool + " 1.0",
+                                            "my_rpc_client_connections_idle" + pool + " 1.0",
+                                            "my_rpc_client_connections_acquisition_seconds_count" + pool + " 1");
         assertThat(registry.find("kitex.client.duration").tag("method", "ping").meters()).as("first registry")
                            .isEmpty();
         // Without percentileHistograms: no buckets.

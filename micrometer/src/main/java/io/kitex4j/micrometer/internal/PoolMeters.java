@@ -25,11 +25,9 @@ public final class PoolMeters {
         final Tags tags = Tags.of("caller", orUnknown(client.fromService()), "callee", orUnknown(client.service()));
         final String base = prefix + ".client.connections.";
         Gauge.builder(base + "open", stats, ConnectionPoolStats::openConnections).tags(tags)
-             .description("Open connections of the client's pool, idle or in use").baseUnit("connections")
-             .register(registry);
+             .description("Open connections of the client's pool, idle or in use").register(registry);
         Gauge.builder(base + "idle", stats, ConnectionPoolStats::idleConnections).tags(tags)
-             .description("Idle connections kept by the client's pool (0 when multiplexed)")
-             .baseUnit("connections").register(registry);
+             .description("Idle connections kept by the client's pool (0 when multiplexed)").register(registry);
         FunctionTimer.builder(base + "acquisition", stats, ConnectionPoolStats::acquisitions,
                               ConnectionPoolStats::acquisitionTimeNanos, TimeUnit.NANOSECONDS).tags(tags)
                      .description("Connections obtained from the pool for an attempt, and how long that took")
