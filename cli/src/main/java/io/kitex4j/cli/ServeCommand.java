@@ -46,6 +46,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "With --etcd: how long to keep retrying the first registration before giving up (default: ${DEFAULT-VALUE}).")
     int startupTimeoutSeconds;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any free port).")
+    String metricsAddress;
+
     @Override
     public Integer call() throws Exception {
         final HostAndPort listen;
@@ -58,6 +62,7 @@ final class ServeCommand implements Callable<Integer> {
                 .address(listen.host().isEmpty() ? "0.0.0.0" : listen.host(), listen.port())
                 .service(EchoServer.class, new EchoHandler(name != null ? name : service != null ? service : "kitex4j"))
                 .shutdownHook(false);
+        MetricsEndpoint.attach(metricsAddress, b);
         EtcdRegistry registry = null;
         final boolean registering = etcd.endpoints != null && !etcd.endpoints.isEmpty();
         if (registering != (service != null)) {

@@ -340,4 +340,73 @@ class CliProcessTest {
         c.getKVClient().put(ByteSequence.from(key, StandardCharsets.UTF_8), ByteSequence.from(value, StandardCharsets.UTF_8))
                 .get(5, TimeUnit.SECONDS);
     }
+
+    /**
+     * {@code serve --metrics}: the endpoint's address is printed, and after a known set of calls (three echoes, one
+     * EchoComplex, one that the client gives up on after its timeout) the Prometheus scrape has the server's request
+     * counters with exact values.
+     */
+    @Test
+    void serveWithMetricsPublishesTheServerMetersInPrometheusText() throws Exception {
+        final Process server = cli("serve", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0");
+        try {
+            final BlockingQueue<String> out = lines(server);
+            final String metricsLine = out.poll(30, TimeUnit.SECONDS);
+            assertThat(metricsLine).as("stderr: %s", stderr()).matches("metrics: http://127\\.0\\.0\\.1:\\d+/metrics");
+            final java.net.URI metrics = java.net.URI.create(metricsLine.substring("metrics: ".length()));
+            final String serving = out.poll(30, TimeUnit.SECONDS);
+            assertThat(serving).as("stderr: %s", stderr()).startsWith("serving EchoServer on 127.0.0.1:");
+            final String port = serving.replaceAll(".*127\\.0\\.0\\.1:(\\d+).*", "$1");
+
+            try (io.kitex4j.thriftrpc.client.KitexClient client = io.kitex4j.thriftrpc.client.KitexClient.builder()
+                    .service("echo").fromService("cli.test").addresses("127.0.0.1:" + port)
+                    .transport(io.kitex4j.core.Transport.TTHEADER_FRAMED).rpcTimeout(Duration.ofSeconds(5)).build()) {
+                final io.kitex4j.idl.echo.EchoServer.Iface echo = client.stub(io.kitex4j.idl.echo.EchoServer.Iface.class);
+                for (int i = 0; i < 3; i++) {
+                    assertThat(echo.Echo(new io.kitex4j.idl.echo.Request("echo", "m" + i)).getMsg()).isEqualTo("m" + i);
+                }
+                echo.EchoComplex(new io.kitex4j.idl.echo.ComplexRequest("echo", "c", java.util.Map.of(), List.of(), new io.kitex4j.idl.echo.Message()));
+                final io.kitex4j.idl.echo.EchoServer.Iface impatient = client.stub(io.kitex4j.idl.echo.EchoServer.Iface.class,
+                        io.kitex4j.thriftrpc.client.CallOptions.builder().rpcTimeout(Duration.ofMillis(100)).build());
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> impatient.Echo(new io.kitex4j.idl.echo.Request("sleep", "500")))
+                        .isInstanceOf(io.kitex4j.core.RpcTimeoutException.class);
+            }
+
+            final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            final String tags = "callee=\"unknown\",caller=\"cli.test\",method=\"%s\",result=\"%s\",transport=\"ttheader_framed\"";
+            final String echoSuccess = "kitex_server_requests_total{" + tags.formatted("Echo", "success") + "} 4.0";
+            // The timed-out call's handler finishes 500 ms after it started, as a success on the server.
+            final String[] scrape = new String[1];
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                final var r = http.send(java.net.http.HttpRequest.newBuilder(metrics).GET().build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.headers().firstValue("Content-Type")).contains("text/plain; version=0.0.4; charset=utf-8");
+                scrape[0] = r.body();
+                return scrape[0].lines().anyMatch(echoSuccess::equals);
+            });
+            assertThat(scrape[0].lines()).contains(
+                    echoSuccess,
+                    "kitex_server_requests_total{" + tags.formatted("Echo", "biz_error") + "} 0.0",
+                    "kitex_server_requests_total{" + tags.formatted("Echo", "timeout") + "} 0.0",
+                    "kitex_server_requests_total{" + tags.formatted("Echo", "failure") + "} 0.0",
+                    "kitex_server_requests_total{" + tags.formatted("EchoComplex", "success") + "} 1.0",
+                    "kitex_server_active_requests{callee=\"unknown\",caller=\"cli.test\",method=\"Echo\",transport=\"ttheader_framed\"} 0.0",
+                    "kitex_server_duration_seconds_count{callee=\"unknown\",caller=\"cli.test\",method=\"Echo\",transport=\"ttheader_framed\"} 4");
+            assertThat(scrape[0]).contains("jvm_memory_used_bytes{");
+
+            final var notFound = http.send(java.net.http.HttpRequest.newBuilder(metrics.resolve("/health")).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(notFound.statusCode()).isEqualTo(404);
+            final var post = http.send(java.net.http.HttpRequest.newBuilder(metrics)
+                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(post.statusCode()).isEqualTo(405);
+
+            server.toHandle().destroy();
+            assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            server.destroyForcibly();
+        }
+    }
 }

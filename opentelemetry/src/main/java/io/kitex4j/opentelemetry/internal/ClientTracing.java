@@ -26,6 +26,7 @@ import io.kitex4j.core.BizStatusException;
 import io.kitex4j.core.Metainfo;
 import io.kitex4j.core.middleware.Endpoint;
 import io.kitex4j.core.rpc.CallContext;
+import io.kitex4j.core.rpc.CallOutcome;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -165,16 +166,16 @@ public final class ClientTracing extends SideTracing {
             if (sourceOperation != null) {
                 span.setAttribute(SOURCE_OPERATION, sourceOperation);
             }
-            final Outcome outcome = Outcome.of(cause);
+            final CallOutcome outcome = CallOutcome.of(cause);
             String errorType = null;
             switch (outcome) {
-                case DECLARED -> span.setAttribute(DECLARED_EXCEPTION, cause.getClass().getName());
+                case DECLARED_EXCEPTION -> span.setAttribute(DECLARED_EXCEPTION, cause.getClass().getName());
                 case BIZ_STATUS -> {
                     final BizStatusException biz = (BizStatusException) cause;
                     span.setAttribute(BIZ_STATUS_CODE, (long) biz.statusCode());
                     span.setAttribute(BIZ_STATUS_MESSAGE, biz.statusMessage());
                 }
-                case ERROR -> {
+                case TIMEOUT, FAILURE -> {
                     errorType = cause.getClass().getName();
                     // Go: span.SetStatus(codes.Error, err.Error()) and span.RecordError(err).
                     span.setStatus(StatusCode.ERROR, describe(cause));
@@ -185,7 +186,7 @@ public final class ClientTracing extends SideTracing {
                 }
             }
             span.end();
-            instrumentation.recordClient(method, callee, protocol, sourceOperation, own, outcome == Outcome.ERROR,
+            instrumentation.recordClient(method, callee, protocol, sourceOperation, own, outcome.isError(),
                                          serverAddress, serverPort, errorType, nanos);
         }
     }

@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import io.kitex4j.core.BizStatusException;
 import io.kitex4j.core.middleware.Endpoint;
 import io.kitex4j.core.rpc.CallContext;
+import io.kitex4j.core.rpc.CallOutcome;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanKind;
@@ -133,16 +134,16 @@ public final class ServerTracing extends SideTracing {
 
         @Override
         void finish(Throwable cause, long nanos) {
-            final Outcome outcome = Outcome.of(cause);
+            final CallOutcome outcome = CallOutcome.of(cause);
             String errorType = null;
             switch (outcome) {
-                case DECLARED -> span.setAttribute(DECLARED_EXCEPTION, cause.getClass().getName());
+                case DECLARED_EXCEPTION -> span.setAttribute(DECLARED_EXCEPTION, cause.getClass().getName());
                 case BIZ_STATUS -> {
                     final BizStatusException biz = (BizStatusException) cause;
                     span.setAttribute(BIZ_STATUS_CODE, (long) biz.statusCode());
                     span.setAttribute(BIZ_STATUS_MESSAGE, biz.statusMessage());
                 }
-                case ERROR -> {
+                case TIMEOUT, FAILURE -> {
                     errorType = cause.getClass().getName();
                     // What the caller is told, as a Kitex server's span says it (kerrors.ErrBiz around the error).
                     span.setStatus(StatusCode.ERROR, cause instanceof Exception
@@ -155,7 +156,7 @@ public final class ServerTracing extends SideTracing {
             }
             span.end();
             instrumentation.recordServer(method, context.calleeService(), protocol, sourceOperation, own,
-                                         peerService, peerNamespace, peerEnvironment, outcome == Outcome.ERROR,
+                                         peerService, peerNamespace, peerEnvironment, outcome.isError(),
                                          errorType, nanos);
         }
     }

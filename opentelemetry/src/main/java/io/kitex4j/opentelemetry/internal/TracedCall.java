@@ -12,6 +12,7 @@ import org.slf4j.event.Level;
 import io.kitex4j.core.internal.log.LogValues;
 import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.core.rpc.CallContext;
+import io.kitex4j.core.rpc.CallOutcome;
 import io.opentelemetry.api.trace.Span;
 
 /**
@@ -69,7 +70,7 @@ abstract class TracedCall extends CompletableFuture<Object> implements BiConsume
             return;
         }
         try {
-            finish(Outcome.cause(failure), System.nanoTime() - startNanos);
+            finish(CallOutcome.cause(failure), System.nanoTime() - startNanos);
         } catch (Throwable t) {
             FINISH_FAILED.log("Failed to end the span of {}: {}", LogValues.escape(method.spanName), t.toString());
         }

@@ -49,6 +49,7 @@ final class ConnectionPool implements ConnectionProvider {
     private final AtomicInteger idleCount = new AtomicInteger();
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private final ScheduledFuture<?> sweeper;
+    private final AcquisitionCounter acquisitions = new AcquisitionCounter();
     private volatile boolean closed;
 
     ConnectionPool(Connector connector, EventLoopGroup group, int maxIdlePerAddress, int maxIdleGlobal,
@@ -193,6 +194,26 @@ final class ConnectionPool implements ConnectionProvider {
     /** The number of idle connections, for tests. */
     int idleCount() {
         return idleCount.get();
+    }
+
+    @Override
+    public int idleConnections() {
+        return idleCount.get();
+    }
+
+    @Override
+    public int openConnections() {
+        return channels.size();
+    }
+
+    @Override
+    public boolean multiplexed() {
+        return false;
+    }
+
+    @Override
+    public AcquisitionCounter acquisitionCounter() {
+        return acquisitions;
     }
 
     /** The number of idle connections to one address, for tests. */

@@ -2,8 +2,11 @@ package io.kitex4j.thriftrpc.client;
 
 import java.util.concurrent.CompletableFuture;
 
-/** Hands out connections to addresses: the long-connection pool or the multiplexed one. */
-interface ConnectionProvider extends AutoCloseable {
+/**
+ * Hands out connections to addresses: the long-connection pool or the multiplexed one. It is also the
+ * pool's {@link ConnectionPoolStats} ({@link KitexClient#connectionPoolStats()}).
+ */
+interface ConnectionProvider extends AutoCloseable, ConnectionPoolStats {
 
     /**
      * A connection to {@code address} ({@code host:port}) ready for one request. Fails with a
@@ -18,6 +21,19 @@ interface ConnectionProvider extends AutoCloseable {
      */
     default ClientConnection pollIdle(String address) {
         return null;
+    }
+
+    /** The acquisition counters, which {@link RpcCall} records into. */
+    AcquisitionCounter acquisitionCounter();
+
+    @Override
+    default long acquisitions() {
+        return acquisitionCounter().count();
+    }
+
+    @Override
+    default long acquisitionTimeNanos() {
+        return acquisitionCounter().totalNanos();
     }
 
     /** The address left the instance list: stop keeping connections to it. */

@@ -325,6 +325,15 @@ public final class KitexClient implements AutoCloseable {
         return RefusedAddresses.shared().stats();
     }
 
+    /**
+     * A live view of the counters of the connection pool this client calls through (shared with the
+     * {@link #newBuilder()} variants that have the same pool settings): open and idle connections, and
+     * how many acquisitions took how long. Reading it takes no lock.
+     */
+    public ConnectionPoolStats connectionPoolStats() {
+        return runtime.connections();
+    }
+
     // ------------------------------------------------------------------ settings
 
     /** The Kitex service name called (TTHeader key 6, and the name discovery looks up). */

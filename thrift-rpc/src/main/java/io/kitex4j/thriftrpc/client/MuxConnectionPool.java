@@ -25,6 +25,7 @@ final class MuxConnectionPool implements ConnectionProvider {
     private final int maxFrameBytes;
     private final ConcurrentHashMap<String, Slots> byAddress = new ConcurrentHashMap<>();
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+    private final AcquisitionCounter acquisitions = new AcquisitionCounter();
     private volatile boolean closed;
 
     MuxConnectionPool(Connector connector, int connectionsPerAddress, int maxFrameBytes) {
@@ -106,6 +107,26 @@ final class MuxConnectionPool implements ConnectionProvider {
     /** The number of open connections, for tests. */
     int openCount() {
         return channels.size();
+    }
+
+    @Override
+    public int openConnections() {
+        return channels.size();
+    }
+
+    @Override
+    public int idleConnections() {
+        return 0;
+    }
+
+    @Override
+    public boolean multiplexed() {
+        return true;
+    }
+
+    @Override
+    public AcquisitionCounter acquisitionCounter() {
+        return acquisitions;
     }
 
     @Override

@@ -290,13 +290,16 @@ final class RpcCall implements CallContext, Runnable {
         addTried(address);
         root.remote = address;
         final CompletableFuture<ClientConnection> connection;
+        final ConnectionProvider pool = runtime.connections();
+        final long acquireStart = System.nanoTime();
         try {
-            final ClientConnection idle = runtime.connections().pollIdle(address);
+            final ClientConnection idle = pool.pollIdle(address);
             if (idle != null) {
+                pool.acquisitionCounter().record(System.nanoTime() - acquireStart);
                 send(idle);
                 return;
             }
-            connection = runtime.connections().acquire(address, connectTimeoutMillis);
+            connection = pool.acquire(address, connectTimeoutMillis);
         } catch (RuntimeException e) {
             fail(e);
             return;
@@ -309,6 +312,7 @@ final class RpcCall implements CallContext, Runnable {
                 }
                 retryOrFail(e, true);
             } else {
+                pool.acquisitionCounter().record(System.nanoTime() - acquireStart);
                 send(c);
             }
         });

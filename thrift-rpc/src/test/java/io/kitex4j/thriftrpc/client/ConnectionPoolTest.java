@@ -89,6 +89,45 @@ class ConnectionPoolTest {
     }
 
     @Test
+    void connectionPoolStatsCountOpenIdleAndAcquisitions() throws Exception {
+        client = KitexClient.builder().service("interop").addresses(server.address()).maxIdlePerAddress(2).build();
+        final ConnectionPoolStats stats = client.connectionPoolStats();
+        assertThat(stats.multiplexed()).isFalse();
+        assertThat(stats.openConnections()).isZero();
+        assertThat(stats.acquisitions()).isZero();
+        final InteropService.Iface stub = client.stub(InteropService.Iface.class);
+        for (int i = 0; i < 3; i++) {
+            stub.echoString("s" + i);
+        }
+        // One connection made, then reused twice: three acquisitions, the first one a connect.
+        assertThat(stats.acquisitions()).isEqualTo(3);
+        assertThat(stats.acquisitionTimeNanos()).isPositive();
+        assertThat(stats.openConnections()).isEqualTo(1);
+        assertThat(stats.idleConnections()).isEqualTo(1);
+
+        gate = new CountDownLatch(1);
+        final List<CompletableFuture<String>> calls = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            final String v = "c" + i;
+            calls.add(client.async(InteropService.Iface.class).call(s -> s.echoString(v)));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.requests.size() == 7);
+        assertThat(stats.openConnections()).isEqualTo(4);
+        assertThat(stats.idleConnections()).isZero();
+        assertThat(stats.acquisitions()).isEqualTo(7);
+        gate.countDown();
+        for (CompletableFuture<String> c : calls) {
+            c.get(5, TimeUnit.SECONDS);
+        }
+        // Two go back to the pool, two are closed (maxIdlePerAddress).
+        await().atMost(Duration.ofSeconds(5)).until(() -> stats.openConnections() == 2);
+        assertThat(stats.idleConnections()).isEqualTo(2);
+        try (KitexClient variant = client.newBuilder().build()) {
+            assertThat(variant.connectionPoolStats()).isSameAs(stats);
+        }
+    }
+
+    @Test
     void maxIdleGlobalBoundsIdleConnectionsOfAllAddresses() throws Exception {
         try (ScriptedServer other = new ScriptedServer((ctx, req) -> ScriptedServer.reply(ctx, req,
                 new InteropService.echoString_result().setSuccess("other")))) {
