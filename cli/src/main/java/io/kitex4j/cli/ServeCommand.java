@@ -46,6 +46,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "With --etcd: how long to keep retrying the first registration before giving up (default: ${DEFAULT-VALUE}).")
     int startupTimeoutSeconds;
 
+    @Mixin
+    TracingOptions tracingOptions;
+
     @Override
     public Integer call() throws Exception {
         final HostAndPort listen;
@@ -58,6 +61,10 @@ final class ServeCommand implements Callable<Integer> {
                 .address(listen.host().isEmpty() ? "0.0.0.0" : listen.host(), listen.port())
                 .service(EchoServer.class, new EchoHandler(name != null ? name : service != null ? service : "kitex4j"))
                 .shutdownHook(false);
+        final TracingOptions.Tracing tracing = tracingOptions.start(service != null ? service : "kitex4j-serve");
+        if (tracing != null) {
+            b.middleware(tracing.tracing().serverMiddleware());
+        }
         EtcdRegistry registry = null;
         final boolean registering = etcd.endpoints != null && !etcd.endpoints.isEmpty();
         if (registering != (service != null)) {
@@ -82,6 +89,9 @@ final class ServeCommand implements Callable<Integer> {
             if (registry != null) {
                 registry.close();
             }
+            if (tracing != null) {
+                tracing.close();
+            }
             throw new UsageException("cannot start the server on " + address + ": " + Etcd.rootMessage(e));
         }
         final EtcdRegistry registryToClose = registry;
@@ -93,6 +103,9 @@ final class ServeCommand implements Callable<Integer> {
             } finally {
                 if (registryToClose != null) {
                     registryToClose.close();
+                }
+                if (tracing != null) {
+                    tracing.close();   // exports what is still batched
                 }
                 done.countDown();
             }

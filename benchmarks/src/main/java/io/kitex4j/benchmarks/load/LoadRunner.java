@@ -47,7 +47,9 @@ import org.HdrHistogram.Histogram;
  * JDK 21+) or {@code -handlers direct}
  * ({@link io.kitex4j.thriftrpc.server.KitexServerBuilder#directExecutor()}), and {@code -io N} I/O threads;
  * when stopped it prints on stderr the bytes it allocated per call after its first 100,000 calls.
- * {@code -middlewares N} installs N trivial middlewares on the client or the server.
+ * {@code -middlewares N} installs N trivial middlewares on the client or the server. {@code -tracing} puts
+ * {@code KitexTracing}'s middleware first on the client or the server, on an OpenTelemetry SDK that samples every
+ * call and batches the spans to an exporter that drops them (benchmarks/README.md, "Observability overhead").
  */
 public final class LoadRunner {
 
@@ -75,6 +77,7 @@ public final class LoadRunner {
         int io = 0;
         int middlewares = 0;
         int pool = 0;
+        boolean tracing = false;
         for (int i = 0; i < args.length; i++) {
             final String a = args[i];
             final String v = i + 1 < args.length ? args[i + 1] : null;
@@ -92,14 +95,15 @@ public final class LoadRunner {
                 case "-io" -> { io = Integer.parseInt(v); i++; }
                 case "-middlewares" -> { middlewares = Integer.parseInt(v); i++; }
                 case "-pool" -> { pool = Integer.parseInt(v); i++; }
+                case "-tracing" -> tracing = true;
                 default -> throw new IllegalArgumentException("unknown flag " + a
                         + " (-c -b -d -w -qps -transport -addr -mode blocking|async|virtual"
-                        + " -io N -middlewares N -pool N | -server host:port -handlers lanes|direct|threadpool|virtual -io N"
-                        + " -middlewares N)");
+                        + " -io N -middlewares N -pool N -tracing | -server host:port"
+                        + " -handlers lanes|direct|threadpool|virtual -io N -middlewares N -tracing)");
             }
         }
         if (serve != null) {
-            serve(serve, handlers, io, middlewares);
+            serve(serve, handlers, io, middlewares, tracing);
             return;
         }
         final boolean async = mode.equals("async");
@@ -125,6 +129,9 @@ public final class LoadRunner {
                 .maxIdleGlobal(pool > 0 ? pool : Math.max(100, c));
         if (io > 0) {
             clientBuilder.ioThreads(io);
+        }
+        if (tracing) {
+            clientBuilder.middleware(benchTracing("kitex4j-bench-client").clientMiddleware());
         }
         if (middlewares > 0) {
             clientBuilder.middleware(trivialMiddlewares(middlewares));
@@ -375,7 +382,40 @@ public final class LoadRunner {
         }
     }
 
-    private static void serve(String hostPort, String handlers, int io, int middlewares) throws InterruptedException {
+    /**
+     * Tracing as a production service would run it, minus the export: the SDK with an always-on sampler and a
+     * {@code BatchSpanProcessor} (its defaults) in front of an exporter that drops every batch.
+     */
+    private static io.kitex4j.opentelemetry.KitexTracing benchTracing(String serviceName) {
+        final io.opentelemetry.sdk.trace.export.SpanExporter dropAll = new io.opentelemetry.sdk.trace.export.SpanExporter() {
+            @Override
+            public io.opentelemetry.sdk.common.CompletableResultCode export(
+                    java.util.Collection<io.opentelemetry.sdk.trace.data.SpanData> spans) {
+                return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+            }
+
+            @Override
+            public io.opentelemetry.sdk.common.CompletableResultCode flush() {
+                return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+            }
+
+            @Override
+            public io.opentelemetry.sdk.common.CompletableResultCode shutdown() {
+                return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+            }
+        };
+        final io.opentelemetry.sdk.OpenTelemetrySdk sdk = io.opentelemetry.sdk.OpenTelemetrySdk.builder()
+                .setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                        .setSampler(io.opentelemetry.sdk.trace.samplers.Sampler.alwaysOn())
+                        .addSpanProcessor(io.opentelemetry.sdk.trace.export.BatchSpanProcessor.builder(dropAll).build())
+                        .build())
+                .build();
+        return io.kitex4j.opentelemetry.KitexTracing.builder().openTelemetry(sdk).serviceName(serviceName)
+                .idlPackage("EchoServer", "echo").build();
+    }
+
+    private static void serve(String hostPort, String handlers, int io, int middlewares, boolean tracing)
+            throws InterruptedException {
         final int colon = hostPort.lastIndexOf(':');
         final Echo echo = new Echo();
         final var builder = KitexServer.builder()
@@ -383,6 +423,13 @@ public final class LoadRunner {
                 .service(EchoServer.class, echo)
                 .exitWait(Duration.ZERO)
                 .ioThreads(io);
+        if (tracing) {
+            builder.middleware(benchTracing("kitex4j-bench-server").serverMiddleware());
+        }
+        // TODO(issue 13, metrics): a "-metrics" flag here, putting KitexMetrics.builder().meterRegistry(new
+        // SimpleMeterRegistry()).build().serverMiddleware() (and clientMiddleware() on the client, above) next to
+        // the tracing, once kitex4j-micrometer has KitexMetrics; compare.sh's observability group then gains the
+        // "with metrics" cases (kinds kitex4j-metrics in lib/peers.sh).
         if (middlewares > 0) {
             builder.middleware(trivialMiddlewares(middlewares));
         }
@@ -404,7 +451,7 @@ public final class LoadRunner {
         final KitexServer server = builder.build().startBlocking();
         Runtime.getRuntime().addShutdownHook(new Thread(echo::printStats, "stats"));
         System.err.println("kitex4j EchoServer listening on " + hostPort + " (handlers: " + handlers
-                + ", middlewares: " + middlewares + ")");
+                + ", middlewares: " + middlewares + (tracing ? ", tracing" : "") + ")");
         Thread.currentThread().join();
     }
 

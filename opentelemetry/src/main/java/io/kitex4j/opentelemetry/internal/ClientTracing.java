@@ -139,7 +139,7 @@ public final class ClientTracing extends SideTracing {
         void finish(Throwable cause, long nanos) {
             final CallContext ctx = context;
             // Go: ri.Stats().RecvSize()/SendSize(), the whole frames (0 for what never came, e.g. on a timeout).
-            span.setAttribute(KITEX_RECV_SIZE, ctx.receivedBytes());
+            span.setAttribute(KITEX_RECV_SIZE, kitexRecvSize(ctx));
             span.setAttribute(KITEX_SEND_SIZE, ctx.sentBytes());
             final InetSocketAddress remote = ctx.remoteAddress();
             String host = null;

@@ -86,7 +86,7 @@ public final class ServerTracing extends SideTracing {
                                        .setAttribute(REQUEST_PROTOCOL, protocol)
                                        // Go: ri.Stats().RecvSize(), the whole request frame. Its SendSize is
                                        // the reply's, framed after this span ends, so kitex4j leaves it out.
-                                       .setAttribute(KITEX_RECV_SIZE, ctx.receivedBytes());
+                                       .setAttribute(KITEX_RECV_SIZE, kitexRecvSize(ctx));
         if (peerService != null) {
             b.setAttribute(PEER_SERVICE, peerService);
         }
