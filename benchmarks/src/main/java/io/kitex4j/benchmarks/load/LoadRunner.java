@@ -11,10 +11,19 @@ import io.kitex4j.core.Transport;
 import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.AttributeKey;
 import io.kitex4j.thriftrpc.server.KitexServer;
+import io.kitex4j.opentelemetry.KitexTracing;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -386,31 +395,30 @@ public final class LoadRunner {
      * Tracing as a production service would run it, minus the export: the SDK with an always-on sampler and a
      * {@code BatchSpanProcessor} (its defaults) in front of an exporter that drops every batch.
      */
-    private static io.kitex4j.opentelemetry.KitexTracing benchTracing(String serviceName) {
-        final io.opentelemetry.sdk.trace.export.SpanExporter dropAll = new io.opentelemetry.sdk.trace.export.SpanExporter() {
+    private static KitexTracing benchTracing(String serviceName) {
+        final SpanExporter dropAll = new SpanExporter() {
             @Override
-            public io.opentelemetry.sdk.common.CompletableResultCode export(
-                    java.util.Collection<io.opentelemetry.sdk.trace.data.SpanData> spans) {
-                return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+            public CompletableResultCode export(Collection<SpanData> spans) {
+                return CompletableResultCode.ofSuccess();
             }
 
             @Override
-            public io.opentelemetry.sdk.common.CompletableResultCode flush() {
-                return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+            public CompletableResultCode flush() {
+                return CompletableResultCode.ofSuccess();
             }
 
             @Override
-            public io.opentelemetry.sdk.common.CompletableResultCode shutdown() {
-                return io.opentelemetry.sdk.common.CompletableResultCode.ofSuccess();
+            public CompletableResultCode shutdown() {
+                return CompletableResultCode.ofSuccess();
             }
         };
-        final io.opentelemetry.sdk.OpenTelemetrySdk sdk = io.opentelemetry.sdk.OpenTelemetrySdk.builder()
-                .setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
-                        .setSampler(io.opentelemetry.sdk.trace.samplers.Sampler.alwaysOn())
-                        .addSpanProcessor(io.opentelemetry.sdk.trace.export.BatchSpanProcessor.builder(dropAll).build())
+        final OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+                .setTracerProvider(SdkTracerProvider.builder()
+                        .setSampler(Sampler.alwaysOn())
+                        .addSpanProcessor(BatchSpanProcessor.builder(dropAll).build())
                         .build())
                 .build();
-        return io.kitex4j.opentelemetry.KitexTracing.builder().openTelemetry(sdk).serviceName(serviceName)
+        return KitexTracing.builder().openTelemetry(sdk).serviceName(serviceName)
                 .idlPackage("EchoServer", "echo").build();
     }
 
