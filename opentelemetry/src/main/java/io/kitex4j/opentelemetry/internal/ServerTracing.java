@@ -84,8 +84,8 @@ public final class ServerTracing extends SideTracing {
                                        .setAttribute(RPC_SYSTEM, KITEX).setAttribute(RPC_SYSTEM_NAME, KITEX)
                                        .setAttribute(RPC_METHOD, ctx.method()).setAttribute(RPC_SERVICE, callee)
                                        .setAttribute(REQUEST_PROTOCOL, protocol)
-                                       // Go: ri.Stats().RecvSize(), the whole request frame. Its SendSize is
-                                       // the reply's, framed after this span ends, so kitex4j leaves it out.
+                                       // Go: ri.Stats().RecvSize() (see kitexRecvSize). Its SendSize is the
+                                       // reply's, framed after this span ends, so kitex4j leaves it out.
                                        .setAttribute(KITEX_RECV_SIZE, kitexRecvSize(ctx));
         if (peerService != null) {
             b.setAttribute(PEER_SERVICE, peerService);
