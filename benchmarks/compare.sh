@@ -18,6 +18,9 @@
 #   container   Go -> kitex4j server with the flags of benchmarks/container.jvmopts (default lanes and direct)
 #   executors   Go -> kitex4j server with the other handler executions, per transport: issue 10's default (a
 #               ThreadPoolExecutor task per call) and a virtual thread per call (JAVA25)
+#   observability  over TTHeader: Go -> kitex4j server without and with KitexTracing (always-on sampler, spans
+#               batched to a no-op exporter); Go -> Go Kitex server without (control) and with obs-opentelemetry's
+#               server suite (the same sampler and exporter); kitex4j client without and with tracing -> Go server
 #   all         all of the above
 # payload16k and conc1000 run over EXTRA_TRANSPORTS (default "ttheader"; "framed ttheader" for both).
 # The estimated duration is printed first: RUNS x cases x (WARMUP + DURATION + ~2.5 s of process start-up).
@@ -134,8 +137,8 @@ want() {  # group
   case " ${CASES//,/ } " in *" all "* | *" $1 "*) return 0 ;; *) return 1 ;; esac
 }
 for g in ${CASES//,/ }; do
-  case "$g" in core | virtual | payload16k | conc1000 | container | executors | all) ;;
-    *) echo "compare: unknown case group '$g' (expected: core virtual payload16k conc1000 container executors all)" >&2; exit 2 ;;
+  case "$g" in core | virtual | payload16k | conc1000 | container | executors | observability | all) ;;
+    *) echo "compare: unknown case group '$g' (expected: core virtual payload16k conc1000 container executors observability all)" >&2; exit 2 ;;
   esac
 done
 
@@ -196,6 +199,15 @@ if [ -z "$JAR_BEFORE" ]; then
       add_case executors "Go client → kitex4j server (issue 10's ThreadPoolExecutor, a task per call)" go kitex4j-threadpool "$tp"
       [ -z "$JAVA25" ] || add_case executors "Go client → kitex4j server (a virtual thread per call, JDK 25)" go kitex4j-vthreads "$tp"
     done
+  fi
+  if want observability; then
+    # TTHeader: what a traced mesh speaks (metainfo, so trace context, crosses only with a TTHeader).
+    add_case observability "Go client → Go Kitex server (control)" go go ttheader
+    add_case observability "Go client → Go Kitex server with obs-opentelemetry (always-on, no-op exporter)" go go-otel ttheader
+    add_case observability "Go client → kitex4j server (default)" go kitex4j ttheader
+    add_case observability "Go client → kitex4j server with tracing (always-on, no-op exporter)" go kitex4j-tracing ttheader
+    add_case observability "kitex4j client, blocking stub × $CONC threads → Go Kitex server" kitex4j go ttheader
+    add_case observability "kitex4j client with tracing, blocking stub × $CONC threads → Go Kitex server" kitex4j-tracing go ttheader
   fi
   if want container; then
     for tp in framed ttheader; do

@@ -8,10 +8,12 @@
 #       go, kitex4j (the default handler lanes), kitex4j-direct (directExecutor), tcpecho, netty,
 #       kitex4j-threadpool (issue 10's default: a ThreadPoolExecutor task per call), kitex4j-vthreads (a virtual
 #       thread per call, JDK 25 from JAVA25),
-#       kitex4j-container, kitex4j-direct-container (the same with the flags of benchmarks/container.jvmopts)
+#       kitex4j-container, kitex4j-direct-container (the same with the flags of benchmarks/container.jvmopts),
+#       kitex4j-tracing (default lanes with KitexTracing: always-on sampler, spans batched to a no-op exporter),
+#       go-otel (the Go server with obs-opentelemetry's server suite: always-on sampler, batched to a no-op exporter)
 #   client_argv KIND ADDR TRANSPORT CONC PAYLOAD DURATION WARMUP   -> CLIENT_ARGV
 #       go, kitex4j (blocking stub), kitex4j-async, kitex4j-virtual (blocking stub on CONC virtual threads,
-#       run by JAVA25), tcpecho, netty
+#       run by JAVA25), kitex4j-tracing (blocking stub with KitexTracing, as kitex4j-tracing above), tcpecho, netty
 #
 # Connections: neither client multiplexes; each call holds one connection, so CONC callers use up to CONC
 # connections. What happens to a connection after its call is the pool's choice: Go Kitex's default long pool
@@ -39,6 +41,7 @@ server_argv() {
   read -r -a jopts <<<"${JAVA_OPTS:-}"
   case "$kind" in
     go)             SERVER_ARGV=("$GO_BIN/server" -addr "$addr") ;;
+    go-otel)        SERVER_ARGV=("$GO_BIN/server" -addr "$addr" -otel -otel-spans discard) ;;
     kitex4j)        SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr") ;;
     kitex4j-direct) SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr"
                       -handlers direct) ;;
@@ -47,6 +50,8 @@ server_argv() {
                     SERVER_ARGV=(java "${CONTAINER_OPTS[@]}" "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner
                       -server "$addr")
                     [ "$kind" = kitex4j-container ] || SERVER_ARGV+=(-handlers direct) ;;
+    kitex4j-tracing) SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr"
+                      -tracing) ;;
     kitex4j-threadpool) SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr"
                       -handlers threadpool) ;;
     kitex4j-vthreads) SERVER_ARGV=("${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}" "${jopts[@]}" -cp "$JAR"
@@ -68,6 +73,7 @@ client_argv() {
                      -payload "$payload" -duration "$duration" -warmup "$warmup" ${POOL:+-max-idle "$POOL"}) ;;
     kitex4j)       CLIENT_ARGV=("${runner[@]}" -mode blocking) ;;
     kitex4j-async) CLIENT_ARGV=("${runner[@]}" -mode async) ;;
+    kitex4j-tracing) CLIENT_ARGV=("${runner[@]}" -mode blocking -tracing) ;;
     kitex4j-virtual)
                    [ -n "$JAVA25" ] || { echo "kitex4j-virtual needs JAVA25=<a JDK 21+ java>" >&2; return 2; }
                    CLIENT_ARGV=("$JAVA25" "${jopts[@]}" "${args[@]}" -mode virtual) ;;

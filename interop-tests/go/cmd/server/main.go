@@ -52,7 +52,7 @@ var (
 	ctxTimeout   = flag.Bool("context-timeout", false, "server.WithEnableContextTimeout(true)")
 	downstreamTP = flag.String("downstream-transport", "ttheader", "transport for callInfoVia's client")
 	otelFlag     = flag.Bool("otel", false, "OpenTelemetry tracing with kitex-contrib/obs-opentelemetry (server suite; callInfoVia's client gets the client suite)")
-	otelSpans    = flag.String("otel-spans", "", "-otel: file finished spans are appended to, one JSON line each (empty = stderr)")
+	otelSpans    = flag.String("otel-spans", "", "-otel: file finished spans are appended to, one JSON line each (empty = stderr; \"discard\": batched to a no-op exporter, for benchmarks)")
 	tagsFlag     peer.ListFlag
 )
 
@@ -82,7 +82,10 @@ func main() {
 	}
 	if *otelFlag {
 		// the suite's middleware starts the server span; recordBaggage, added after it, runs inside it
-		opts = append(opts, server.WithSuite(tracing.NewServerSuite()), server.WithMiddleware(recordBaggage))
+		opts = append(opts, server.WithSuite(tracing.NewServerSuite()))
+		if *otelSpans != otelpeer.Discard {
+			opts = append(opts, server.WithMiddleware(recordBaggage))
+		}
 	}
 	if *ttheaderMeta {
 		opts = append(opts, server.WithMetaHandler(transmeta.ServerTTHeaderHandler))

@@ -30,10 +30,27 @@ func Propagator() propagation.TextMapPropagator {
 	return propagation.NewCompositeTextMapPropagator(b3.New(), ot.OT{}, propagation.Baggage{}, propagation.TraceContext{})
 }
 
+// Discard as Setup's spansFile: spans are batched (sdktrace.WithBatcher, as a production service exports) to an
+// exporter that drops them, and no baggage is recorded: the benchmarks' "obs-opentelemetry, no-op exporter".
+const Discard = "discard"
+
+// discardExporter drops every span.
+type discardExporter struct{}
+
+func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardExporter) Shutdown(context.Context) error                             { return nil }
+
 // Setup installs the global TracerProvider (service.name = service, always-on sampler, synchronous export to
 // spansFile, appending; stderr when spansFile is empty) and the global propagator. The returned function shuts
 // the provider down; call it before the process exits.
 func Setup(service, spansFile string) (func(), error) {
+	if spansFile == Discard {
+		return install(sdktrace.NewTracerProvider(
+			sdktrace.WithSampler(sdktrace.AlwaysSample()),
+			sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))),
+			sdktrace.WithBatcher(discardExporter{}),
+		)), nil
+	}
 	out := os.Stderr
 	if spansFile != "" {
 		f, err := os.OpenFile(spansFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
@@ -52,6 +69,11 @@ func Setup(service, spansFile string) (func(), error) {
 		// a simple (synchronous) processor: the span's line is written before End returns
 		sdktrace.WithSyncer(exp),
 	)
+	return install(tp), nil
+}
+
+// install makes tp and Propagator global and returns tp's shutdown, to be called before the process exits.
+func install(tp *sdktrace.TracerProvider) func() {
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(Propagator())
 	var once sync.Once
@@ -61,7 +83,7 @@ func Setup(service, spansFile string) (func(), error) {
 				fmt.Fprintln(os.Stderr, "otel shutdown:", err)
 			}
 		})
-	}, nil
+	}
 }
 
 // baggageRecorder is a SpanProcessor that keeps, per span, the W3C baggage of the context the span was started

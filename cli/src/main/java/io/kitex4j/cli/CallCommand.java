@@ -52,6 +52,9 @@ final class CallCommand implements Callable<Integer> {
     @Option(names = {"-n", "--count"}, paramLabel = "COUNT", defaultValue = "1", description = "Number of calls (default: ${DEFAULT-VALUE}).")
     int count;
 
+    @Mixin
+    TracingOptions tracingOptions;
+
     @Override
     public Integer call() throws Exception {
         final boolean discovery = etcd.endpoints != null && !etcd.endpoints.isEmpty();
@@ -87,8 +90,13 @@ final class CallCommand implements Callable<Integer> {
         for (Map.Entry<String, String> e : meta.entrySet()) {
             metainfo = metainfo.withTransient(e.getKey(), e.getValue());
         }
+        final TracingOptions.Tracing tracing = tracingOptions.start("kitex4j-cli");
+        if (tracing != null) {
+            b.middleware(tracing.tracing().clientMiddleware());
+        }
         int failures = 0;
-        try (KitexClient client = b.build(); Metainfo.Scope ignored = metainfo.attach()) {
+        try (TracingOptions.Tracing closesLast = tracing; KitexClient client = b.build();
+             Metainfo.Scope ignored = metainfo.attach()) {
             final EchoServer.Iface echo = client.stub(EchoServer.Iface.class);
             for (int i = 0; i < count; i++) {
                 final long start = System.nanoTime();

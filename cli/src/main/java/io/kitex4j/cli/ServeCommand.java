@@ -50,6 +50,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any free port).")
     String metricsAddress;
 
+    @Mixin
+    TracingOptions tracingOptions;
+
     @Override
     public Integer call() throws Exception {
         final HostAndPort listen;
@@ -62,6 +65,10 @@ final class ServeCommand implements Callable<Integer> {
                 .address(listen.host().isEmpty() ? "0.0.0.0" : listen.host(), listen.port())
                 .service(EchoServer.class, new EchoHandler(name != null ? name : service != null ? service : "kitex4j"))
                 .shutdownHook(false);
+        final TracingOptions.Tracing tracing = tracingOptions.start(service != null ? service : "kitex4j-serve");
+        if (tracing != null) {
+            b.middleware(tracing.tracing().serverMiddleware());
+        }
         MetricsEndpoint.attach(metricsAddress, b);
         EtcdRegistry registry = null;
         final boolean registering = etcd.endpoints != null && !etcd.endpoints.isEmpty();
@@ -87,6 +94,9 @@ final class ServeCommand implements Callable<Integer> {
             if (registry != null) {
                 registry.close();
             }
+            if (tracing != null) {
+                tracing.close();
+            }
             throw new UsageException("cannot start the server on " + address + ": " + Etcd.rootMessage(e));
         }
         final EtcdRegistry registryToClose = registry;
@@ -98,6 +108,9 @@ final class ServeCommand implements Callable<Integer> {
             } finally {
                 if (registryToClose != null) {
                     registryToClose.close();
+                }
+                if (tracing != null) {
+                    tracing.close();   // exports what is still batched
                 }
                 done.countDown();
             }

@@ -29,11 +29,11 @@ class CliProcessTest {
 
     private static final ThreadLocal<Path> STDERR = new ThreadLocal<>();
 
-    private static String stderr() throws java.io.IOException {
+    static String stderr() throws java.io.IOException {
         return java.nio.file.Files.readString(STDERR.get());
     }
 
-    private static Process cli(String... args) throws Exception {
+    static Process cli(String... args) throws Exception {
         final String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         final List<String> command = new java.util.ArrayList<>(List.of(
                 javaBin, "-cp", System.getProperty("java.class.path"), Kitex4jCli.class.getName()));
@@ -44,7 +44,7 @@ class CliProcessTest {
         return new ProcessBuilder(command).redirectError(err).start();
     }
 
-    private static BlockingQueue<String> lines(Process p) {
+    static BlockingQueue<String> lines(Process p) {
         final BlockingQueue<String> q = new LinkedBlockingQueue<>();
         final Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

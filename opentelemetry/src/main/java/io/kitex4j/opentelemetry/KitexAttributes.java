@@ -23,9 +23,16 @@ public final class KitexAttributes {
     public static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
     /** {@code request.protocol}: Kitex's name of the transport, e.g. {@code TTHeader|Framed}. */
     public static final AttributeKey<String> REQUEST_PROTOCOL = AttributeKey.stringKey("request.protocol");
-    /** {@code kitex.recv_size}: Go writes it; kitex4j does not know message sizes and leaves it out. */
+    /**
+     * {@code kitex.recv_size}: the bytes of the frame received as Kitex's {@code RPCStats.RecvSize()} counts them
+     * (TTHeader and message; the 4-byte length of Framed and TTHeaderFramed is skipped, not counted); on client
+     * and server spans.
+     */
     public static final AttributeKey<Long> KITEX_RECV_SIZE = AttributeKey.longKey("kitex.recv_size");
-    /** {@code kitex.send_size}: Go writes it; kitex4j does not know message sizes and leaves it out. */
+    /**
+     * {@code kitex.send_size}: the bytes of the whole frame sent, as Kitex's {@code RPCStats.SendSize()}; on client spans
+     * only (a kitex4j server frames its reply after the server span has ended).
+     */
     public static final AttributeKey<Long> KITEX_SEND_SIZE = AttributeKey.longKey("kitex.send_size");
     /** {@code peer.service} on a server span: the caller's {@value #METAINFO_SERVICE_NAME} metainfo value. */
     public static final AttributeKey<String> PEER_SERVICE = AttributeKey.stringKey("peer.service");

@@ -45,6 +45,12 @@ public final class KitexTracing {
     /** The instrumentation scope name of the tracer and meter kitex4j uses. */
     public static final String INSTRUMENTATION_NAME = Instrumentation.SCOPE_NAME;
 
+    /** The SLF4J MDC key of the server span's trace id while a handler runs (see {@link Builder#mdc}). */
+    public static final String MDC_TRACE_ID = ServerTracing.MDC_TRACE_ID;
+
+    /** The SLF4J MDC key of the server span's span id while a handler runs (see {@link Builder#mdc}). */
+    public static final String MDC_SPAN_ID = ServerTracing.MDC_SPAN_ID;
+
     // OtTracePropagator is deprecated in opentelemetry-java (OpenTracing's format is legacy), but it is what
     // obs-opentelemetry's default sends and reads, so a Java peer needs it.
     @SuppressWarnings("deprecation")
@@ -69,7 +75,7 @@ public final class KitexTracing {
                                                    b.deploymentEnvironment, b.idlPackages, b.recordSourceOperation,
                                                    b.goMetrics, b.stableMetrics);
         this.client = new ClientTracing(instrumentation);
-        this.server = new ServerTracing(instrumentation);
+        this.server = new ServerTracing(instrumentation, b.mdc);
     }
 
     /** A builder with the defaults: {@link GlobalOpenTelemetry}, {@link #defaultPropagator()}, both metric families. */
@@ -149,6 +155,7 @@ public final class KitexTracing {
         private boolean recordSourceOperation;
         private boolean goMetrics = true;
         private boolean stableMetrics = true;
+        private boolean mdc = true;
 
         private Builder() {
         }
@@ -230,6 +237,18 @@ public final class KitexTracing {
          */
         public Builder stableMetrics(boolean enabled) {
             this.stableMetrics = enabled;
+            return this;
+        }
+
+        /**
+         * Whether the server middleware puts the server span's ids into the SLF4J MDC, as {@value KitexTracing#MDC_TRACE_ID}
+         * (32 hex) and {@value KitexTracing#MDC_SPAN_ID} (16 hex), while the middleware chain and the handler method run on
+         * the handler's thread, restoring the previous values afterwards; so the handler's log lines carry them
+         * (e.g. {@code %X{trace_id}} in a logback pattern). Work the handler continues on other threads does not
+         * carry the MDC. Default: true.
+         */
+        public Builder mdc(boolean enabled) {
+            this.mdc = enabled;
             return this;
         }
 

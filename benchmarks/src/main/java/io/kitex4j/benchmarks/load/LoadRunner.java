@@ -11,10 +11,19 @@ import io.kitex4j.core.Transport;
 import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.AttributeKey;
 import io.kitex4j.thriftrpc.server.KitexServer;
+import io.kitex4j.opentelemetry.KitexTracing;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -47,7 +56,9 @@ import org.HdrHistogram.Histogram;
  * JDK 21+) or {@code -handlers direct}
  * ({@link io.kitex4j.thriftrpc.server.KitexServerBuilder#directExecutor()}), and {@code -io N} I/O threads;
  * when stopped it prints on stderr the bytes it allocated per call after its first 100,000 calls.
- * {@code -middlewares N} installs N trivial middlewares on the client or the server.
+ * {@code -middlewares N} installs N trivial middlewares on the client or the server. {@code -tracing} puts
+ * {@code KitexTracing}'s middleware first on the client or the server, on an OpenTelemetry SDK that samples every
+ * call and batches the spans to an exporter that drops them (benchmarks/README.md, "Observability overhead").
  */
 public final class LoadRunner {
 
@@ -75,6 +86,7 @@ public final class LoadRunner {
         int io = 0;
         int middlewares = 0;
         int pool = 0;
+        boolean tracing = false;
         for (int i = 0; i < args.length; i++) {
             final String a = args[i];
             final String v = i + 1 < args.length ? args[i + 1] : null;
@@ -92,14 +104,15 @@ public final class LoadRunner {
                 case "-io" -> { io = Integer.parseInt(v); i++; }
                 case "-middlewares" -> { middlewares = Integer.parseInt(v); i++; }
                 case "-pool" -> { pool = Integer.parseInt(v); i++; }
+                case "-tracing" -> tracing = true;
                 default -> throw new IllegalArgumentException("unknown flag " + a
                         + " (-c -b -d -w -qps -transport -addr -mode blocking|async|virtual"
-                        + " -io N -middlewares N -pool N | -server host:port -handlers lanes|direct|threadpool|virtual -io N"
-                        + " -middlewares N)");
+                        + " -io N -middlewares N -pool N -tracing | -server host:port"
+                        + " -handlers lanes|direct|threadpool|virtual -io N -middlewares N -tracing)");
             }
         }
         if (serve != null) {
-            serve(serve, handlers, io, middlewares);
+            serve(serve, handlers, io, middlewares, tracing);
             return;
         }
         final boolean async = mode.equals("async");
@@ -125,6 +138,9 @@ public final class LoadRunner {
                 .maxIdleGlobal(pool > 0 ? pool : Math.max(100, c));
         if (io > 0) {
             clientBuilder.ioThreads(io);
+        }
+        if (tracing) {
+            clientBuilder.middleware(benchTracing("kitex4j-bench-client").clientMiddleware());
         }
         if (middlewares > 0) {
             clientBuilder.middleware(trivialMiddlewares(middlewares));
@@ -375,7 +391,39 @@ public final class LoadRunner {
         }
     }
 
-    private static void serve(String hostPort, String handlers, int io, int middlewares) throws InterruptedException {
+    /**
+     * Tracing as a production service would run it, minus the export: the SDK with an always-on sampler and a
+     * {@code BatchSpanProcessor} (its defaults) in front of an exporter that drops every batch.
+     */
+    private static KitexTracing benchTracing(String serviceName) {
+        final SpanExporter dropAll = new SpanExporter() {
+            @Override
+            public CompletableResultCode export(Collection<SpanData> spans) {
+                return CompletableResultCode.ofSuccess();
+            }
+
+            @Override
+            public CompletableResultCode flush() {
+                return CompletableResultCode.ofSuccess();
+            }
+
+            @Override
+            public CompletableResultCode shutdown() {
+                return CompletableResultCode.ofSuccess();
+            }
+        };
+        final OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+                .setTracerProvider(SdkTracerProvider.builder()
+                        .setSampler(Sampler.alwaysOn())
+                        .addSpanProcessor(BatchSpanProcessor.builder(dropAll).build())
+                        .build())
+                .build();
+        return KitexTracing.builder().openTelemetry(sdk).serviceName(serviceName)
+                .idlPackage("EchoServer", "echo").build();
+    }
+
+    private static void serve(String hostPort, String handlers, int io, int middlewares, boolean tracing)
+            throws InterruptedException {
         final int colon = hostPort.lastIndexOf(':');
         final Echo echo = new Echo();
         final var builder = KitexServer.builder()
@@ -383,6 +431,13 @@ public final class LoadRunner {
                 .service(EchoServer.class, echo)
                 .exitWait(Duration.ZERO)
                 .ioThreads(io);
+        if (tracing) {
+            builder.middleware(benchTracing("kitex4j-bench-server").serverMiddleware());
+        }
+        // TODO(issue 13, metrics): a "-metrics" flag here, putting KitexMetrics.builder().meterRegistry(new
+        // SimpleMeterRegistry()).build().serverMiddleware() (and clientMiddleware() on the client, above) next to
+        // the tracing, once kitex4j-micrometer has KitexMetrics; compare.sh's observability group then gains the
+        // "with metrics" cases (kinds kitex4j-metrics in lib/peers.sh).
         if (middlewares > 0) {
             builder.middleware(trivialMiddlewares(middlewares));
         }
@@ -404,7 +459,7 @@ public final class LoadRunner {
         final KitexServer server = builder.build().startBlocking();
         Runtime.getRuntime().addShutdownHook(new Thread(echo::printStats, "stats"));
         System.err.println("kitex4j EchoServer listening on " + hostPort + " (handlers: " + handlers
-                + ", middlewares: " + middlewares + ")");
+                + ", middlewares: " + middlewares + (tracing ? ", tracing" : "") + ")");
         Thread.currentThread().join();
     }
 

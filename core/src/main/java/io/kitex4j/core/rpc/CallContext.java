@@ -102,6 +102,24 @@ public interface CallContext {
      */
     void sendBackward(String key, String value);
 
+    /**
+     * The bytes of the last request or response frame this side sent, as they went on the wire (TTHeader,
+     * frame length and Thrift message): on a client the request of the latest attempt, on a server the
+     * reply once it is encoded; 0 before that, or if unknown. Kitex's {@code rpcinfo.RPCStats.SendSize()}.
+     */
+    default long sentBytes() {
+        return 0;
+    }
+
+    /**
+     * The bytes of the frame this side received, as they came off the wire (TTHeader, frame length and
+     * Thrift message): on a client the response (0 until it came), on a server the request; 0 if unknown.
+     * Kitex's {@code rpcinfo.RPCStats.RecvSize()}.
+     */
+    default long receivedBytes() {
+        return 0;
+    }
+
     /** The value middleware stored under {@code key}, or {@code null}. */
     <T> T attribute(AttributeKey<T> key);
 

@@ -5,6 +5,8 @@ import static io.kitex4j.opentelemetry.KitexAttributes.BIZ_STATUS_MESSAGE;
 import static io.kitex4j.opentelemetry.KitexAttributes.DECLARED_EXCEPTION;
 import static io.kitex4j.opentelemetry.KitexAttributes.ERROR_TYPE;
 import static io.kitex4j.opentelemetry.KitexAttributes.KITEX;
+import static io.kitex4j.opentelemetry.KitexAttributes.KITEX_RECV_SIZE;
+import static io.kitex4j.opentelemetry.KitexAttributes.KITEX_SEND_SIZE;
 import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_DEPLOYMENT_ENVIRONMENT;
 import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_SERVICE_NAME;
 import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_SERVICE_NAMESPACE;
@@ -137,6 +139,9 @@ public final class ClientTracing extends SideTracing {
         @Override
         void finish(Throwable cause, long nanos) {
             final CallContext ctx = context;
+            // Go: ri.Stats().RecvSize()/SendSize(), the whole frames (0 for what never came, e.g. on a timeout).
+            span.setAttribute(KITEX_RECV_SIZE, kitexRecvSize(ctx));
+            span.setAttribute(KITEX_SEND_SIZE, ctx.sentBytes());
             final InetSocketAddress remote = ctx.remoteAddress();
             String host = null;
             int port = 0;

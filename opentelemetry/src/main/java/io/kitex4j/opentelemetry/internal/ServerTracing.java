@@ -5,6 +5,7 @@ import static io.kitex4j.opentelemetry.KitexAttributes.BIZ_STATUS_MESSAGE;
 import static io.kitex4j.opentelemetry.KitexAttributes.DECLARED_EXCEPTION;
 import static io.kitex4j.opentelemetry.KitexAttributes.ERROR_TYPE;
 import static io.kitex4j.opentelemetry.KitexAttributes.KITEX;
+import static io.kitex4j.opentelemetry.KitexAttributes.KITEX_RECV_SIZE;
 import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_DEPLOYMENT_ENVIRONMENT;
 import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_SERVICE_NAME;
 import static io.kitex4j.opentelemetry.KitexAttributes.METAINFO_SERVICE_NAMESPACE;
@@ -24,12 +25,15 @@ import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
+import org.slf4j.MDC;
+
 import io.kitex4j.core.BizStatusException;
 import io.kitex4j.core.middleware.Endpoint;
 import io.kitex4j.core.rpc.CallContext;
 import io.kitex4j.core.rpc.CallOutcome;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
@@ -46,10 +50,21 @@ public final class ServerTracing extends SideTracing {
     /** Kitex's {@code kerrors.ErrBiz} text, which Go's server span carries as its status description. */
     private static final String BIZ_ERROR_PREFIX = "biz error: ";
 
-    /** The server middleware of {@code instrumentation}. */
-    public ServerTracing(Instrumentation instrumentation) {
+    /** The SLF4J MDC key of the server span's trace id (32 hex). */
+    public static final String MDC_TRACE_ID = "trace_id";
+    /** The SLF4J MDC key of the server span's span id (16 hex). */
+    public static final String MDC_SPAN_ID = "span_id";
+
+    private final boolean mdc;
+
+    /**
+     * The server middleware of {@code instrumentation}; with {@code mdc}, the server span's ids are in the SLF4J
+     * MDC while the handler method runs.
+     */
+    public ServerTracing(Instrumentation instrumentation, boolean mdc) {
         super(instrumentation, CallContext.Side.SERVER,
                 "KitexTracing.serverMiddleware() runs on a client; not tracing (use clientMiddleware())");
+        this.mdc = mdc;
     }
 
     @Override
@@ -69,7 +84,10 @@ public final class ServerTracing extends SideTracing {
         final SpanBuilder b = in.tracer.spanBuilder(m.spanName).setParent(extracted).setSpanKind(SpanKind.SERVER)
                                        .setAttribute(RPC_SYSTEM, KITEX).setAttribute(RPC_SYSTEM_NAME, KITEX)
                                        .setAttribute(RPC_METHOD, ctx.method()).setAttribute(RPC_SERVICE, callee)
-                                       .setAttribute(REQUEST_PROTOCOL, protocol);
+                                       .setAttribute(REQUEST_PROTOCOL, protocol)
+                                       // Go: ri.Stats().RecvSize() (see kitexRecvSize). Its SendSize is the
+                                       // reply's, framed after this span ends, so kitex4j leaves it out.
+                                       .setAttribute(KITEX_RECV_SIZE, kitexRecvSize(ctx));
         if (peerService != null) {
             b.setAttribute(PEER_SERVICE, peerService);
         }
@@ -97,16 +115,39 @@ public final class ServerTracing extends SideTracing {
         // The handler method runs inside next.invoke on this thread (synchronous handlers entirely, asynchronous
         // ones until they return their stage), so Span.current() and Baggage.current() are the call's there, and
         // a traced client call made there is this span's child.
+        final SpanContext sc = span.getSpanContext();
+        final boolean withMdc = mdc && sc.isValid();
+        // The handler's thread is this one (HandlerLanes/the handler executor), so its log lines carry the ids;
+        // the previous values (a server serving inline on a caller's thread) come back afterwards.
+        final String previousTraceId = withMdc ? MDC.get(MDC_TRACE_ID) : null;
+        final String previousSpanId = withMdc ? MDC.get(MDC_SPAN_ID) : null;
+        if (withMdc) {
+            MDC.put(MDC_TRACE_ID, sc.getTraceId());
+            MDC.put(MDC_SPAN_ID, sc.getSpanId());
+        }
         try (Scope ignored = serverContext.makeCurrent()) {
             f = next.invoke(ctx, request);
         } catch (Throwable t) {
             f = CompletableFuture.failedFuture(t);
+        } finally {
+            if (withMdc) {
+                restore(MDC_TRACE_ID, previousTraceId);
+                restore(MDC_SPAN_ID, previousSpanId);
+            }
         }
         if (f == null) {
             f = CompletableFuture.failedFuture(new NullPointerException("the next endpoint returned null"));
         }
         f.whenComplete(call);
         return call;
+    }
+
+    private static void restore(String key, String previous) {
+        if (previous == null) {
+            MDC.remove(key);
+        } else {
+            MDC.put(key, previous);
+        }
     }
 
     private static final class ServerCall extends TracedCall {

@@ -43,6 +43,18 @@ abstract class SideTracing implements Middleware {
         };
     }
 
+    /**
+     * {@code kitex.recv_size} as Kitex counts it: {@code RPCStats.RecvSize()} is the bytes its codec read
+     * ({@code in.ReadLen()} after decoding), and the 4-byte frame length of Framed and TTHeaderFramed is skipped,
+     * not read (Kitex {@code pkg/remote/codec/default_codec.go:checkPayload} calls {@code in.Skip(4)}, which
+     * netpoll's {@code ReadLen} does not count). So: the whole frame received, less those 4 bytes when framed;
+     * 0 when nothing came.
+     */
+    static long kitexRecvSize(CallContext ctx) {
+        final long bytes = ctx.receivedBytes();
+        return bytes > 0 && ctx.transport().isFramed() ? bytes - 4 : bytes;
+    }
+
     /** Traces one call on this middleware's side. */
     abstract CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request);
 }

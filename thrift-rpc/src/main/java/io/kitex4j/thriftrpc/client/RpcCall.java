@@ -104,6 +104,8 @@ final class RpcCall implements CallContext, Runnable {
     private volatile int attempt;
     private volatile String remote;
     private volatile Map<String, String> backwardReceived = Map.of();
+    private volatile int sentBytes;
+    private volatile int receivedBytes;
     private volatile ConcurrentHashMap<AttributeKey<?>, Object> attributes;
     private volatile RpcCall currentAttempt;
 
@@ -357,6 +359,7 @@ final class RpcCall implements CallContext, Runnable {
             fail(e instanceof KitexEncodeException && e.getCause() instanceof TException ? e.getCause() : e);
             return;
         }
+        root.sentBytes = request.readableBytes();
         connection.send(request, seqId, attempt, target.oneway());
     }
 
@@ -369,6 +372,7 @@ final class RpcCall implements CallContext, Runnable {
         }
         cancelTimeout();
         attempt.claim();
+        root.receivedBytes = frame.wireBytes();
         Object value = null;
         Throwable error = null;
         boolean reuse = false;
@@ -622,6 +626,18 @@ final class RpcCall implements CallContext, Runnable {
     @Override
     public Map<String, String> backwardValues() {
         return root.backwardReceived;
+    }
+
+    /** The request frame of the latest attempt, as encoded (the whole frame). */
+    @Override
+    public long sentBytes() {
+        return root.sentBytes;
+    }
+
+    /** The response frame as received (the whole frame); 0 until it came. */
+    @Override
+    public long receivedBytes() {
+        return root.receivedBytes;
     }
 
     @Override

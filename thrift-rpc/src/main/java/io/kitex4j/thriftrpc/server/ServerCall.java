@@ -197,7 +197,8 @@ final class ServerCall implements Runnable, AsyncMethodCallback<Object> {
         try {
             ctx = new ServerCallContext(dispatcher.serviceName(), method.service().name(), name, seqId, transport,
                                         method.isOneway(), header, TTHeaderMeta.serverReadMetainfo(header), connection.remoteAddress(),
-                                        TTHeaderMeta.serverReadRpcTimeout(header), request.receivedNanos(), method);
+                                        TTHeaderMeta.serverReadRpcTimeout(header), request.receivedNanos(), method,
+                                        frame.wireBytes());
             args = method.newArgs();
             try {
                 ThriftCodec.decodeMessage(frame.payload(), args, messageHeader, dispatcher.maxNestingDepth());

@@ -68,11 +68,13 @@ public final class ServerCallContext implements CallContext {
     // Created on first use: most calls have no attribute.
     private volatile ConcurrentHashMap<AttributeKey<?>, Object> attributes;
     private final MethodDefinition definition;
+    private final int receivedBytes;
 
     ServerCallContext(String calleeService, String idlService, String method, int seqId, Transport transport,
                       boolean oneway, TTHeader requestHeader, Metainfo metainfo, InetSocketAddress remoteAddress,
-                      Duration rpcTimeout, long receivedNanos, MethodDefinition definition) {
+                      Duration rpcTimeout, long receivedNanos, MethodDefinition definition, int receivedBytes) {
         this.definition = definition;
+        this.receivedBytes = receivedBytes;
         this.calleeService = calleeService;
         this.idlService = idlService;
         this.method = method;
@@ -344,6 +346,15 @@ public final class ServerCallContext implements CallContext {
         synchronized (backward) {
             return backward.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(backward));
         }
+    }
+
+    /**
+     * The request frame's size on the wire. (The reply's is not known here: the I/O thread frames it after
+     * the handler's outcome, so {@link #sentBytes()} stays 0 on a server.)
+     */
+    @Override
+    public long receivedBytes() {
+        return receivedBytes;
     }
 
     @Override

@@ -29,6 +29,8 @@ public final class KitexFrame extends DefaultByteBufHolder {
     // Parsed from the payload, eagerly by the decoder, lazily otherwise. A racy lazy init is harmless:
     // the record is immutable and every thread would parse the same value.
     private ThriftMessageHeader messageHeader;
+    // The whole frame's size as received (0 for a frame built to be written).
+    private final int wireBytes;
 
     /**
      * A frame to be written (or built by hand).
@@ -44,7 +46,13 @@ public final class KitexFrame extends DefaultByteBufHolder {
     }
 
     KitexFrame(Transport transport, TTHeader header, ByteBuf payload, ThriftMessageHeader messageHeader) {
+        this(transport, header, payload, messageHeader, 0);
+    }
+
+    KitexFrame(Transport transport, TTHeader header, ByteBuf payload, ThriftMessageHeader messageHeader,
+               int wireBytes) {
         super(requireNonNull(payload, "payload"));
+        this.wireBytes = wireBytes;
         this.transport = requireNonNull(transport, "transport");
         this.header = header;
         this.messageHeader = messageHeader;
@@ -61,6 +69,14 @@ public final class KitexFrame extends DefaultByteBufHolder {
      */
     public TTHeader header() {
         return header;
+    }
+
+    /**
+     * For a frame {@link KitexFrameDecoder} produced, the bytes it took on the wire (TTHeader, frame length
+     * and message); 0 for a frame built to be written.
+     */
+    public int wireBytes() {
+        return wireBytes;
     }
 
     /** The strict binary Thrift message; same as {@link #content()}. */
@@ -86,7 +102,7 @@ public final class KitexFrame extends DefaultByteBufHolder {
 
     @Override
     public KitexFrame replace(ByteBuf content) {
-        return new KitexFrame(transport, header, content, messageHeader);
+        return new KitexFrame(transport, header, content, messageHeader, wireBytes);
     }
 
     @Override

@@ -346,8 +346,9 @@ public final class KitexFrameDecoder extends ByteToMessageDecoder {
         // Checked before slicing, so that a bad message leaks nothing.
         final ThriftMessageHeader messageHeader = ThriftCodec.peekMessageHeader(in, messageStart, messageLength);
         final ByteBuf payload = in.retainedSlice(messageStart, messageLength);
+        final int wireBytes = end - in.readerIndex();
         in.readerIndex(end);
-        return new KitexFrame(transport, header, payload, messageHeader);
+        return new KitexFrame(transport, header, payload, messageHeader, wireBytes);
     }
 
     private void checkFrameLength(long length, String transport) {
