@@ -3,8 +3,15 @@ package io.kitex4j.cli;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kitex4j.core.discovery.HostAndPort;
+import io.kitex4j.core.health.HealthStatus;
+import io.kitex4j.core.health.MeshHealth;
+import io.kitex4j.core.health.MeshHealthReport;
+import io.kitex4j.micrometer.DiscoveryMetrics;
 import io.kitex4j.micrometer.KitexMetrics;
+import io.kitex4j.registry.EtcdRegistry;
 import io.kitex4j.thriftrpc.server.KitexServerBuilder;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -16,25 +23,41 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The HTTP endpoint of {@code serve --metrics ADDR}: {@code GET /metrics} answers the Prometheus text format
- * (version 0.0.4) of a {@link PrometheusMeterRegistry} holding kitex4j's server meters ({@link KitexMetrics}) and a
- * few JVM ones, on the JDK's {@code com.sun.net.httpserver}. Other paths can be served by adding a context to
- * {@link #http} (e.g. a health check); everything else answers 404.
+ * The HTTP endpoint of {@code serve --metrics ADDR}, on the JDK's {@code com.sun.net.httpserver}:
+ * <ul>
+ *   <li>{@code GET /metrics} answers the Prometheus text format (version 0.0.4) of a {@link PrometheusMeterRegistry}
+ *       holding kitex4j's server meters ({@link KitexMetrics}), the registry meters ({@link DiscoveryMetrics}) when
+ *       the server registers in etcd, and a few JVM ones;
+ *   <li>{@code GET /health} answers the {@link MeshHealth} report as JSON, {@code {"status":"UP", "checkedAt":...,
+ *       "registrations":{...}, "views":{...}}}, with status 200 for {@code UP} and {@code DEGRADED} (the process
+ *       still serves; etcd is only unreachable) and 503 for {@code DOWN}, as Spring Boot's health endpoint does.
+ * </ul>
+ * Everything else answers 404.
  */
 final class MetricsEndpoint implements AutoCloseable {
 
     /** The path of the Prometheus scrape. */
     static final String METRICS_PATH = "/metrics";
 
+    /** The path of the health report. */
+    static final String HEALTH_PATH = "/health";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
     private final PrometheusMeterRegistry registry;
     private final ExecutorService executor;
     final HttpServer http;
+    /** Until {@link #registry(EtcdRegistry)}: nothing to look at, so {@code UP}. */
+    private volatile MeshHealth health = MeshHealth.builder().build();
+    private DiscoveryMetrics discoveryMetrics;
 
     private MetricsEndpoint(HostAndPort listen) throws IOException {
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -51,6 +74,7 @@ final class MetricsEndpoint implements AutoCloseable {
         });
         http.setExecutor(executor);
         http.createContext(METRICS_PATH, this::scrape);
+        http.createContext(HEALTH_PATH, this::health);
         http.createContext("/", exchange -> respond(exchange, 404, "text/plain; charset=utf-8", "not found\n"));
         http.start();
     }
@@ -84,6 +108,16 @@ final class MetricsEndpoint implements AutoCloseable {
         return endpoint;
     }
 
+    /**
+     * Adds {@code etcd}'s registrations to the report of {@code /health} and its meters to {@code /metrics}; called
+     * once the server's registry is built, before it starts.
+     */
+    synchronized void registry(EtcdRegistry etcd) {
+        discoveryMetrics = DiscoveryMetrics.builder().registry(etcd).build();
+        discoveryMetrics.bindTo(registry);
+        health = MeshHealth.builder().registry(etcd).build();
+    }
+
     /** The registry the endpoint publishes. */
     PrometheusMeterRegistry registry() {
         return registry;
@@ -96,17 +130,42 @@ final class MetricsEndpoint implements AutoCloseable {
     }
 
     private void scrape(HttpExchange exchange) throws IOException {
-        if (!METRICS_PATH.equals(exchange.getRequestURI().getPath())) {
-            respond(exchange, 404, "text/plain; charset=utf-8", "not found\n");
+        if (acceptsRead(exchange, METRICS_PATH)) {
+            respond(exchange, 200, PROMETHEUS_TEXT, registry.scrape());
+        }
+    }
+
+    private void health(HttpExchange exchange) throws IOException {
+        if (!acceptsRead(exchange, HEALTH_PATH)) {
             return;
+        }
+        final MeshHealthReport report = health.check();
+        final Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", report.status().name());
+        body.putAll(report.details());
+        final String json;
+        try {
+            json = JSON.writeValueAsString(body) + "\n";
+        } catch (JsonProcessingException e) {
+            respond(exchange, 500, "text/plain; charset=utf-8", "cannot encode the health report\n");
+            return;
+        }
+        respond(exchange, report.status() == HealthStatus.DOWN ? 503 : 200, "application/json", json);
+    }
+
+    /** Whether the request is a GET or HEAD of exactly {@code path}; answers 404 or 405 if not. */
+    private static boolean acceptsRead(HttpExchange exchange, String path) throws IOException {
+        if (!path.equals(exchange.getRequestURI().getPath())) {
+            respond(exchange, 404, "text/plain; charset=utf-8", "not found\n");
+            return false;
         }
         final String method = exchange.getRequestMethod();
         if (!"GET".equals(method) && !"HEAD".equals(method)) {
             exchange.getResponseHeaders().set("Allow", "GET, HEAD");
             respond(exchange, 405, "text/plain; charset=utf-8", "method not allowed\n");
-            return;
+            return false;
         }
-        respond(exchange, 200, PROMETHEUS_TEXT, registry.scrape());
+        return true;
     }
 
     private static void respond(HttpExchange exchange, int status, String contentType, String body)
@@ -126,8 +185,11 @@ final class MetricsEndpoint implements AutoCloseable {
 
     /** Stops serving at once. */
     @Override
-    public void close() {
+    public synchronized void close() {
         http.stop(0);
+        if (discoveryMetrics != null) {
+            discoveryMetrics.close();
+        }
         executor.shutdownNow();
         registry.close();
     }

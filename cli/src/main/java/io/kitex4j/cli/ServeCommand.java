@@ -47,7 +47,7 @@ final class ServeCommand implements Callable<Integer> {
     int startupTimeoutSeconds;
 
     @Option(names = "--metrics", paramLabel = "HOST:PORT",
-            description = "Serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any free port).")
+            description = "Serve Prometheus metrics on http://HOST:PORT/metrics and the mesh health on /health (port 0: any free port).")
     String metricsAddress;
 
     @Mixin
@@ -69,7 +69,7 @@ final class ServeCommand implements Callable<Integer> {
         if (tracing != null) {
             b.middleware(tracing.tracing().serverMiddleware());
         }
-        MetricsEndpoint.attach(metricsAddress, b);
+        final MetricsEndpoint metrics = MetricsEndpoint.attach(metricsAddress, b);
         EtcdRegistry registry = null;
         final boolean registering = etcd.endpoints != null && !etcd.endpoints.isEmpty();
         if (registering != (service != null)) {
@@ -83,6 +83,9 @@ final class ServeCommand implements Callable<Integer> {
                 registry = EtcdRegistry.builder().etcd(etcd.toConfig()).keyLayout(etcd.layout())
                         .startupTimeout(Duration.ofSeconds(startupTimeoutSeconds)).build();
                 b.registry(registry, service).weight(weight).tags(tags);
+                if (metrics != null) {
+                    metrics.registry(registry);
+                }
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }

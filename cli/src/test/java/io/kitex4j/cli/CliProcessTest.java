@@ -395,9 +395,15 @@ class CliProcessTest {
                     "kitex_server_duration_seconds_count{callee=\"unknown\",caller=\"cli.test\",method=\"Echo\",transport=\"ttheader_framed\"} 4");
             assertThat(scrape[0]).contains("jvm_memory_used_bytes{");
 
-            final var notFound = http.send(java.net.http.HttpRequest.newBuilder(metrics.resolve("/health")).GET().build(),
+            final var notFound = http.send(java.net.http.HttpRequest.newBuilder(metrics.resolve("/nothing")).GET().build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());
             assertThat(notFound.statusCode()).isEqualTo(404);
+            // Not registering: nothing to look at, so UP (CliHealthProcessTest covers a registration).
+            final var health = http.send(java.net.http.HttpRequest.newBuilder(metrics.resolve("/health")).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(health.body()).startsWith("{\"status\":\"UP\",\"checkedAt\":\"")
+                    .endsWith("\"registrations\":{},\"views\":{}}\n");
             final var post = http.send(java.net.http.HttpRequest.newBuilder(metrics)
                     .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());

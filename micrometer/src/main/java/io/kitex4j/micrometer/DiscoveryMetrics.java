@@ -27,14 +27,14 @@ import java.util.List;
  * <h2>Meters</h2>
  * Per watched service, tag {@code service}:
  * <ul>
- *   <li>{@code kitex4j.resolver.instances} (gauge): instances in the view; while etcd is unreachable, the
+ *   <li>{@code kitex.resolver.instances} (gauge): instances in the view; while etcd is unreachable, the
  *       last known ones, which clients keep calling.
- *   <li>{@code kitex4j.resolver.staleness} (gauge, seconds): 0 while the view is current (also while
+ *   <li>{@code kitex.resolver.staleness} (gauge, seconds): 0 while the view is current (also while
  *       {@code SYNCING}); while {@code UNREACHABLE}, the time since etcd last backed the view
  *       ({@code ResolvedInstances.staleness}), growing until etcd answers.
- *   <li>{@code kitex4j.resolver.view.state} (gauge, tag {@code state} = {@code SYNCING}, {@code OK},
+ *   <li>{@code kitex.resolver.view.state} (gauge, tag {@code state} = {@code SYNCING}, {@code OK},
  *       {@code NO_INSTANCES}, {@code UNREACHABLE}): 1 for the current state, 0 for the others.
- *   <li>{@code kitex4j.resolver.watch.reconnects} (counter): times the etcd watch ended and the resolver
+ *   <li>{@code kitex.resolver.watch.reconnects} (counter): times the etcd watch ended and the resolver
  *       read the service again ({@link EtcdResolver#watchReconnects(String)}); one per etcd outage, usually.
  * </ul>
  * The gauges read NaN while the service is not watched (all its watches closed).
@@ -42,12 +42,12 @@ import java.util.List;
  * <p>Per registration of this process, tags {@code service} and {@code address} (this process's own
  * addresses: bounded):
  * <ul>
- *   <li>{@code kitex4j.registry.registration.state} (gauge, tag {@code state} = each
+ *   <li>{@code kitex.registry.registration.state} (gauge, tag {@code state} = each
  *       {@code RegistrationState}): 1 for the current state, 0 for the others.
- *   <li>{@code kitex4j.registry.contact.age} (gauge, seconds): time since etcd last answered about the
+ *   <li>{@code kitex.registry.contact.age} (gauge, seconds): time since etcd last answered about the
  *       registration (lease keep-alive, check, put); NaN before the first answer. Stays small while
  *       {@code REGISTERED} (a keep-alive every third of the lease TTL), grows during an outage.
- *   <li>{@code kitex4j.registry.reregistrations} (counter): times the key was put again under a new lease
+ *   <li>{@code kitex.registry.reregistrations} (counter): times the key was put again under a new lease
  *       ({@code EtcdRegistration.reRegistrations()}): after the lease expired during an outage, etcd lost its
  *       data, or the key was deleted. An outage the lease survives does not count.
  * </ul>

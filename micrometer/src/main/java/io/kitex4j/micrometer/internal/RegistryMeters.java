@@ -68,19 +68,19 @@ public final class RegistryMeters implements AutoCloseable {
                                      "address", r.instance().address());
         final List<Meter> list = new ArrayList<>();
         for (RegistrationState s : RegistrationState.values()) {
-            list.add(Gauge.builder("kitex4j.registry.registration.state", r, x -> x.state() == s ? 1 : 0)
+            list.add(Gauge.builder("kitex.registry.registration.state", r, x -> x.state() == s ? 1 : 0)
                     .description("1 for the registration's current state, 0 for the others")
                     .tags(tags).tag("state", s.name())
                     .register(meters));
         }
-        list.add(Gauge.builder("kitex4j.registry.contact.age", r, RegistryMeters::contactAgeSeconds)
+        list.add(Gauge.builder("kitex.registry.contact.age", r, RegistryMeters::contactAgeSeconds)
                 .description("Seconds since etcd last answered about the registration (keepalive, check, put); "
                              + "NaN before the first answer")
                 .baseUnit("seconds")
                 .tags(tags)
                 .register(meters));
         if (r instanceof EtcdRegistration etcd) {
-            list.add(FunctionCounter.builder("kitex4j.registry.reregistrations", etcd, EtcdRegistration::reRegistrations)
+            list.add(FunctionCounter.builder("kitex.registry.reregistrations", etcd, EtcdRegistration::reRegistrations)
                     .description("Times the key was put again under a new lease after its first registration")
                     .tags(tags)
                     .register(meters));

@@ -46,11 +46,11 @@ public final class ResolverMeters implements AutoCloseable {
     private List<Meter> register(String service) {
         final Tags tags = common.and("service", service);
         final List<Meter> list = new ArrayList<>();
-        list.add(Gauge.builder("kitex4j.resolver.instances", this, m -> m.read(service, v -> v.instances().size()))
+        list.add(Gauge.builder("kitex.resolver.instances", this, m -> m.read(service, v -> v.instances().size()))
                 .description("Instances in the service's view; the last known ones while etcd is unreachable")
                 .tags(tags)
                 .register(meters));
-        list.add(Gauge.builder("kitex4j.resolver.staleness", this,
+        list.add(Gauge.builder("kitex.resolver.staleness", this,
                                m -> m.read(service, v -> v.staleness(Instant.now()).toNanos() / 1e9))
                 .description("0 while the view is current; while etcd is unreachable, seconds since etcd last "
                              + "backed it")
@@ -58,12 +58,12 @@ public final class ResolverMeters implements AutoCloseable {
                 .tags(tags)
                 .register(meters));
         for (ResolvedInstances.State s : ResolvedInstances.State.values()) {
-            list.add(Gauge.builder("kitex4j.resolver.view.state", this, m -> m.read(service, v -> v.state() == s ? 1 : 0))
+            list.add(Gauge.builder("kitex.resolver.view.state", this, m -> m.read(service, v -> v.state() == s ? 1 : 0))
                     .description("1 for the view's current state, 0 for the others")
                     .tags(tags).tag("state", s.name())
                     .register(meters));
         }
-        list.add(FunctionCounter.builder("kitex4j.resolver.watch.reconnects", resolver,
+        list.add(FunctionCounter.builder("kitex.resolver.watch.reconnects", resolver,
                                          r -> r.watchReconnects(service))
                 .description("Times the service's etcd watch ended and the resolver read the service again")
                 .tags(tags)
