@@ -515,6 +515,11 @@ final class EtcdServiceWatcher {
             skippedDirty = false;
         }
         final Instant now = Instant.now();
+        if (state == State.OK || state == State.NO_INSTANCES) {
+            // A current view says etcd backed it as of now; keep the field in step, so that a later stale view
+            // (which reports the field) never goes back before what this one reported.
+            lastContact = now;
+        }
         final ResolvedInstances next = new ResolvedInstances(service, instances, publishedSkipped, revision, state,
                 error, now, state == State.UNREACHABLE ? lastContact : now);
         current = next;

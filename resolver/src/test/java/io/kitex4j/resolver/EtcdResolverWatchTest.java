@@ -347,10 +347,20 @@ class EtcdResolverWatchTest {
         resolver.addListener(wide);
         assertThat(resolver.views()).isEmpty();
         try (ServiceWatch one = resolver.watch("wide1"); ServiceWatch two = resolver.watch("wide2")) {
-            final ResolverUpdate first = wide.await(u -> u.current().service().equals("wide1")).update();
+            // The two watches sync concurrently: their first updates may come in either order.
+            ResolverUpdate first = null;
+            ResolverUpdate second = null;
+            while (first == null || second == null) {
+                final ResolverUpdate u = wide.next().update();
+                if (u.current().service().equals("wide1") && first == null) {
+                    first = u;
+                } else if (u.current().service().equals("wide2") && u.current().state() == State.NO_INSTANCES) {
+                    second = u;
+                }
+            }
             assertThat(first.previous().state()).isEqualTo(State.SYNCING);
             assertThat(addresses(first.added())).containsExactly("10.0.0.1:1");
-            wide.await(u -> u.current().service().equals("wide2") && u.current().state() == State.NO_INSTANCES);
+            assertThat(second.previous().state()).isEqualTo(State.SYNCING);
             assertThat(resolver.views()).extracting(v -> v.service()).containsExactly("wide1", "wide2");
             assertThat(resolver.views().get(0)).isSameAs(one.snapshot());
             assertThat(one.snapshot().lastContact()).isEqualTo(one.snapshot().lastUpdate());
