@@ -58,7 +58,7 @@ func main() {
 	// W3C trace context), which KitexTracing reads and writes too.
 	p := provider.NewOpenTelemetryProvider(
 		provider.WithServiceName(name),
-		provider.WithExportEndpoint(*otlpFlag),
+		provider.WithExportEndpoint(*otlpFlag), // OTLP/gRPC, e.g. 127.0.0.1:4317
 		provider.WithInsecure(),
 	)
 	defer p.Shutdown(context.Background())
@@ -83,7 +83,7 @@ func runServer() {
 		server.WithServiceAddr(addr),
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: service}),
 		server.WithSuite(tracing.NewServerSuite()),
-		server.WithRegistry(r), // registers at addr under kitex/registry-etcd/example.observed-echo/
+		server.WithRegistry(r), // etcd.NewEtcdRegistry(endpoints): registers addr under kitex/registry-etcd/example.observed-echo/
 	)
 	if err := svr.Run(); err != nil {
 		log.Fatal(err)
@@ -99,7 +99,7 @@ func runClient(name, msg string) {
 		client.WithSuite(tracing.NewClientSuite()),
 		client.WithTransportProtocol(transport.TTHeaderFramed), // kitex4j's Transport.TTHEADER_FRAMED
 		client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: name}),
-		client.WithResolver(r),
+		client.WithResolver(r), // etcd.NewEtcdResolver(endpoints)
 		client.WithRPCTimeout(time.Second),
 	)
 	if err != nil {
