@@ -7,4 +7,9 @@
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 cd "$(dirname "$0")"
-CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" exec go build -ldflags="-s -w" -o "$1/" ./cmd/server ./cmd/client
+export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false"
+# First vets every package of the module, examples/ included (examples/observability is the Go snippet of the
+# README's Observability section): code shown to users compiles, or no peer gets built. Same environment as the
+# build, so the build reuses what vet compiled.
+go vet ./...
+exec go build -ldflags="-s -w" -o "$1/" ./cmd/server ./cmd/client
