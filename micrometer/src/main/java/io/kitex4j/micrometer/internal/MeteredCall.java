@@ -1,10 +1,6 @@
 package io.kitex4j.micrometer.internal;
 
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.function.BiConsumer;
-
+import io.kitex4j.core.middleware.ObservedCall;
 import io.kitex4j.core.rpc.CallContext;
 import io.kitex4j.core.rpc.CallOutcome;
 
@@ -14,15 +10,11 @@ import io.kitex4j.core.rpc.CallOutcome;
  * server's reply) sees the result. A cancellation of this future records the call as a failure. One object per call
  * serves as future, callback and the call's state.
  */
-final class MeteredCall extends CompletableFuture<Object> implements BiConsumer<Object, Throwable> {
-
-    private static final AtomicIntegerFieldUpdater<MeteredCall> ENDED =
-            AtomicIntegerFieldUpdater.newUpdater(MeteredCall.class, "ended");
+final class MeteredCall extends ObservedCall {
 
     private final CallMeters meters;
     private final CallContext context;
     private final long startNanos;
-    private volatile int ended;
 
     MeteredCall(CallMeters meters, CallContext context, long startNanos) {
         this.meters = meters;
@@ -31,26 +23,7 @@ final class MeteredCall extends CompletableFuture<Object> implements BiConsumer<
     }
 
     @Override
-    public void accept(Object value, Throwable failure) {
-        end(failure);
-        if (failure != null) {
-            completeExceptionally(failure);
-        } else {
-            complete(value);
-        }
-    }
-
-    @Override
-    public boolean cancel(boolean mayInterruptIfRunning) {
-        if (!isDone()) {
-            end(new CancellationException("cancelled"));
-        }
-        return super.cancel(mayInterruptIfRunning);
-    }
-
-    private void end(Throwable failure) {
-        if (ENDED.compareAndSet(this, 0, 1)) {
-            meters.finished(CallOutcome.of(failure), System.nanoTime() - startNanos, context.attempt());
-        }
+    protected void onEnd(Throwable failure) {
+        meters.finished(CallOutcome.of(failure), System.nanoTime() - startNanos, context.attempt());
     }
 }

@@ -12,6 +12,7 @@ import io.kitex4j.core.Transport;
 import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.core.middleware.Endpoint;
 import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.core.middleware.ObservedCall;
 import io.kitex4j.core.rpc.CallContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -68,17 +69,7 @@ public final class SideMetrics implements Middleware {
         final CallMeters m = meters(ctx);
         final MeteredCall call = new MeteredCall(m, ctx, System.nanoTime());
         m.started();
-        CompletableFuture<Object> f;
-        try {
-            f = next.invoke(ctx, request);
-        } catch (Throwable t) {
-            f = CompletableFuture.failedFuture(t);
-        }
-        if (f == null) {
-            f = CompletableFuture.failedFuture(new NullPointerException("the next endpoint returned null"));
-        }
-        f.whenComplete(call);
-        return call;
+        return call.follow(ObservedCall.invoke(next, ctx, request));
     }
 
     private CallMeters meters(CallContext ctx) {

@@ -1,16 +1,12 @@
 package io.kitex4j.opentelemetry.internal;
 
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.function.BiConsumer;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 import io.kitex4j.core.internal.log.LogValues;
 import io.kitex4j.core.internal.log.RateLimitedLog;
+import io.kitex4j.core.middleware.ObservedCall;
 import io.kitex4j.core.rpc.CallContext;
 import io.kitex4j.core.rpc.CallOutcome;
 import io.opentelemetry.api.trace.Span;
@@ -22,21 +18,17 @@ import io.opentelemetry.api.trace.Span;
  * cancellation of this future (the caller's, or the server's deadline) ends the span too. One object per call
  * serves as future, callback and the call's state.
  */
-abstract class TracedCall extends CompletableFuture<Object> implements BiConsumer<Object, Throwable> {
+abstract class TracedCall extends ObservedCall {
 
     private static final Logger log = LoggerFactory.getLogger(TracedCall.class);
     // The SDK's doing, not a peer's, but one failure per call must not become a log storm.
     private static final RateLimitedLog FINISH_FAILED = new RateLimitedLog(log, Level.WARN, "tracing_finish_failed");
-
-    private static final AtomicIntegerFieldUpdater<TracedCall> ENDED =
-            AtomicIntegerFieldUpdater.newUpdater(TracedCall.class, "ended");
 
     final Instrumentation instrumentation;
     final MethodEntry method;
     final CallContext context;
     final Span span;
     final long startNanos;
-    private volatile int ended;
 
     TracedCall(Instrumentation instrumentation, MethodEntry method, CallContext context, Span span, long startNanos) {
         this.instrumentation = instrumentation;
@@ -46,29 +38,8 @@ abstract class TracedCall extends CompletableFuture<Object> implements BiConsume
         this.startNanos = startNanos;
     }
 
-    /** The next endpoint's outcome. */
     @Override
-    public final void accept(Object value, Throwable failure) {
-        end(failure);
-        if (failure != null) {
-            completeExceptionally(failure);
-        } else {
-            complete(value);
-        }
-    }
-
-    @Override
-    public final boolean cancel(boolean mayInterruptIfRunning) {
-        if (!isDone()) {
-            end(new CancellationException("cancelled"));
-        }
-        return super.cancel(mayInterruptIfRunning);
-    }
-
-    private void end(Throwable failure) {
-        if (!ENDED.compareAndSet(this, 0, 1)) {
-            return;
-        }
+    protected final void onEnd(Throwable failure) {
         try {
             finish(CallOutcome.cause(failure), System.nanoTime() - startNanos);
         } catch (Throwable t) {
