@@ -68,19 +68,19 @@ public final class ClientTracing extends SideTracing {
         final ClientCall call = new ClientCall(in, m, ctx, span, System.nanoTime(), own, protocol);
 
         // Go's injectPeerServiceToMetaInfo, then Inject: all transient (metainfo.WithValue), nothing persistent.
-        Metainfo mi = ctx.metainfo();
+        // One builder for all of them: one copy of the metainfo's maps, not one per value.
+        final Metainfo.Builder outgoing = ctx.metainfo().toBuilder();
         if (!own.isEmpty()) {
-            mi = mi.withTransient(METAINFO_SERVICE_NAME, own);
+            outgoing.putTransient(METAINFO_SERVICE_NAME, own);
         }
         if (!in.serviceNamespace.isEmpty()) {
-            mi = mi.withTransient(METAINFO_SERVICE_NAMESPACE, in.serviceNamespace);
+            outgoing.putTransient(METAINFO_SERVICE_NAMESPACE, in.serviceNamespace);
         }
         if (!in.deploymentEnvironment.isEmpty()) {
-            mi = mi.withTransient(METAINFO_DEPLOYMENT_ENVIRONMENT, in.deploymentEnvironment);
+            outgoing.putTransient(METAINFO_DEPLOYMENT_ENVIRONMENT, in.deploymentEnvironment);
         }
-        call.outgoing = mi;
-        in.propagator.inject(withSpan, call, SETTER);
-        ctx.setMetainfo(call.outgoing);
+        in.propagator.inject(withSpan, outgoing, SETTER);
+        ctx.setMetainfo(outgoing.build());
 
         CompletableFuture<Object> f;
         // Current for the rest of the chain (inner middleware, logging), not for the reply's callbacks.
@@ -97,9 +97,9 @@ public final class ClientTracing extends SideTracing {
     }
 
     /** The propagator writes into the call's outgoing metainfo, as transient values. */
-    private static final TextMapSetter<ClientCall> SETTER = (call, key, value) -> {
-        if (call != null && key != null && value != null) {
-            call.outgoing = call.outgoing.withTransient(key, "traceparent".equals(key) ? goCompatible(value) : value);
+    private static final TextMapSetter<Metainfo.Builder> SETTER = (outgoing, key, value) -> {
+        if (outgoing != null && key != null && value != null) {
+            outgoing.putTransient(key, "traceparent".equals(key) ? goCompatible(value) : value);
         }
     };
 
@@ -127,7 +127,6 @@ public final class ClientTracing extends SideTracing {
 
         private final String own;
         private final String protocol;
-        Metainfo outgoing;
 
         ClientCall(Instrumentation in, MethodEntry m, CallContext ctx, Span span, long start, String own,
                    String protocol) {
