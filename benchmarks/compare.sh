@@ -18,9 +18,10 @@
 #   container   Go -> kitex4j server with the flags of benchmarks/container.jvmopts (default lanes and direct)
 #   executors   Go -> kitex4j server with the other handler executions, per transport: issue 10's default (a
 #               ThreadPoolExecutor task per call) and a virtual thread per call (JAVA25)
-#   observability  over TTHeader: Go -> kitex4j server without and with KitexTracing (always-on sampler, spans
-#               batched to a no-op exporter); Go -> Go Kitex server without (control) and with obs-opentelemetry's
-#               server suite (the same sampler and exporter); kitex4j client without and with tracing -> Go server
+#   observability  over TTHeader: Go -> Go Kitex server without (control) and with obs-opentelemetry's server
+#               suite (always-on sampler, spans batched to a no-op exporter); Go -> kitex4j server without and with
+#               KitexTracing (the same sampler and exporter) and KitexMetrics (a SimpleMeterRegistry); kitex4j client
+#               without and with both -> Go server. OBS_TRACING_ONLY=1 adds the tracing-only kitex4j cases.
 #   all         all of the above
 # payload16k and conc1000 run over EXTRA_TRANSPORTS (default "ttheader"; "framed ttheader" for both).
 # The estimated duration is printed first: RUNS x cases x (WARMUP + DURATION + ~2.5 s of process start-up).
@@ -33,9 +34,9 @@
 # one CPU needs that long: with 3 s, its JIT compiler was still taking a quarter of the client's CPU
 # while measuring (benchmarks/README.md).
 #
-# Env: DURATION, WARMUP, RUNS, CONC (100), PAYLOAD (1024), CASES, EXTRA_TRANSPORTS, SKIP_BUILD=1 (reuse
-# benchmarks.jar and Go binaries in GO_BIN), JAVA_OPTS (extra JVM flags for the Java processes), JAVA25,
-# KEEP_TMP=1.
+# Env: DURATION, WARMUP, RUNS, CONC (100), PAYLOAD (1024), CASES, EXTRA_TRANSPORTS, OBS_TRACING_ONLY=1,
+# SKIP_BUILD=1 (reuse benchmarks.jar and Go binaries in GO_BIN), JAVA_OPTS (extra JVM flags for the Java
+# processes), JAVA25, KEEP_TMP=1.
 #
 # Before/after: JAR_BEFORE=/path/to/old/benchmarks.jar runs only the cases with kitex4j in them, each run
 # once with the old jar and once with the new one, alternating (old, new, old, new, ...), each with a new
@@ -205,9 +206,14 @@ if [ -z "$JAR_BEFORE" ]; then
     add_case observability "Go client → Go Kitex server (control)" go go ttheader
     add_case observability "Go client → Go Kitex server with obs-opentelemetry (always-on, no-op exporter)" go go-otel ttheader
     add_case observability "Go client → kitex4j server (default)" go kitex4j ttheader
-    add_case observability "Go client → kitex4j server with tracing (always-on, no-op exporter)" go kitex4j-tracing ttheader
+    [ "${OBS_TRACING_ONLY:-0}" != 1 ] ||
+      add_case observability "Go client → kitex4j server with tracing (always-on, no-op exporter)" go kitex4j-tracing ttheader
+    add_case observability "Go client → kitex4j server with tracing and metrics" go kitex4j-observed ttheader
     add_case observability "kitex4j client, blocking stub × $CONC threads → Go Kitex server" kitex4j go ttheader
-    add_case observability "kitex4j client with tracing, blocking stub × $CONC threads → Go Kitex server" kitex4j-tracing go ttheader
+    [ "${OBS_TRACING_ONLY:-0}" != 1 ] ||
+      add_case observability "kitex4j client with tracing, blocking stub × $CONC threads → Go Kitex server" kitex4j-tracing go ttheader
+    add_case observability "kitex4j client with tracing and metrics, blocking stub × $CONC threads → Go Kitex server" \
+      kitex4j-observed go ttheader
   fi
   if want container; then
     for tp in framed ttheader; do

@@ -10,10 +10,12 @@
 #       thread per call, JDK 25 from JAVA25),
 #       kitex4j-container, kitex4j-direct-container (the same with the flags of benchmarks/container.jvmopts),
 #       kitex4j-tracing (default lanes with KitexTracing: always-on sampler, spans batched to a no-op exporter),
+#       kitex4j-observed (kitex4j-tracing plus KitexMetrics on a SimpleMeterRegistry: -tracing -metrics),
 #       go-otel (the Go server with obs-opentelemetry's server suite: always-on sampler, batched to a no-op exporter)
 #   client_argv KIND ADDR TRANSPORT CONC PAYLOAD DURATION WARMUP   -> CLIENT_ARGV
 #       go, kitex4j (blocking stub), kitex4j-async, kitex4j-virtual (blocking stub on CONC virtual threads,
-#       run by JAVA25), kitex4j-tracing (blocking stub with KitexTracing, as kitex4j-tracing above), tcpecho, netty
+#       run by JAVA25), kitex4j-tracing (blocking stub with KitexTracing, as kitex4j-tracing above),
+#       kitex4j-observed (blocking stub with KitexTracing and KitexMetrics, as kitex4j-observed above), tcpecho, netty
 #
 # Connections: neither client multiplexes; each call holds one connection, so CONC callers use up to CONC
 # connections. What happens to a connection after its call is the pool's choice: Go Kitex's default long pool
@@ -52,6 +54,8 @@ server_argv() {
                     [ "$kind" = kitex4j-container ] || SERVER_ARGV+=(-handlers direct) ;;
     kitex4j-tracing) SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr"
                       -tracing) ;;
+    kitex4j-observed) SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr"
+                      -tracing -metrics) ;;
     kitex4j-threadpool) SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr"
                       -handlers threadpool) ;;
     kitex4j-vthreads) SERVER_ARGV=("${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}" "${jopts[@]}" -cp "$JAR"
@@ -74,6 +78,7 @@ client_argv() {
     kitex4j)       CLIENT_ARGV=("${runner[@]}" -mode blocking) ;;
     kitex4j-async) CLIENT_ARGV=("${runner[@]}" -mode async) ;;
     kitex4j-tracing) CLIENT_ARGV=("${runner[@]}" -mode blocking -tracing) ;;
+    kitex4j-observed) CLIENT_ARGV=("${runner[@]}" -mode blocking -tracing -metrics) ;;
     kitex4j-virtual)
                    [ -n "$JAVA25" ] || { echo "kitex4j-virtual needs JAVA25=<a JDK 21+ java>" >&2; return 2; }
                    CLIENT_ARGV=("$JAVA25" "${jopts[@]}" "${args[@]}" -mode virtual) ;;

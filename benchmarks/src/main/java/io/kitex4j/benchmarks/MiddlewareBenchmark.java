@@ -6,6 +6,8 @@ import io.kitex4j.core.middleware.Endpoint;
 import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.AttributeKey;
 import io.kitex4j.core.rpc.CallContext;
+import io.kitex4j.micrometer.KitexMetrics;
+import io.kitex4j.opentelemetry.KitexTracing;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -35,8 +37,18 @@ import org.openjdk.jmh.annotations.Warmup;
  * <li>{@code threeMiddlewares}: a pass-through, a timer ({@code System.nanoTime} and {@code whenComplete})
  * and one that sets a context attribute and adds a transient metainfo value.</li>
  * <li>{@code buildThreeMiddlewareChain}: {@link Middleware#chain} of those three.</li>
+ * <li>{@code clientTracing}, {@code serverTracing}: {@code KitexTracing}'s middleware as LoadRunner's
+ * {@code -tracing} sets it up ({@link BenchObservability#tracing}: always-on sampler, spans batched to an exporter
+ * that drops them). The server's context carries the transient metainfo a traced kitex4j client sends (trace
+ * context in b3, ot-tracer-* and traceparent, and the caller's service name), so the server extracts a parent.</li>
+ * <li>{@code clientMetrics}, {@code serverMetrics}: {@code KitexMetrics}' middleware on a
+ * {@code SimpleMeterRegistry} ({@link BenchObservability#metrics}).</li>
+ * <li>{@code clientTracingAndMetrics}, {@code serverTracingAndMetrics}: both, tracing first, as LoadRunner's
+ * {@code -tracing -metrics}.</li>
  * </ul>
- * Run: {@code java -jar benchmarks/target/benchmarks.jar MiddlewareBenchmark -prof gc}.
+ * Run: {@code java -jar benchmarks/target/benchmarks.jar MiddlewareBenchmark -prof gc}; {@code gc.alloc.rate.norm}
+ * is the bytes allocated per call (benchmarks/README.md, "Observability overhead", has the figures). The span
+ * processor's export thread converts and drops the spans; what it allocates counts too.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -71,14 +83,39 @@ public class MiddlewareBenchmark {
     private Endpoint terminal;
     private Endpoint none;
     private Endpoint three;
+    private Endpoint clientTracing;
+    private Endpoint serverTracing;
+    private Endpoint clientMetrics;
+    private Endpoint serverMetrics;
+    private Endpoint clientTracingAndMetrics;
+    private Endpoint serverTracingAndMetrics;
     private BenchContext context;
+    private BenchContext serverContext;
 
     @Setup
     public void setUp() {
         terminal = (ctx, req) -> CompletableFuture.completedFuture(result);
         none = Middleware.chain(List.of(), terminal);
         three = Middleware.chain(List.of(PASS_THROUGH, TIMER, TAGGER), terminal);
-        context = new BenchContext();
+        final KitexTracing clientTracer = BenchObservability.tracing("bench-client");
+        final KitexTracing serverTracer = BenchObservability.tracing("echo");
+        final KitexMetrics metrics = BenchObservability.metrics();
+        clientTracing = Middleware.chain(List.of(clientTracer.clientMiddleware()), terminal);
+        serverTracing = Middleware.chain(List.of(serverTracer.serverMiddleware()), terminal);
+        clientMetrics = Middleware.chain(List.of(metrics.clientMiddleware()), terminal);
+        serverMetrics = Middleware.chain(List.of(metrics.serverMiddleware()), terminal);
+        clientTracingAndMetrics = Middleware.chain(List.of(clientTracer.clientMiddleware(),
+                metrics.clientMiddleware()), terminal);
+        serverTracingAndMetrics = Middleware.chain(List.of(serverTracer.serverMiddleware(),
+                metrics.serverMiddleware()), terminal);
+        context = new BenchContext(CallContext.Side.CLIENT, Metainfo.empty());
+        // What a traced client sends, as the server reads it: the request header's strings, then forNextHop().
+        final Map<String, String> sent = new java.util.HashMap<>();
+        Middleware.chain(List.of(clientTracer.clientMiddleware()), (ctx, req) -> {
+            sent.putAll(ctx.metainfo().toHeaderStrings());
+            return CompletableFuture.completedFuture(result);
+        }).invoke(new BenchContext(CallContext.Side.CLIENT, Metainfo.empty()), request).join();
+        serverContext = new BenchContext(CallContext.Side.SERVER, Metainfo.fromHeaderStrings(sent).forNextHop());
     }
 
     @Benchmark
@@ -94,21 +131,70 @@ public class MiddlewareBenchmark {
     }
 
     @Benchmark
+    public Object clientTracing() {
+        context.reset();
+        return clientTracing.invoke(context, request).join();
+    }
+
+    @Benchmark
+    public Object serverTracing() {
+        serverContext.reset();
+        return serverTracing.invoke(serverContext, request).join();
+    }
+
+    @Benchmark
+    public Object clientMetrics() {
+        context.reset();
+        return clientMetrics.invoke(context, request).join();
+    }
+
+    @Benchmark
+    public Object serverMetrics() {
+        serverContext.reset();
+        return serverMetrics.invoke(serverContext, request).join();
+    }
+
+    @Benchmark
+    public Object clientTracingAndMetrics() {
+        context.reset();
+        return clientTracingAndMetrics.invoke(context, request).join();
+    }
+
+    @Benchmark
+    public Object serverTracingAndMetrics() {
+        serverContext.reset();
+        return serverTracingAndMetrics.invoke(serverContext, request).join();
+    }
+
+    @Benchmark
     public Endpoint buildThreeMiddlewareChain() {
         return Middleware.chain(List.of(PASS_THROUGH, TIMER, TAGGER), terminal);
     }
 
-    /** A call context as small as the client's own: fields, an attribute slot, no map until needed. */
+    /**
+     * A call context as small as the client's own: fields, an attribute slot, no map until needed. {@code reset()}
+     * puts back the metainfo it was made with (a server's: what the request carried).
+     */
     static final class BenchContext implements CallContext {
-        private Metainfo metainfo = Metainfo.empty();
+        private static final InetSocketAddress REMOTE = new InetSocketAddress("127.0.0.1", 8888);
+
+        private final Side side;
+        private final Metainfo initial;
+        private Metainfo metainfo;
         private Object attribute;
 
+        BenchContext(Side side, Metainfo initial) {
+            this.side = side;
+            this.initial = initial;
+            this.metainfo = initial;
+        }
+
         void reset() {
-            metainfo = Metainfo.empty();
+            metainfo = initial;
             attribute = null;
         }
 
-        @Override public Side side() { return Side.CLIENT; }
+        @Override public Side side() { return side; }
         @Override public String callerService() { return "bench-client"; }
         @Override public String callerMethod() { return ""; }
         @Override public String calleeService() { return "echo"; }
@@ -118,7 +204,7 @@ public class MiddlewareBenchmark {
         @Override public boolean oneway() { return false; }
         @Override public Duration rpcTimeout() { return null; }
         @Override public long deadlineNanos() { return 0; }
-        @Override public InetSocketAddress remoteAddress() { return null; }
+        @Override public InetSocketAddress remoteAddress() { return REMOTE; }
         @Override public int attempt() { return 1; }
         @Override public Metainfo metainfo() { return metainfo; }
         @Override public void setMetainfo(Metainfo metainfo) { this.metainfo = metainfo; }

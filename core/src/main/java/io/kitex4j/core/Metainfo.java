@@ -93,38 +93,146 @@ public final class Metainfo {
      * {@code WithValue}). Ignored, as in Go, if the key or the value is empty.
      */
     public Metainfo withTransient(String key, String value) {
-        requireNonNull(key, "key");
-        requireNonNull(value, "value");
-        if (key.isEmpty() || value.isEmpty()) {
-            return this;
-        }
-        return new Metainfo(put(transients, key, value), remove(upstream, key), persistents);
+        return toBuilder().putTransient(key, value).build();
     }
 
     /** With persistent value {@code key=value}. Ignored, as in Go, if the key or the value is empty. */
     public Metainfo withPersistent(String key, String value) {
-        requireNonNull(key, "key");
-        requireNonNull(value, "value");
-        if (key.isEmpty() || value.isEmpty()) {
+        return toBuilder().putPersistent(key, value).build();
+    }
+
+    /**
+     * A builder starting from these values, for several changes at once: one copy of the maps instead of one per
+     * {@code with...} call. {@code mi.toBuilder().putTransient("a", "1").putTransient("b", "2").build()} equals
+     * {@code mi.withTransient("a", "1").withTransient("b", "2")}, insertion order included.
+     */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** A builder starting from no values ({@code empty().toBuilder()}). */
+    public static Builder builder() {
+        return new Builder(EMPTY);
+    }
+
+    /**
+     * Several changes to a {@link Metainfo}, applied to one copy of its maps. Each method means what the
+     * {@code Metainfo} method of the same name with {@code with} does, in the order called; {@link #build()}
+     * returns the result, the original itself when nothing changed. Not thread-safe; the {@code Metainfo}s it
+     * builds are immutable as ever, and later calls on the builder do not change one already built.
+     */
+    public static final class Builder {
+
+        private Metainfo base;
+        // Copied on the first change of each; null: still base's.
+        private LinkedHashMap<String, String> transients;
+        private LinkedHashMap<String, String> upstream;
+        private LinkedHashMap<String, String> persistents;
+        private boolean upstreamChanged;
+
+        private Builder(Metainfo base) {
+            this.base = base;
+        }
+
+        /** As {@link Metainfo#withTransient}: transient {@code key=value}, replacing an upstream value of the key. */
+        public Builder putTransient(String key, String value) {
+            requireNonNull(key, "key");
+            requireNonNull(value, "value");
+            if (key.isEmpty() || value.isEmpty()) {
+                return this;
+            }
+            if (transients == null) {
+                transients = copy(base.transients);
+            }
+            transients.put(key, value);
+            removeUpstream(key);
             return this;
         }
-        return new Metainfo(transients, upstream, put(persistents, key, value));
+
+        /** As {@link Metainfo#withPersistent}: persistent {@code key=value}. */
+        public Builder putPersistent(String key, String value) {
+            requireNonNull(key, "key");
+            requireNonNull(value, "value");
+            if (key.isEmpty() || value.isEmpty()) {
+                return this;
+            }
+            if (persistents == null) {
+                persistents = copy(base.persistents);
+            }
+            persistents.put(key, value);
+            return this;
+        }
+
+        /** As {@link Metainfo#withoutTransient}: without the transient (or upstream) value of {@code key}. */
+        public Builder removeTransient(String key) {
+            if (transients != null) {
+                transients.remove(key);
+            } else if (base.transients.containsKey(key)) {
+                transients = copy(base.transients);
+                transients.remove(key);
+            }
+            removeUpstream(key);
+            return this;
+        }
+
+        /** As {@link Metainfo#withoutPersistent}: without the persistent value of {@code key}. */
+        public Builder removePersistent(String key) {
+            if (persistents != null) {
+                persistents.remove(key);
+            } else if (base.persistents.containsKey(key)) {
+                persistents = copy(base.persistents);
+                persistents.remove(key);
+            }
+            return this;
+        }
+
+        /**
+         * The metainfo with the changes made so far; the original when there were none. The builder can go on: its
+         * later changes start from the metainfo built.
+         */
+        public Metainfo build() {
+            if (transients == null && !upstreamChanged && persistents == null) {
+                return base;
+            }
+            // The maps are handed over, not copied: the next change copies them again (from base).
+            base = new Metainfo(transients == null ? base.transients : freeze(transients),
+                                upstreamChanged ? freeze(upstream) : base.upstream,
+                                persistents == null ? base.persistents : freeze(persistents));
+            transients = null;
+            upstream = null;
+            persistents = null;
+            upstreamChanged = false;
+            return base;
+        }
+
+        private void removeUpstream(String key) {
+            if (upstream == null) {
+                if (!base.upstream.containsKey(key)) {
+                    return;
+                }
+                upstream = copy(base.upstream);
+            }
+            if (upstream.remove(key) != null) {
+                upstreamChanged = true;
+            }
+        }
+
+        private static LinkedHashMap<String, String> copy(Map<String, String> map) {
+            final LinkedHashMap<String, String> m = new LinkedHashMap<>();
+            // forEach, not putAll: an unmodifiable map's entry set wraps every entry it iterates over.
+            map.forEach(m::put);
+            return m;
+        }
     }
 
     /** Without the transient (or upstream) value of {@code key} (Go's {@code DelValue}). */
     public Metainfo withoutTransient(String key) {
-        if (!transients.containsKey(key) && !upstream.containsKey(key)) {
-            return this;
-        }
-        return new Metainfo(remove(transients, key), remove(upstream, key), persistents);
+        return toBuilder().removeTransient(key).build();
     }
 
     /** Without the persistent value of {@code key} (Go's {@code DelPersistentValue}). */
     public Metainfo withoutPersistent(String key) {
-        if (!persistents.containsKey(key)) {
-            return this;
-        }
-        return new Metainfo(transients, upstream, remove(persistents, key));
+        return toBuilder().removePersistent(key).build();
     }
 
     /**
@@ -302,21 +410,6 @@ public final class Metainfo {
                + ", persistents=" + persistents + '}';
     }
 
-    private static Map<String, String> put(Map<String, String> map, String key, String value) {
-        final Map<String, String> copy = new LinkedHashMap<>(map);
-        copy.put(key, value);
-        return Collections.unmodifiableMap(copy);
-    }
-
-    private static Map<String, String> remove(Map<String, String> map, String key) {
-        if (!map.containsKey(key)) {
-            return map;
-        }
-        final Map<String, String> copy = new LinkedHashMap<>(map);
-        copy.remove(key);
-        return copy.isEmpty() ? Map.of() : Collections.unmodifiableMap(copy);
-    }
-
     private static Map<String, String> putNew(Map<String, String> map, String key, String value) {
         final Map<String, String> m = map == null ? new LinkedHashMap<>() : map;
         m.put(key, value);
@@ -324,6 +417,6 @@ public final class Metainfo {
     }
 
     private static Map<String, String> freeze(Map<String, String> map) {
-        return map == null ? Map.of() : Collections.unmodifiableMap(map);
+        return map == null || map.isEmpty() ? Map.of() : Collections.unmodifiableMap(map);
     }
 }

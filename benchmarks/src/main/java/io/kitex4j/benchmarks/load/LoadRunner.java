@@ -1,5 +1,6 @@
 package io.kitex4j.benchmarks.load;
 
+import io.kitex4j.benchmarks.BenchObservability;
 import io.kitex4j.idl.echo.ComplexRequest;
 import io.kitex4j.idl.echo.ComplexResponse;
 import io.kitex4j.idl.echo.EchoServer;
@@ -11,19 +12,10 @@ import io.kitex4j.core.Transport;
 import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.AttributeKey;
 import io.kitex4j.thriftrpc.server.KitexServer;
-import io.kitex4j.opentelemetry.KitexTracing;
-import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.common.CompletableResultCode;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
-import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
-import io.opentelemetry.sdk.trace.export.SpanExporter;
-import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -58,7 +50,9 @@ import org.HdrHistogram.Histogram;
  * when stopped it prints on stderr the bytes it allocated per call after its first 100,000 calls.
  * {@code -middlewares N} installs N trivial middlewares on the client or the server. {@code -tracing} puts
  * {@code KitexTracing}'s middleware first on the client or the server, on an OpenTelemetry SDK that samples every
- * call and batches the spans to an exporter that drops them (benchmarks/README.md, "Observability overhead").
+ * call and batches the spans to an exporter that drops them; {@code -metrics} puts {@code KitexMetrics}' middleware
+ * next (first without {@code -tracing}), on a {@code SimpleMeterRegistry} ({@link BenchObservability};
+ * benchmarks/README.md, "Observability overhead").
  */
 public final class LoadRunner {
 
@@ -87,6 +81,7 @@ public final class LoadRunner {
         int middlewares = 0;
         int pool = 0;
         boolean tracing = false;
+        boolean metrics = false;
         for (int i = 0; i < args.length; i++) {
             final String a = args[i];
             final String v = i + 1 < args.length ? args[i + 1] : null;
@@ -105,14 +100,15 @@ public final class LoadRunner {
                 case "-middlewares" -> { middlewares = Integer.parseInt(v); i++; }
                 case "-pool" -> { pool = Integer.parseInt(v); i++; }
                 case "-tracing" -> tracing = true;
+                case "-metrics" -> metrics = true;
                 default -> throw new IllegalArgumentException("unknown flag " + a
                         + " (-c -b -d -w -qps -transport -addr -mode blocking|async|virtual"
-                        + " -io N -middlewares N -pool N -tracing | -server host:port"
-                        + " -handlers lanes|direct|threadpool|virtual -io N -middlewares N -tracing)");
+                        + " -io N -middlewares N -pool N -tracing -metrics | -server host:port"
+                        + " -handlers lanes|direct|threadpool|virtual -io N -middlewares N -tracing -metrics)");
             }
         }
         if (serve != null) {
-            serve(serve, handlers, io, middlewares, tracing);
+            serve(serve, handlers, io, middlewares, tracing, metrics);
             return;
         }
         final boolean async = mode.equals("async");
@@ -140,7 +136,10 @@ public final class LoadRunner {
             clientBuilder.ioThreads(io);
         }
         if (tracing) {
-            clientBuilder.middleware(benchTracing("kitex4j-bench-client").clientMiddleware());
+            clientBuilder.middleware(BenchObservability.tracing("kitex4j-bench-client").clientMiddleware());
+        }
+        if (metrics) {
+            clientBuilder.middleware(BenchObservability.metrics().clientMiddleware());
         }
         if (middlewares > 0) {
             clientBuilder.middleware(trivialMiddlewares(middlewares));
@@ -391,39 +390,8 @@ public final class LoadRunner {
         }
     }
 
-    /**
-     * Tracing as a production service would run it, minus the export: the SDK with an always-on sampler and a
-     * {@code BatchSpanProcessor} (its defaults) in front of an exporter that drops every batch.
-     */
-    private static KitexTracing benchTracing(String serviceName) {
-        final SpanExporter dropAll = new SpanExporter() {
-            @Override
-            public CompletableResultCode export(Collection<SpanData> spans) {
-                return CompletableResultCode.ofSuccess();
-            }
-
-            @Override
-            public CompletableResultCode flush() {
-                return CompletableResultCode.ofSuccess();
-            }
-
-            @Override
-            public CompletableResultCode shutdown() {
-                return CompletableResultCode.ofSuccess();
-            }
-        };
-        final OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder()
-                        .setSampler(Sampler.alwaysOn())
-                        .addSpanProcessor(BatchSpanProcessor.builder(dropAll).build())
-                        .build())
-                .build();
-        return KitexTracing.builder().openTelemetry(sdk).serviceName(serviceName)
-                .idlPackage("EchoServer", "echo").build();
-    }
-
-    private static void serve(String hostPort, String handlers, int io, int middlewares, boolean tracing)
-            throws InterruptedException {
+    private static void serve(String hostPort, String handlers, int io, int middlewares, boolean tracing,
+                              boolean metrics) throws InterruptedException {
         final int colon = hostPort.lastIndexOf(':');
         final Echo echo = new Echo();
         final var builder = KitexServer.builder()
@@ -432,12 +400,11 @@ public final class LoadRunner {
                 .exitWait(Duration.ZERO)
                 .ioThreads(io);
         if (tracing) {
-            builder.middleware(benchTracing("kitex4j-bench-server").serverMiddleware());
+            builder.middleware(BenchObservability.tracing("kitex4j-bench-server").serverMiddleware());
         }
-        // TODO(issue 13, metrics): a "-metrics" flag here, putting KitexMetrics.builder().meterRegistry(new
-        // SimpleMeterRegistry()).build().serverMiddleware() (and clientMiddleware() on the client, above) next to
-        // the tracing, once kitex4j-micrometer has KitexMetrics; compare.sh's observability group then gains the
-        // "with metrics" cases (kinds kitex4j-metrics in lib/peers.sh).
+        if (metrics) {
+            builder.middleware(BenchObservability.metrics().serverMiddleware());
+        }
         if (middlewares > 0) {
             builder.middleware(trivialMiddlewares(middlewares));
         }
@@ -459,7 +426,7 @@ public final class LoadRunner {
         final KitexServer server = builder.build().startBlocking();
         Runtime.getRuntime().addShutdownHook(new Thread(echo::printStats, "stats"));
         System.err.println("kitex4j EchoServer listening on " + hostPort + " (handlers: " + handlers
-                + ", middlewares: " + middlewares + (tracing ? ", tracing" : "") + ")");
+                + ", middlewares: " + middlewares + (tracing ? ", tracing" : "") + (metrics ? ", metrics" : "") + ")");
         Thread.currentThread().join();
     }
 

@@ -43,6 +43,9 @@ import io.opentelemetry.context.propagation.TextMapSetter;
  */
 public final class ClientTracing extends SideTracing {
 
+    /** The last remote address's host string ({@link #hostString}). */
+    private volatile Host lastHost;
+
     /** The client middleware of {@code instrumentation}. */
     public ClientTracing(Instrumentation instrumentation) {
         super(instrumentation, CallContext.Side.CLIENT,
@@ -65,22 +68,22 @@ public final class ClientTracing extends SideTracing {
                                    .setAttribute(REQUEST_PROTOCOL, protocol).startSpan();
         final Context withSpan = parent.with(span);
         final String own = in.serviceName.isEmpty() ? ctx.callerService() : in.serviceName;
-        final ClientCall call = new ClientCall(in, m, ctx, span, System.nanoTime(), own, protocol);
+        final ClientCall call = new ClientCall(this, m, ctx, span, System.nanoTime(), own, protocol);
 
         // Go's injectPeerServiceToMetaInfo, then Inject: all transient (metainfo.WithValue), nothing persistent.
-        Metainfo mi = ctx.metainfo();
+        // One builder for all of them: one copy of the metainfo's maps, not one per value.
+        final Metainfo.Builder outgoing = ctx.metainfo().toBuilder();
         if (!own.isEmpty()) {
-            mi = mi.withTransient(METAINFO_SERVICE_NAME, own);
+            outgoing.putTransient(METAINFO_SERVICE_NAME, own);
         }
         if (!in.serviceNamespace.isEmpty()) {
-            mi = mi.withTransient(METAINFO_SERVICE_NAMESPACE, in.serviceNamespace);
+            outgoing.putTransient(METAINFO_SERVICE_NAMESPACE, in.serviceNamespace);
         }
         if (!in.deploymentEnvironment.isEmpty()) {
-            mi = mi.withTransient(METAINFO_DEPLOYMENT_ENVIRONMENT, in.deploymentEnvironment);
+            outgoing.putTransient(METAINFO_DEPLOYMENT_ENVIRONMENT, in.deploymentEnvironment);
         }
-        call.outgoing = mi;
-        in.propagator.inject(withSpan, call, SETTER);
-        ctx.setMetainfo(call.outgoing);
+        in.propagator.inject(withSpan, outgoing, SETTER);
+        ctx.setMetainfo(outgoing.build());
 
         CompletableFuture<Object> f;
         // Current for the rest of the chain (inner middleware, logging), not for the reply's callbacks.
@@ -97,9 +100,9 @@ public final class ClientTracing extends SideTracing {
     }
 
     /** The propagator writes into the call's outgoing metainfo, as transient values. */
-    private static final TextMapSetter<ClientCall> SETTER = (call, key, value) -> {
-        if (call != null && key != null && value != null) {
-            call.outgoing = call.outgoing.withTransient(key, "traceparent".equals(key) ? goCompatible(value) : value);
+    private static final TextMapSetter<Metainfo.Builder> SETTER = (outgoing, key, value) -> {
+        if (outgoing != null && key != null && value != null) {
+            outgoing.putTransient(key, "traceparent".equals(key) ? goCompatible(value) : value);
         }
     };
 
@@ -125,13 +128,14 @@ public final class ClientTracing extends SideTracing {
 
         private static final long serialVersionUID = 0L;
 
+        private final ClientTracing tracing;
         private final String own;
         private final String protocol;
-        Metainfo outgoing;
 
-        ClientCall(Instrumentation in, MethodEntry m, CallContext ctx, Span span, long start, String own,
+        ClientCall(ClientTracing tracing, MethodEntry m, CallContext ctx, Span span, long start, String own,
                    String protocol) {
-            super(in, m, ctx, span, start);
+            super(tracing.instrumentation, m, ctx, span, start);
+            this.tracing = tracing;
             this.own = own;
             this.protocol = protocol;
         }
@@ -146,7 +150,7 @@ public final class ClientTracing extends SideTracing {
             String host = null;
             int port = 0;
             if (remote != null) {
-                host = remote.getHostString();
+                host = tracing.hostString(remote);
                 port = remote.getPort();
                 span.setAttribute(NETWORK_PEER_ADDRESS, host);
                 span.setAttribute(NETWORK_PEER_PORT, (long) port);
@@ -194,6 +198,24 @@ public final class ClientTracing extends SideTracing {
             instrumentation.recordClient(method, callee, protocol, sourceOperation, own, outcome.isError(),
                                          serverAddress, serverPort, errorType, nanos);
         }
+    }
+
+    /**
+     * {@code remote.getHostString()}, remembered for the last address object seen: a kitex4j client gives every
+     * call to one address the same {@link InetSocketAddress}, whose {@code getHostString()} would format its IP
+     * literal anew each time. By identity, so an equal address with another host name is never mistaken for it.
+     */
+    String hostString(InetSocketAddress remote) {
+        final Host h = lastHost;
+        if (h != null && h.address == remote) {
+            return h.host;
+        }
+        final String host = remote.getHostString();
+        lastHost = new Host(remote, host);
+        return host;
+    }
+
+    private record Host(InetSocketAddress address, String host) {
     }
 
     static String describe(Throwable t) {

@@ -76,7 +76,8 @@ public final class ServerTracing extends SideTracing {
         final String callee = ctx.calleeService();
         // Go's metainfo.GetAllValues: the transients received (upstream by now) and any a middleware set.
         final Map<String, String> transients = ctx.metainfo().transients();
-        final Context extracted = in.propagator.extract(Context.current(), transients, MetainfoCarriers.GETTER);
+        final Context extracted = in.propagator.extract(Context.current(), new MetainfoCarriers.Carrier(transients),
+                                                          MetainfoCarriers.GETTER);
         // Go's extractPeerServiceAttributesFromMetaInfo reads the raw keys, without the CGI conversion.
         final String peerService = transients.get(METAINFO_SERVICE_NAME);
         final String peerNamespace = transients.get(METAINFO_SERVICE_NAMESPACE);

@@ -7,12 +7,13 @@ import java.time.Duration;
  * What a call needs of its client, fixed when the client is built: the settings, the shared resources,
  * where instances come from and where connections come from. One per client; {@link RpcCall} holds it
  * instead of reaching back into {@link KitexClient}. {@code encoders} holds each method's request
- * encoder (and its pre-encoded TTHeader).
+ * encoder (and its pre-encoded TTHeader); {@code remoteAddresses} the last picked address parsed, for
+ * {@link RpcCall#remoteAddress()}.
  */
 record ClientRuntime(ClientConfig config, ClientResources resources, Endpoints endpoints,
                      ConnectionProvider connections, RefusedInstancePolicy refusedInstances,
                      Transport transport, Duration rpcTimeout, int connectTimeoutMillis, boolean sendConnectTimeout,
-                     RequestEncoder.Cache encoders) {
+                     RequestEncoder.Cache encoders, Connector.LastAddress remoteAddresses) {
 
     static ClientRuntime of(ClientConfig config, ClientResources resources) {
         final ConnectionProvider connections = resources.pool(config);
@@ -20,6 +21,6 @@ record ClientRuntime(ClientConfig config, ClientResources resources, Endpoints e
         return new ClientRuntime(config, resources, endpoints, connections, config.refusedInstancePolicy(),
                 config.effectiveTransport(), config.effectiveRpcTimeout(),
                 RpcCall.toMillis(config.effectiveConnectTimeout()), config.connectTimeout() != null,
-                new RequestEncoder.Cache());
+                new RequestEncoder.Cache(), new Connector.LastAddress());
     }
 }

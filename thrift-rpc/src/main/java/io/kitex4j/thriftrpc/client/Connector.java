@@ -50,4 +50,28 @@ final class Connector {
         return literal != null ? new InetSocketAddress(literal, hp.port())
                 : InetSocketAddress.createUnresolved(hp.host(), hp.port());
     }
+
+    /**
+     * The last address {@link #toSocketAddress parsed}, and what it parsed to: a client that calls one address
+     * (or mostly one) parses it once, and every call gets the same {@link InetSocketAddress}. Thread-safe: one
+     * immutable pair, replaced on a miss.
+     */
+    static final class LastAddress {
+
+        private record Parsed(String address, InetSocketAddress socketAddress) {
+        }
+
+        private volatile Parsed last;
+
+        /** {@link #toSocketAddress}{@code (address)}, the same object as last time when the address is the same. */
+        InetSocketAddress socketAddress(String address) {
+            final Parsed p = last;
+            if (p != null && p.address.equals(address)) {
+                return p.socketAddress;
+            }
+            final InetSocketAddress parsed = toSocketAddress(address);
+            last = new Parsed(address, parsed);
+            return parsed;
+        }
+    }
 }

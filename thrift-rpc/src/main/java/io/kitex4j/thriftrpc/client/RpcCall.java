@@ -602,9 +602,10 @@ final class RpcCall implements CallContext, Runnable {
 
     @Override
     public InetSocketAddress remoteAddress() {
-        // Parsed only when asked: the hot path keeps the picked address as a string.
+        // Parsed only when asked: the hot path keeps the picked address as a string. The client keeps the last
+        // one parsed, so that a middleware asking on every call (tracing) gets the same object, not a parse.
         final String r = root.remote;
-        return r == null ? null : Connector.toSocketAddress(r);
+        return r == null ? null : runtime.remoteAddresses().socketAddress(r);
     }
 
     @Override
