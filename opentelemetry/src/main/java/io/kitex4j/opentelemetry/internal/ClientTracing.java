@@ -92,11 +92,7 @@ public final class ClientTracing extends SideTracing {
         } catch (Throwable t) {
             f = CompletableFuture.failedFuture(t);
         }
-        if (f == null) {
-            f = CompletableFuture.failedFuture(new NullPointerException("the next endpoint returned null"));
-        }
-        f.whenComplete(call);
-        return call;
+        return call.follow(f);
     }
 
     /** The propagator writes into the call's outgoing metainfo, as transient values. */

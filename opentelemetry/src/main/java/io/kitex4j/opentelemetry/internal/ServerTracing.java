@@ -136,11 +136,7 @@ public final class ServerTracing extends SideTracing {
                 restore(MDC_SPAN_ID, previousSpanId);
             }
         }
-        if (f == null) {
-            f = CompletableFuture.failedFuture(new NullPointerException("the next endpoint returned null"));
-        }
-        f.whenComplete(call);
-        return call;
+        return call.follow(f);
     }
 
     private static void restore(String key, String previous) {
