@@ -4,14 +4,9 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.slf4j.event.Level;
-
 import io.kitex4j.core.Transport;
-import io.kitex4j.core.internal.log.RateLimitedLog;
 import io.kitex4j.core.middleware.Endpoint;
-import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.core.middleware.OneSidedMiddleware;
 import io.kitex4j.core.middleware.ObservedCall;
 import io.kitex4j.core.rpc.CallContext;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,16 +18,11 @@ import io.micrometer.core.instrument.Tags;
  * wrong side passes calls through unmetered, with a rate-limited warning. Not API: get it from
  * {@code KitexMetrics.clientMiddleware()} / {@code serverMiddleware()}.
  */
-public final class SideMetrics implements Middleware {
-
-    private static final Logger log = LoggerFactory.getLogger(SideMetrics.class);
-    private static final RateLimitedLog WRONG_SIDE = new RateLimitedLog(log, Level.WARN, "metrics_wrong_side");
+public final class SideMetrics extends OneSidedMiddleware {
 
     private final MeterRegistry registry;
     private final MeterNames names;
     private final boolean percentileHistograms;
-    private final CallContext.Side side;
-    private final String wrongSideMessage;
     private final ConcurrentHashMap<Key, CallMeters> meters = new ConcurrentHashMap<>();
     // Guarded by this; touched only when a combination is not in meters yet.
     private final TagValues tagValues;
@@ -40,32 +30,20 @@ public final class SideMetrics implements Middleware {
     /** The middleware of {@code side}, registering into {@code registry} under {@code prefix}. */
     public SideMetrics(MeterRegistry registry, String prefix, boolean percentileHistograms, CallContext.Side side,
                        int maxTagValues) {
+        super(side, side == CallContext.Side.CLIENT
+                ? "KitexMetrics.clientMiddleware() runs on a server; not metering (use serverMiddleware())"
+                : "KitexMetrics.serverMiddleware() runs on a client; not metering (use clientMiddleware())");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.names = new MeterNames(prefix, side);
         this.percentileHistograms = percentileHistograms;
-        this.side = side;
         this.tagValues = new TagValues(maxTagValues);
-        this.wrongSideMessage = side == CallContext.Side.CLIENT
-                ? "KitexMetrics.clientMiddleware() runs on a server; not metering (use serverMiddleware())"
-                : "KitexMetrics.serverMiddleware() runs on a client; not metering (use clientMiddleware())";
     }
 
     /** A combination of tag sources as the call context has them, before the tag value guard. */
     private record Key(String caller, String callee, String method, Transport transport) {}
 
     @Override
-    public Endpoint wrap(Endpoint next) {
-        Objects.requireNonNull(next, "next");
-        return (ctx, request) -> {
-            if (ctx.side() != side) {
-                WRONG_SIDE.log(wrongSideMessage);
-                return next.invoke(ctx, request);
-            }
-            return call(next, ctx, request);
-        };
-    }
-
-    private CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
+    protected CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
         final CallMeters m = meters(ctx);
         final MeteredCall call = new MeteredCall(m, ctx, System.nanoTime());
         m.started();
@@ -91,7 +69,7 @@ public final class SideMetrics implements Middleware {
         if (m == null) {
             final Tags tags = Tags.of("caller", caller, "callee", callee, "method", method, "transport",
                                       TagValues.transport(key.transport()));
-            m = new CallMeters(registry, names, tags, percentileHistograms, side == CallContext.Side.CLIENT);
+            m = new CallMeters(registry, names, tags, percentileHistograms, side() == CallContext.Side.CLIENT);
             meters.put(tagged, m);
         }
         // A combination past the guard is not cached under its own key (that would grow without bound): its calls

@@ -69,7 +69,7 @@ public final class ServerTracing extends SideTracing {
 
     @Override
     @SuppressWarnings("try") // the scope is only closed
-    CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
+    protected CompletableFuture<Object> call(Endpoint next, CallContext ctx, Object request) {
         final Instrumentation in = instrumentation;
         final MethodEntry m = in.method(ctx.idlService(), ctx.method());
         final String protocol = Protocols.name(ctx.transport());
