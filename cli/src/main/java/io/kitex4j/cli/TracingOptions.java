@@ -1,5 +1,6 @@
 package io.kitex4j.cli;
 
+import io.kitex4j.opentelemetry.KitexAttributes;
 import io.kitex4j.opentelemetry.KitexTracing;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.exporter.logging.LoggingSpanExporter;
@@ -56,7 +57,7 @@ final class TracingOptions {
         }
         final SdkTracerProviderBuilder provider = SdkTracerProvider.builder()
                 .setResource(Resource.getDefault().merge(Resource.create(
-                        Attributes.of(io.opentelemetry.api.common.AttributeKey.stringKey("service.name"), serviceName))));
+                        Attributes.of(KitexAttributes.SERVICE_NAME, serviceName))));
         if (otlp != null) {
             provider.addSpanProcessor(BatchSpanProcessor.builder(
                     OtlpHttpSpanExporter.builder().setEndpoint(tracesUrl(otlp)).build()).build());

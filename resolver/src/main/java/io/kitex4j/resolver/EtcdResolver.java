@@ -198,6 +198,18 @@ public final class EtcdResolver implements Resolver {
     }
 
     /**
+     * The current view of {@code service}, or {@code null} if this resolver does not watch it: one entry of
+     * {@link #views()} without building the list, for what reads one service often (metrics gauges).
+     */
+    public ResolvedInstances view(String service) {
+        requireNonNull(service, "service");
+        synchronized (lock) {
+            final EtcdServiceWatcher w = watchers.get(service);
+            return w == null ? null : w.current();
+        }
+    }
+
+    /**
      * How many times the etcd watch of {@code service} ended and the resolver read the service again
      * (see {@link EtcdServiceWatcher}: etcd stopped or unreachable, leader lost, the watch's revision
      * compacted, etcd not confirming a new watch in time). Counted over the resolver's life, across

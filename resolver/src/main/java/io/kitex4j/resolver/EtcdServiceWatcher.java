@@ -42,6 +42,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -438,7 +439,7 @@ final class EtcdServiceWatcher {
             // A confirmed watch kept the view current until it ended.
             lastContact = Instant.now();
         }
-        context.reconnects().computeIfAbsent(service, s -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+        context.reconnects().computeIfAbsent(service, s -> new AtomicLong()).incrementAndGet();
         cancelTimer();
         final boolean wasStable = System.nanoTime() - watchStartedNanos >= STABLE_NANOS;
         if (wasStable) {

@@ -363,6 +363,9 @@ class EtcdResolverWatchTest {
             assertThat(second.previous().state()).isEqualTo(State.SYNCING);
             assertThat(resolver.views()).extracting(v -> v.service()).containsExactly("wide1", "wide2");
             assertThat(resolver.views().get(0)).isSameAs(one.snapshot());
+            assertThat(resolver.view("wide1")).isSameAs(one.snapshot());
+            assertThat(resolver.view("wide2")).isSameAs(two.snapshot());
+            assertThat(resolver.view("not-watched")).isNull();
             assertThat(one.snapshot().lastContact()).isEqualTo(one.snapshot().lastUpdate());
             assertThat(resolver.watchReconnects("wide1")).isZero();
 
@@ -376,5 +379,6 @@ class EtcdResolverWatchTest {
             assertThat(wide.queue).noneMatch(r -> r.update().current().instances().size() == 2);
         }
         assertThat(resolver.views()).isEmpty();
+        assertThat(resolver.view("wide1")).isNull();
     }
 }

@@ -103,9 +103,10 @@ public interface CallContext {
     void sendBackward(String key, String value);
 
     /**
-     * The bytes of the last request or response frame this side sent, as they went on the wire (TTHeader,
-     * frame length and Thrift message): on a client the request of the latest attempt, on a server the
-     * reply once it is encoded; 0 before that, or if unknown. Kitex's {@code rpcinfo.RPCStats.SendSize()}.
+     * The bytes of the last request frame this client sent, as they went on the wire (TTHeader, frame length
+     * and Thrift message): the request of the latest attempt; 0 before it is encoded, or if unknown. 0 on a
+     * server, which frames its reply on the I/O thread after the handler's outcome is known. Kitex's
+     * {@code rpcinfo.RPCStats.SendSize()}.
      */
     default long sentBytes() {
         return 0;

@@ -22,7 +22,7 @@ public final class PoolMeters {
     /** Registers the pool meters of {@code client} into {@code registry}. */
     public static void bind(MeterRegistry registry, String prefix, KitexClient client) {
         final ConnectionPoolStats stats = client.connectionPoolStats();
-        final Tags tags = Tags.of("caller", orUnknown(client.fromService()), "callee", orUnknown(client.service()));
+        final Tags tags = Tags.of("caller", TagValues.orUnknown(client.fromService()), "callee", TagValues.orUnknown(client.service()));
         final String base = prefix + ".client.connections.";
         Gauge.builder(base + "open", stats, ConnectionPoolStats::openConnections).tags(tags)
              .description("Open connections of the client's pool, idle or in use").register(registry);
@@ -32,9 +32,5 @@ public final class PoolMeters {
                               ConnectionPoolStats::acquisitionTimeNanos, TimeUnit.NANOSECONDS).tags(tags)
                      .description("Connections obtained from the pool for an attempt, and how long that took")
                      .register(registry);
-    }
-
-    private static String orUnknown(String value) {
-        return value == null || value.isEmpty() ? TagValues.UNKNOWN : value;
     }
 }

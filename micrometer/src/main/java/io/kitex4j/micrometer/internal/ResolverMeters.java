@@ -72,12 +72,8 @@ public final class ResolverMeters implements AutoCloseable {
     }
 
     private double read(String service, java.util.function.ToDoubleFunction<ResolvedInstances> f) {
-        for (ResolvedInstances v : resolver.views()) {
-            if (v.service().equals(service)) {
-                return f.applyAsDouble(v);
-            }
-        }
-        return Double.NaN;
+        final ResolvedInstances v = resolver.view(service);
+        return v == null ? Double.NaN : f.applyAsDouble(v);
     }
 
     /** Stops following the resolver and removes the meters. */

@@ -2,6 +2,7 @@ package io.kitex4j.micrometer.internal;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -57,11 +58,11 @@ final class TagValues {
 
     /** The transport's tag value: its enum name in lower case ({@code ttheader_framed}). */
     static String transport(Transport transport) {
-        return transport == null ? UNKNOWN : switch (transport) {
-            case BUFFERED -> "buffered";
-            case FRAMED -> "framed";
-            case TTHEADER -> "ttheader";
-            case TTHEADER_FRAMED -> "ttheader_framed";
-        };
+        return transport == null ? UNKNOWN : transport.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@code value}, or {@link #UNKNOWN} if it is null or empty. */
+    static String orUnknown(String value) {
+        return value == null || value.isEmpty() ? UNKNOWN : value;
     }
 }

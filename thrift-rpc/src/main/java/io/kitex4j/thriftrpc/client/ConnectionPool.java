@@ -191,11 +191,6 @@ final class ConnectionPool implements ConnectionProvider {
         }
     }
 
-    /** The number of idle connections, for tests. */
-    int idleCount() {
-        return idleCount.get();
-    }
-
     @Override
     public int idleConnections() {
         return idleCount.get();
@@ -220,11 +215,6 @@ final class ConnectionPool implements ConnectionProvider {
     int idleCount(String address) {
         final IdleList list = idle.get(address);
         return list == null ? 0 : list.size();
-    }
-
-    /** The number of open connections, idle or in use, for tests. */
-    int openCount() {
-        return channels.size();
     }
 
     @Override

@@ -104,11 +104,6 @@ final class MuxConnectionPool implements ConnectionProvider {
         }
     }
 
-    /** The number of open connections, for tests. */
-    int openCount() {
-        return channels.size();
-    }
-
     @Override
     public int openConnections() {
         return channels.size();

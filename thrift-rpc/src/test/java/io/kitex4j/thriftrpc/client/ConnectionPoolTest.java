@@ -64,7 +64,7 @@ class ConnectionPoolTest {
             assertThat(stub.echoString("v" + i)).isEqualTo("v" + i);
         }
         assertThat(server.connections.get()).isEqualTo(1);
-        assertThat(pool().idleCount()).isEqualTo(1);
+        assertThat(pool().idleConnections()).isEqualTo(1);
     }
 
     @Test
@@ -83,7 +83,7 @@ class ConnectionPoolTest {
         for (int i = 0; i < 5; i++) {
             assertThat(calls.get(i).get(5, TimeUnit.SECONDS)).isEqualTo("c" + i);
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> pool().openCount() == 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> pool().openConnections() == 2);
         assertThat(pool().idleCount(server.address())).isEqualTo(2);
         await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 2);
     }
@@ -136,7 +136,7 @@ class ConnectionPoolTest {
             assertThat(variant.connections()).isSameAs(client.connections());
             client.stub(InteropService.Iface.class).echoString("a");
             variant.stub(InteropService.Iface.class).echoString("b");
-            assertThat(pool().idleCount()).isEqualTo(1);
+            assertThat(pool().idleConnections()).isEqualTo(1);
             assertThat(pool().idleCount(server.address())).isEqualTo(1);
             await().atMost(Duration.ofSeconds(5)).until(() -> other.closedConnections.get() == 1);
         }
@@ -147,8 +147,8 @@ class ConnectionPoolTest {
         client = KitexClient.builder().service("interop").addresses(server.address())
                 .maxIdleTimeout(Duration.ofMillis(300)).build();
         client.stub(InteropService.Iface.class).echoString("a");
-        assertThat(pool().openCount()).isEqualTo(1);
-        await().atMost(Duration.ofSeconds(5)).until(() -> pool().openCount() == 0);
+        assertThat(pool().openConnections()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> pool().openConnections() == 0);
         await().atMost(Duration.ofSeconds(5)).until(() -> server.closedConnections.get() == 1);
         assertThat(client.stub(InteropService.Iface.class).echoString("b")).isEqualTo("b");
     }
@@ -167,9 +167,9 @@ class ConnectionPoolTest {
     void connectionsClosedByTheServerLeaveThePool() throws Exception {
         client = KitexClient.builder().service("interop").addresses(server.address()).build();
         client.stub(InteropService.Iface.class).echoString("a");
-        assertThat(pool().idleCount()).isEqualTo(1);
+        assertThat(pool().idleConnections()).isEqualTo(1);
         server.channels.close().sync();
-        await().atMost(Duration.ofSeconds(5)).until(() -> pool().idleCount() == 0 && pool().openCount() == 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> pool().idleConnections() == 0 && pool().openConnections() == 0);
         assertThat(client.stub(InteropService.Iface.class).echoString("b")).isEqualTo("b");
     }
 
