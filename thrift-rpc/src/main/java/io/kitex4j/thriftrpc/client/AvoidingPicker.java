@@ -112,11 +112,10 @@ final class AvoidingPicker implements Picker {
      * @throws GateRejection if the gate allows none of the instances
      */
     Instance pick(String hashKey, Collection<String> avoid) {
-        final Instance first = pickUngated(hashKey);
-        if (first == null) {
+        Instance candidate = pickUngated(hashKey);
+        if (candidate == null) {
             return null;
         }
-        Instance candidate = first;
         for (int i = 0; ; ) {
             if ((avoid.isEmpty() || !avoid.contains(candidate.address())) && gate.allows(candidate)) {
                 return candidate;
