@@ -7,6 +7,8 @@ import io.kitex4j.idl.echo.EchoServer;
 import io.kitex4j.thriftrpc.testing.EchoServerHandler;
 import io.kitex4j.interop.GoPeers.GoServer;
 import io.kitex4j.testing.containers.GoClientRun;
+import io.kitex4j.core.ConnectionLostException;
+import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.server.KitexServer;
 import io.kitex4j.thriftrpc.server.RejectionKind;
 import java.time.Duration;
@@ -20,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The server QPS limit as a Go Kitex client sees it: against a Go server with {@code server.WithLimit} ({@code
  * -limit-qps}) and against a kitex4j server with {@code maxQps}, the same burst admitted and the same error for
- * the calls over the limit.
+ * the calls over the limit; and the same for a kitex4j client.
  */
 class ServerLimitInteropTest {
 
@@ -50,6 +52,48 @@ class ServerLimitInteropTest {
             }
         }
         return new Outcome(ok, first, errors);
+    }
+
+    /** A kitex4j client's burst of 40 sequential calls: the calls answered and the exception types of the others. */
+    private static Outcome javaBurst(String address) throws InterruptedException {
+        Thread.sleep(1_100);
+        int ok = 0;
+        int first = -1;
+        final Set<String> errors = new TreeSet<>();
+        try (KitexClient client = KitexClient.builder().service("interop").addresses(address)
+                .rpcTimeout(Duration.ofSeconds(5)).build()) {
+            final EchoServer.Iface echo = client.stub(EchoServer.Iface.class);
+            for (int i = 0; i < 40; i++) {
+                try {
+                    echo.Echo(new io.kitex4j.idl.echo.Request("echo", "x"));
+                    ok++;
+                } catch (Exception e) {
+                    if (first < 0) {
+                        first = i;
+                    }
+                    errors.add(e.getClass().getName());
+                }
+            }
+        }
+        return new Outcome(ok, first, errors);
+    }
+
+    @Test
+    void aKitex4jClientSeesTheSameFromBoth() throws Exception {
+        final Outcome go;
+        try (GoServer server = GoPeers.server("--limit-qps", "10")) {
+            go = javaBurst(server.address());
+        }
+        final Outcome java;
+        try (KitexServer server = KitexServer.builder().address("127.0.0.1", 0)
+                .service(EchoServer.class, new EchoServerHandler("java-limited"))
+                .maxQps(10).shutdownHook(false).exitWait(Duration.ZERO).build().startBlocking()) {
+            java = javaBurst("127.0.0.1:" + server.port());
+        }
+        logger.info("kitex4j client: Go server: {}; kitex4j server: {}", go, java);
+        assertThat(java.errors()).isEqualTo(go.errors()).containsExactly(ConnectionLostException.class.getName());
+        assertThat(go.ok()).isBetween(10, 12);
+        assertThat(java.ok()).isBetween(10, 12);
     }
 
     @Test
