@@ -27,7 +27,7 @@ var (
 	cbRateFlag      = flag.Float64("cb-rate", 0.5, "-cb: error rate that opens a breaker")
 	cbMinSampleFlag = flag.Int64("cb-min-sample", 200, "-cb: samples a breaker needs before it may open")
 	configEtcdFlag  = flag.String("config-etcd", "", "etcd endpoints of kitex-contrib/config-etcd's client suite (keys /KitexConfig/<-caller-service>/<-service>/{retry,rpc_timeout,circuit_break,degradation})")
-	perCall         = flag.Bool("per-call", false, "one short JSON line per call instead of the full one: i, ok, err, errorKind, server, ms")
+	perCall         = flag.Bool("per-call", false, "one short JSON line per call instead of the full one: i, ok, err, errorKind, server, ms, atMillis")
 	qpsFlag         = flag.Float64("qps", 0, "start calls at this total rate over all -concurrency callers (0 = as fast as they answer)")
 	intervalFlag    = flag.Duration("interval", 0, "start one call every interval over all callers (-qps 1/interval); -qps wins")
 )
@@ -78,9 +78,10 @@ type perCallLine struct {
 	ErrorKind string  `json:"errorKind,omitempty"`
 	Server    string  `json:"server,omitempty"`
 	Millis    float64 `json:"ms"`
+	AtMillis  int64   `json:"atMillis"` // when the call started (Unix ms)
 }
 
 func emitPerCall(r *result) {
 	peer.Emit(perCallLine{Event: "call", Index: r.Index, OK: r.OK, Err: r.Error, ErrorKind: r.ErrorKind,
-		Server: r.Server, Millis: float64(r.LatencyUs) / 1000})
+		Server: r.Server, Millis: float64(r.LatencyUs) / 1000, AtMillis: r.StartedAt.UnixMilli()})
 }

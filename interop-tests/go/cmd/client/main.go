@@ -89,6 +89,7 @@ type result struct {
 	BizExtra   map[string]string `json:"bizExtra,omitempty"`
 	Backward   map[string]string `json:"backward,omitempty"`
 	Declared   string            `json:"declared,omitempty"` // name of a declared IDL exception
+	StartedAt  time.Time         `json:"-"`                  // -per-call's atMillis
 }
 
 func main() {
@@ -327,6 +328,7 @@ func call(ec echoserver.Client, ic interopservice.Client, sc string, i int) *res
 	ctx := baseCtx()
 	r := &result{Event: "call", Scenario: sc, Index: i}
 	start := time.Now()
+	r.StartedAt = start
 	var res interface{}
 	var err error
 	switch sc {

@@ -64,6 +64,8 @@ var (
 	dsMaxRetry   = flag.Int("downstream-max-retry", -1, "callInfoVia's client: max retry times (-1 = Kitex's default)")
 	dsBackupMS   = flag.Int("downstream-backup-ms", 10, "callInfoVia's client: backup request delay (ms)")
 	dsNoChain    = flag.Bool("downstream-disable-chain-stop", false, "callInfoVia's client: DisableChainRetryStop")
+	dsAllErrors  = flag.Bool("downstream-retry-all-errors", false, "callInfoVia's client, failure retry: retry on any error, not only timeouts")
+	dsTimeout    = flag.Duration("downstream-timeout", 0, "callInfoVia's client: client.WithRPCTimeout (0 = none, Kitex's default)")
 	tagsFlag     peer.ListFlag
 )
 
@@ -338,11 +340,14 @@ func (h *handler) CallInfoVia(ctx context.Context, target string) (*interop.Call
 		}
 		opts = append(opts, tpOpts...)
 		retryOpts, err := peer.RetryOptions(peer.RetryConfig{Kind: *dsRetry, MaxRetry: *dsMaxRetry,
-			BackupMS: *dsBackupMS, DisableChainStop: *dsNoChain})
+			BackupMS: *dsBackupMS, DisableChainStop: *dsNoChain, AllErrors: *dsAllErrors})
 		if err != nil {
 			return nil, err
 		}
 		opts = append(opts, retryOpts...)
+		if *dsTimeout > 0 {
+			opts = append(opts, client.WithRPCTimeout(*dsTimeout))
+		}
 		opts = append(opts, client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 			// as a Kitex service calling another names itself (TTHeader FROM_SERVICE)
 			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: *serviceFlag}))
