@@ -169,6 +169,101 @@ class ConfigEtcdInteropTest {
     }
 
     /**
+     * The {@code circuit_break} key: against a Go server that fails every call, neither client's breaker opens under
+     * Kitex's default (minimum sample 200); once the key sets {@code min_sample} 10 for {@code Echo}, both open
+     * ({@code forbidden by circuitbreaker: service circuitbreak}) within a second; a malformed value leaves them as
+     * they are.
+     */
+    @Test
+    void sameCircuitBreakKeyOpensGoAndJavaBreakersAlike() throws Exception {
+        final String caller = "cb-caller";
+        final String callee = "cb-callee";
+        final String key = "/KitexConfig/" + caller + "/" + callee + "/circuit_break";
+        final List<Call> goCalls = new CopyOnWriteArrayList<>();
+        final List<Call> javaCalls = new CopyOnWriteArrayList<>();
+        final AtomicBoolean stop = new AtomicBoolean();
+        final Path goErr = GoPeers.logDir().resolve("config-etcd-cb-client-" + System.nanoTime() + ".log");
+        Process go = null;
+        try (GoPeers.GoServer server = GoPeers.server("-fail-calls", "*");
+             EtcdConfigWatcher watcher = EtcdConfigWatcher.builder()
+                     .endpoints(ETCD.endpoints().toArray(String[]::new)).build()) {
+            final EtcdClientPolicies policies = watcher.clientPolicies(caller, callee);
+            final io.kitex4j.governance.ServiceCircuitBreakers breakers =
+                    io.kitex4j.governance.ServiceCircuitBreakers.builder().policies(policies).build();
+            try (KitexClient client = KitexClient.builder().service(callee).fromService(caller)
+                    .addresses(server.address()).rpcTimeout(Duration.ofSeconds(5)).middleware(breakers.middleware())
+                    .build()) {
+                go = new ProcessBuilder(GoPeers.binaries().resolve("client").toString(), "-addr", server.address(),
+                        "-config-etcd", String.join(",", ETCD.endpoints()), "-caller-service", caller,
+                        "-service", callee, "-scenario", "echo", "-per-call", "-interval", "50ms", "-duration", "5s")
+                        .redirectError(goErr.toFile()).start();
+                final long t0 = System.nanoTime();
+                final Process goProcess = go;
+                final Thread goReader = new Thread(() -> readGoLines(goProcess, t0, goCalls), "go-client-stdout");
+                goReader.setDaemon(true);
+                goReader.start();
+                final Thread javaCaller = new Thread(() -> {
+                    final long deadline = t0 + TimeUnit.SECONDS.toNanos(5);
+                    final EchoServer.Iface echo = client.stub(EchoServer.Iface.class);
+                    while (!stop.get() && System.nanoTime() < deadline) {
+                        final long start = System.nanoTime();
+                        String error = null;
+                        try {
+                            echo.Echo(new Request("echo", "hi"));
+                        } catch (Exception e) {
+                            error = e.toString();
+                        }
+                        final long end = System.nanoTime();
+                        javaCalls.add(new Call(ms(end - t0), error == null, (end - start) / 1e6, error));
+                        sleepUntil(start + TimeUnit.MILLISECONDS.toNanos(50));
+                    }
+                }, "java-caller");
+                javaCaller.start();
+
+                sleepUntil(t0 + TimeUnit.MILLISECONDS.toNanos(1500));
+                final long putMs = ms(System.nanoTime() - t0);
+                put(key, "{\"Echo\":{\"enable\":true,\"err_rate\":0.5,\"min_sample\":10}}");
+                sleepUntil(t0 + TimeUnit.MILLISECONDS.toNanos(3500));
+                put(key, "{\"Echo\":{\"enable\":\"yes\"}}");
+
+                assertThat(go.waitFor(30, TimeUnit.SECONDS)).as("go client finished").isTrue();
+                goReader.join(5000);
+                javaCaller.join(10_000);
+                System.out.println("circuit_break put at " + putMs + " ms");
+                for (String side : List.of("go", "java")) {
+                    final List<Call> calls = side.equals("go") ? goCalls : javaCalls;
+                    System.out.println(side + " calls: " + calls.stream()
+                            .map(c -> c.atMs() + (isOpen(c) ? "open" : c.ok() ? "ok" : "x")).toList());
+                    // Default breaker (min sample 200): every call reaches the failing server.
+                    assertThat(between(calls, 0, putMs)).as(side + " before the key").hasSizeGreaterThanOrEqualTo(10)
+                            .allSatisfy(c -> {
+                                assertThat(c.ok()).isFalse();
+                                assertThat(isOpen(c)).as(side + " call at %d ms: %s", c.atMs(), c.error()).isFalse();
+                            });
+                    final Call firstOpen = calls.stream().filter(ConfigEtcdInteropTest::isOpen).findFirst().orElseThrow(
+                            () -> new AssertionError(side + ": the breaker never opened"));
+                    System.out.println(side + ": breaker open " + (firstOpen.atMs() - putMs) + " ms after the put");
+                    assertThat(firstOpen.atMs() - putMs).as(side + " opened within a second").isLessThan(1000);
+                    // Open from then on (cooling lasts 5 s), the malformed value changing nothing.
+                    assertThat(between(calls, firstOpen.atMs(), Long.MAX_VALUE)).as(side + " open")
+                            .hasSizeGreaterThanOrEqualTo(20).allSatisfy(c -> assertThat(isOpen(c))
+                                    .as(side + " call at %d ms: %s", c.atMs(), c.error()).isTrue());
+                }
+                assertThat(Files.readString(goErr)).contains(key + " client etcd circuit breaker: unmarshal data");
+            }
+        } finally {
+            stop.set(true);
+            if (go != null && go.isAlive()) {
+                go.destroyForcibly();
+            }
+        }
+    }
+
+    private static boolean isOpen(Call c) {
+        return !c.ok() && c.error() != null && c.error().contains("forbidden by circuitbreaker: service circuitbreak");
+    }
+
+    /**
      * INTEGRATION POINT: {@code ClientGovernance.timeoutProvider()} (helper R) reads the policy source once per call
      * when the call starts; until it is on main this test does the same by hand, as per-call options.
      */
