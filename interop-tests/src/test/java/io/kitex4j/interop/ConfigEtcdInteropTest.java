@@ -259,6 +259,56 @@ class ConfigEtcdInteropTest {
         }
     }
 
+    /**
+     * The {@code retry} key as a Go client applies it live: after the key sets failure retry {@code max_retry_times}
+     * 2 for {@code Echo}, each call that times out against a stalling Go server reaches it three times ({@code
+     * RetryReq} "", "1", "2"); before, once. The kitex4j side reads the same value into the same {@link
+     * io.kitex4j.governance.RetryPolicy}.
+     */
+    @Test
+    void retryKeyAppliesLiveToGoAndParsesAlikeInJava() throws Exception {
+        final String caller = "retry-caller";
+        final String callee = "retry-callee";
+        final String key = "/KitexConfig/" + caller + "/" + callee + "/retry";
+        final Path calls = GoPeers.logDir().resolve("config-etcd-retry-calls-" + System.nanoTime() + ".jsonl");
+        final Path goErr = GoPeers.logDir().resolve("config-etcd-retry-client-" + System.nanoTime() + ".log");
+        try (GoPeers.GoServer server = GoPeers.server("-stall-calls", "*", "-stall", "300ms", "-log-calls",
+                calls.toString());
+             EtcdConfigWatcher watcher = EtcdConfigWatcher.builder()
+                     .endpoints(ETCD.endpoints().toArray(String[]::new)).build()) {
+            final EtcdClientPolicies policies = watcher.clientPolicies(caller, callee);
+            final Process go = new ProcessBuilder(GoPeers.binaries().resolve("client").toString(), "-addr",
+                    server.address(), "-timeout", "100ms", "-config-etcd", String.join(",", ETCD.endpoints()),
+                    "-caller-service", caller, "-service", callee, "-transport", "ttheader-framed", "-scenario", "echo",
+                    "-per-call", "-count", "3",
+                    "-interval", "1s").redirectError(goErr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            try {
+                // The first call reached the server and timed out: now the key.
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                        .until(() -> Files.exists(calls) && Files.readAllLines(calls).size() == 1);
+                Thread.sleep(150);
+                put(key, "{\"Echo\":{\"enable\":true,\"type\":0,\"failure_policy\":{\"stop_policy\":"
+                        + "{\"max_retry_times\":2},\"backoff_policy\":{\"backoff_type\":\"none\"}}}}");
+                assertThat(go.waitFor(30, TimeUnit.SECONDS)).as("go client finished").isTrue();
+            } finally {
+                go.destroyForcibly();
+            }
+            final List<String> retryReqs = new ArrayList<>();
+            for (String line : Files.readAllLines(calls)) {
+                retryReqs.add(GoPeers.JSON.readTree(line).path("retryReq").asText());
+            }
+            System.out.println("go server saw RetryReq " + retryReqs);
+            assertThat(retryReqs).containsExactly("", "", "1", "2", "", "1", "2");
+            // INTEGRATION POINT: with ClientGovernance.builder().policies(policies).idempotent("*"), a kitex4j client's
+            // calls of Echo should reach the server the same way; until then, the policy it would apply:
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> policies.current().retry("Echo") != null);
+            assertThat(policies.current().retry("Echo"))
+                    .isEqualTo(io.kitex4j.governance.RetryPolicy.failure().maxRetryTimes(2).build());
+        }
+    }
+
     private static boolean isOpen(Call c) {
         return !c.ok() && c.error() != null && c.error().contains("forbidden by circuitbreaker: service circuitbreak");
     }
