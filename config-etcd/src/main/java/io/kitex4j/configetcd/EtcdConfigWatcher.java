@@ -116,6 +116,8 @@ public final class EtcdConfigWatcher implements AutoCloseable {
             return t;
         });
         loop.setRemoveOnCancelPolicy(true);
+        // After close(), no backoff timer may start another etcd call on the closed client.
+        loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
     /** A builder; set one of endpoints, etcd config, connection or client. */

@@ -268,4 +268,22 @@ class EtcdConfigWatcherTest {
         delete(key);
         await().atMost(FAST).until(() -> policies.current().timeout("Echo") == null);
     }
+
+    @Test
+    void etcdDownAtStart_startsWithDefaults_appliesWhenEtcdAnswers() throws Exception {
+        put("/KitexConfig/down/echo/retry", KitexConfigParserTest.GO_FAILURE);
+        final EtcdMember member = etcd.cluster().member(0);
+        member.stop();
+        watcher = builder().timeout(Duration.ofMillis(500)).build();
+        final long t0 = System.nanoTime();
+        final EtcdClientPolicies policies = watcher.clientPolicies("down", "echo");
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(3_000);
+        assertThat(policies.current()).isEqualTo(ClientPolicies.empty());
+        assertThat(warnings()).anySatisfy(w -> assertThat(w.getFormattedMessage())
+                .contains("etcd did not answer within 500 ms"));
+        member.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> policies.current().retry("Echo") != null);
+        put("/KitexConfig/down/echo/retry", "{}");
+        await().atMost(FAST).until(() -> policies.current().retries().isEmpty());
+    }
 }
