@@ -105,6 +105,12 @@ class ConfigCommandTest {
         assertThat(run("config", "put", "--etcd", etcd(), "--server", "cli.s", "--category", "limit",
                 "--config-prefix", "/Other", "{\"connection_limit\":10,\"qps_limit\":100}")).isZero();
         assertThat(get("/Other/cli.s/limit")).isEqualTo("{\"connection_limit\":10,\"qps_limit\":100}");
+        // watch: a key present at the start is one event.
+        out.reset();
+        assertThat(run("config", "watch", "--etcd", etcd(), "--server", "cli.s", "--config-prefix", "/Other",
+                "--count", "1")).isZero();
+        assertThat(stdout().lines()).containsExactly(
+                "applied /Other/cli.s/limit = {\"connection_limit\":10,\"qps_limit\":100}");
         assertThat(run("config", "put", "--etcd", etcd(), "--server", "cli.s", "--category", "retry", "{}")).isEqualTo(2);
         assertThat(err.toString()).contains("--category retry is a client category: use --caller and --callee");
         assertThat(run("config", "get", "--etcd", etcd(), "--caller", "x")).isEqualTo(2);
