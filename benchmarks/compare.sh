@@ -27,7 +27,8 @@
 #               with backup requests after GOV_BACKUP_MS (10) ms, for the Go client and for kitex4j
 #               (GovernanceLoadRunner); and the cost of retry + circuit breaker when nothing fails: closed loop,
 #               CONC callers, one Go server, Go client without / with failure retry + service breaker, kitex4j
-#               without / with ClientGovernance (the same policies). GOV_GO_ONLY=1: only the Go cases.
+#               without / with ClientGovernance (the same policies). GOV_GO_ONLY=1: only the Go cases;
+#               GOV_SPLIT=1: also the Go client with only the retry and only the breaker.
 #   all         all of the above
 # payload16k and conc1000 run over EXTRA_TRANSPORTS (default "ttheader"; "framed ttheader" for both).
 # The estimated duration is printed first: RUNS x cases x (WARMUP + DURATION + ~2.5 s of process start-up).
@@ -41,7 +42,7 @@
 # while measuring (benchmarks/README.md).
 #
 # Env: DURATION, WARMUP, RUNS, CONC (100), PAYLOAD (1024), CASES, EXTRA_TRANSPORTS, OBS_TRACING_ONLY=1,
-# GOV_QPS, GOV_CONC, GOV_STALL, GOV_STALL_CALLS, GOV_BACKUP_MS, GOV_GO_ONLY=1 (governance group),
+# GOV_QPS, GOV_CONC, GOV_STALL, GOV_STALL_CALLS, GOV_BACKUP_MS, GOV_GO_ONLY=1, GOV_SPLIT=1 (governance group),
 # SKIP_BUILD=1 (reuse benchmarks.jar and Go binaries in GO_BIN), JAVA_OPTS (extra JVM flags for the Java
 # processes), JAVA25, KEEP_TMP=1.
 #
@@ -264,6 +265,10 @@ if [ -z "$JAR_BEFORE" ]; then
     fi
     add_case governance "Go client → Go Kitex server (control)" go go ttheader
     add_case governance "Go client with failure retry + service circuit breaker → Go Kitex server" go-retry-cb go ttheader
+    if [ "${GOV_SPLIT:-0}" = 1 ]; then
+      add_case governance "Go client with failure retry → Go Kitex server" go-retry go ttheader
+      add_case governance "Go client with service circuit breaker → Go Kitex server" go-cb go ttheader
+    fi
     if [ "${GOV_GO_ONLY:-0}" != 1 ]; then
       add_case governance "kitex4j client (GovernanceLoadRunner, no governance) → Go Kitex server" kitex4j-gov go ttheader
       add_case governance "kitex4j client with ClientGovernance (failure retry + breaker) → Go Kitex server" \

@@ -20,7 +20,7 @@
 #       kitex4j-observed (blocking stub with KitexTracing and KitexMetrics, as kitex4j-observed above), tcpecho, netty
 #       governance (compare.sh's governance group): go-backup (the Go client with -retry backup -backup-ms
 #       GOV_BACKUP_MS, default 10), go-retry-cb (-retry failure -cb: Kitex's failure retry and service circuit
-#       breaker with their defaults), kitex4j-gov, kitex4j-gov-backup, kitex4j-gov-retry-cb (GovernanceLoadRunner,
+#       breaker with their defaults; go-retry, go-cb: one of the two), kitex4j-gov, kitex4j-gov-backup, kitex4j-gov-retry-cb (GovernanceLoadRunner,
 #       blocking calls on CONC threads, -governance none / backup / retry-cb)
 #   QPS=N (optional, like POOL): a total call rate over all callers (Go -qps; LoadRunner and GovernanceLoadRunner
 #       -qps); unset: closed loop
@@ -90,6 +90,8 @@ client_argv() {
     go)            CLIENT_ARGV=("${goc[@]}") ;;
     go-backup)     CLIENT_ARGV=("${goc[@]}" -retry backup -backup-ms "${GOV_BACKUP_MS:-10}") ;;
     go-retry-cb)   CLIENT_ARGV=("${goc[@]}" -retry failure -cb) ;;
+    go-retry)      CLIENT_ARGV=("${goc[@]}" -retry failure) ;;
+    go-cb)         CLIENT_ARGV=("${goc[@]}" -cb) ;;
     kitex4j-gov)   CLIENT_ARGV=("${gov[@]}" -governance none) ;;
     kitex4j-gov-backup) CLIENT_ARGV=("${gov[@]}" -governance backup -backup-ms "${GOV_BACKUP_MS:-10}") ;;
     kitex4j-gov-retry-cb) CLIENT_ARGV=("${gov[@]}" -governance retry-cb) ;;
