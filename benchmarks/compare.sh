@@ -22,6 +22,13 @@
 #               suite (always-on sampler, spans batched to a no-op exporter); Go -> kitex4j server without and with
 #               KitexTracing (the same sampler and exporter) and KitexMetrics (a SimpleMeterRegistry); kitex4j client
 #               without and with both -> Go server. OBS_TRACING_ONLY=1 adds the tracing-only kitex4j cases.
+#   governance  over TTHeader. Backup-request tail latency: 3 Go servers, one stalling every GOV_STALL_CALLS-th call
+#               (%20) for GOV_STALL (100ms), GOV_CONC (10) callers at GOV_QPS (1000) calls/s in total, without and
+#               with backup requests after GOV_BACKUP_MS (10) ms, for the Go client and for kitex4j
+#               (GovernanceLoadRunner); and the cost of retry + circuit breaker when nothing fails: closed loop,
+#               CONC callers, one Go server, Go client without / with failure retry + service breaker, kitex4j
+#               without / with ClientGovernance (the same policies). GOV_GO_ONLY=1: only the Go cases;
+#               GOV_SPLIT=1: also the Go client with only the retry and only the breaker.
 #   all         all of the above
 # payload16k and conc1000 run over EXTRA_TRANSPORTS (default "ttheader"; "framed ttheader" for both).
 # The estimated duration is printed first: RUNS x cases x (WARMUP + DURATION + ~2.5 s of process start-up).
@@ -35,6 +42,7 @@
 # while measuring (benchmarks/README.md).
 #
 # Env: DURATION, WARMUP, RUNS, CONC (100), PAYLOAD (1024), CASES, EXTRA_TRANSPORTS, OBS_TRACING_ONLY=1,
+# GOV_QPS, GOV_CONC, GOV_STALL, GOV_STALL_CALLS, GOV_BACKUP_MS, GOV_GO_ONLY=1, GOV_SPLIT=1 (governance group),
 # SKIP_BUILD=1 (reuse benchmarks.jar and Go binaries in GO_BIN), JAVA_OPTS (extra JVM flags for the Java
 # processes), JAVA25, KEEP_TMP=1.
 #
@@ -65,8 +73,11 @@ GO_BIN="${GO_BIN:-$TMP/bin}"
 RES="$TMP/results"
 mkdir -p "$GO_BIN" "$RES"
 SERVER_PID=""
+EXTRA_PIDS=()  # the other servers of a multi-server case (go3slow)
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then kill "$SERVER_PID" 2>/dev/null || true; fi
+  local p
+  for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   [ "${KEEP_TMP:-0}" = 1 ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -104,6 +115,21 @@ start_server() {  # kind addr -> SERVER_PID
   wait_port 127.0.0.1 "${addr##*:}" "$SERVER_PID"
 }
 
+# go3slow: three Go servers on ports P, P+1, P+2 of addr, the last one go-slow; SERVER_PID is the first (its
+# RSS and threads are the ones reported), the others go to EXTRA_PIDS. Sets GO3_ADDRS (the comma list).
+start_go3slow() {  # addr
+  local host="${1%:*}" port="${1##*:}" i kind
+  start_server go "$1" || return 1
+  for i in 1 2; do
+    kind=go; [ "$i" = 2 ] && kind=go-slow
+    server_argv "$kind" "$host:$((port + i))"
+    "${SRV_PIN[@]}" "${SERVER_ARGV[@]}" >>"$TMP/server.log" 2>&1 &
+    EXTRA_PIDS+=($!)
+    wait_port "$host" "$((port + i))" "$!" || return 1
+  done
+  GO3_ADDRS="$1,$host:$((port + 1)),$host:$((port + 2))"
+}
+
 stop_server() {  # sets STATS to "VmHWM-kB<TAB>bytes-allocated-per-call<TAB>threads" (-1: not measured)
   # Not to be called in $(...): wait only works in the shell that started the server.
   local hwm alloc threads
@@ -112,48 +138,59 @@ stop_server() {  # sets STATS to "VmHWM-kB<TAB>bytes-allocated-per-call<TAB>thre
   kill "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
+  local p
+  for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  EXTRA_PIDS=()
   # A kitex4j server prints what it allocated per call (after its first 100,000 calls) when stopped.
   alloc="$(grep -o '"allocBytesPerCall":-\?[0-9]*' "$TMP/server.log" 2>/dev/null | tail -1 | cut -d: -f2 || true)"
   STATS="$(printf '%s\t%s\t%s' "${hwm:-0}" "${alloc:--1}" "${threads:--1}")"
 }
 
-run_client() {  # kind addr transport conc payload pool -> one JSON line
+run_client() {  # kind addr transport conc payload pool [qps] -> one JSON line
   local kind="$1" addr="$2" tp="$3" conc="$4" payload="$5"
   local pin=("${CLI_PIN[@]}")
   if command -v timeout >/dev/null 2>&1; then pin=(timeout "$CLIENT_TIMEOUT" "${CLI_PIN[@]}"); fi
-  POOL="$6" client_argv "$kind" "$addr" "$tp" "$conc" "$payload" "$DURATION" "$WARMUP"
+  POOL="$6" QPS="${7:-}" client_argv "$kind" "$addr" "$tp" "$conc" "$payload" "$DURATION" "$WARMUP"
   "${pin[@]}" "${CLIENT_ARGV[@]}" 2>>"$TMP/client.err" | grep '"event":"bench"\|"event": *"bench"' | tail -1
 }
 
-# One line per case: key, group, name, client, server, transport, concurrency, payload, pool ("" = defaults).
+# One line per case: key, group, name, client, server, transport, concurrency, payload, pool ("-" = defaults),
+# qps ("-" = closed loop). "-", not "": read with IFS=tab would merge two tabs around an empty field.
 CASE_LIST="$TMP/cases.list"
 : >"$CASE_LIST"
 NCASES=0
-add_case() {  # group name client server transport [conc payload pool]
+add_case() {  # group name client server transport [conc payload pool qps]
   NCASES=$((NCASES + 1))
-  printf '%03d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$NCASES" "$1" "$2" "$3" "$4" "$5" "${6:-$CONC}" "${7:-$PAYLOAD}" \
-    "${8:-}" >>"$CASE_LIST"
+  printf '%03d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$NCASES" "$1" "$2" "$3" "$4" "$5" "${6:-$CONC}" "${7:-$PAYLOAD}" \
+    "${8:--}" "${9:--}" >>"$CASE_LIST"
 }
 want() {  # group
   case " ${CASES//,/ } " in *" all "* | *" $1 "*) return 0 ;; *) return 1 ;; esac
 }
 for g in ${CASES//,/ }; do
-  case "$g" in core | virtual | payload16k | conc1000 | container | executors | observability | all) ;;
-    *) echo "compare: unknown case group '$g' (expected: core virtual payload16k conc1000 container executors observability all)" >&2; exit 2 ;;
+  case "$g" in core | virtual | payload16k | conc1000 | container | executors | observability | governance | all) ;;
+    *) echo "compare: unknown case group '$g' (expected: core virtual payload16k conc1000 container executors observability governance all)" >&2; exit 2 ;;
   esac
 done
 
-run_one() {  # key client server transport conc payload pool run
-  local key="$1" cli="$2" srv="$3" tp="$4" conc="$5" payload="$6" pool="$7" r="$8" line load
+run_one() {  # key client server transport conc payload pool run [qps]
+  local key="$1" cli="$2" srv="$3" tp="$4" conc="$5" payload="$6" pool="$7" r="$8" qps="${9:-}" line load started
   PORT=$((PORT + 1))
   local addr="127.0.0.1:$PORT"
   load="$(cut -d' ' -f1 /proc/loadavg)"
-  if ! start_server "$srv" "$addr"; then
+  if [ "$srv" = go3slow ]; then
+    PORT=$((PORT + 2))
+    if start_go3slow "$addr"; then started=1; addr="$GO3_ADDRS"; else started=0; fi
+  else
+    if start_server "$srv" "$addr"; then started=1; else started=0; fi
+  fi
+  if [ "$started" = 0 ]; then
+    [ -z "$SERVER_PID" ] || stop_server
     echo '{"failed":true}' >"$RES/$key.run$r.json"
     printf '0\t-1\t-1\t%s\n' "$load" >"$RES/$key.run$r.stats"
     return 0
   fi
-  line="$(run_client "$cli" "$addr" "$tp" "$conc" "$payload" "$pool" || true)"
+  line="$(run_client "$cli" "$addr" "$tp" "$conc" "$payload" "$pool" "$qps" || true)"
   [ -n "$line" ] || line='{"failed":true}'
   stop_server
   echo "$line" >"$RES/$key.run$r.json"
@@ -215,6 +252,29 @@ if [ -z "$JAR_BEFORE" ]; then
     add_case observability "kitex4j client with tracing and metrics, blocking stub × $CONC threads → Go Kitex server" \
       kitex4j-observed go ttheader
   fi
+  if want governance; then
+    # TTHeader: Kitex sends RetryReq (and so chain stop) only over TTHeader.
+    gq="${GOV_QPS:-1000}"; gc="${GOV_CONC:-10}"; gb="${GOV_BACKUP_MS:-10}"
+    what="3 servers, one stalls calls ${GOV_STALL_CALLS:-%20} for ${GOV_STALL:-100ms}; $gc callers, $gq calls/s"
+    add_case governance "[$what] Go client, no retry" go go3slow ttheader "$gc" "$PAYLOAD" "" "$gq"
+    add_case governance "[$what] Go client, backup request after $gb ms" go-backup go3slow ttheader "$gc" "$PAYLOAD" "" "$gq"
+    if [ "${GOV_GO_ONLY:-0}" != 1 ]; then
+      add_case governance "[$what] kitex4j client, no governance" kitex4j-gov go3slow ttheader "$gc" "$PAYLOAD" "" "$gq"
+      add_case governance "[$what] kitex4j client, ClientGovernance backup after $gb ms" kitex4j-gov-backup go3slow \
+        ttheader "$gc" "$PAYLOAD" "" "$gq"
+    fi
+    add_case governance "Go client → Go Kitex server (control)" go go ttheader
+    add_case governance "Go client with failure retry + service circuit breaker → Go Kitex server" go-retry-cb go ttheader
+    if [ "${GOV_SPLIT:-0}" = 1 ]; then
+      add_case governance "Go client with failure retry → Go Kitex server" go-retry go ttheader
+      add_case governance "Go client with service circuit breaker → Go Kitex server" go-cb go ttheader
+    fi
+    if [ "${GOV_GO_ONLY:-0}" != 1 ]; then
+      add_case governance "kitex4j client (GovernanceLoadRunner, no governance) → Go Kitex server" kitex4j-gov go ttheader
+      add_case governance "kitex4j client with ClientGovernance (failure retry + breaker) → Go Kitex server" \
+        kitex4j-gov-retry-cb go ttheader
+    fi
+  fi
   if want container; then
     for tp in framed ttheader; do
       add_case container "Go client → kitex4j server, container profile (default handler lanes)" go kitex4j-container "$tp"
@@ -229,12 +289,14 @@ if [ -z "$JAR_BEFORE" ]; then
     "$EST" "$NCASES" "$RUNS" "$WARMUP" "$DURATION" "$CASES" "$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "compare: estimated $(printf '%.0f' "$EST") min for $NCASES cases x $RUNS runs" >&2
   for r in $(seq 1 "$RUNS"); do
-    while IFS=$'\t' read -r key group name cli srv tp c p pool; do
-      echo "compare: run $r/$RUNS, case $key/$NCASES: $name over $tp (c=$c b=$p${pool:+ pool=$pool})" >&2
-      run_one "$key" "$cli" "$srv" "$tp" "$c" "$p" "$pool" "$r"
+    while IFS=$'\t' read -r key group name cli srv tp c p pool qps; do
+      [ "$pool" != - ] || pool=""
+      [ "$qps" != - ] || qps=""
+      echo "compare: run $r/$RUNS, case $key/$NCASES: $name over $tp (c=$c b=$p${pool:+ pool=$pool}${qps:+ qps=$qps})" >&2
+      run_one "$key" "$cli" "$srv" "$tp" "$c" "$p" "$pool" "$r" "$qps"
     done <"$CASE_LIST"
   done
-  while IFS=$'\t' read -r key group name cli srv tp c p pool; do
+  while IFS=$'\t' read -r key group name cli srv tp c p pool qps; do
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$tp" "$key" "$group" "$c" "$p" >>"$RES/cases.tsv"
   done <"$CASE_LIST"
 fi

@@ -12,10 +12,18 @@
 #       kitex4j-tracing (default lanes with KitexTracing: always-on sampler, spans batched to a no-op exporter),
 #       kitex4j-observed (kitex4j-tracing plus KitexMetrics on a SimpleMeterRegistry: -tracing -metrics),
 #       go-otel (the Go server with obs-opentelemetry's server suite: always-on sampler, batched to a no-op exporter)
+#       go-slow (the Go server stalling -stall-calls GOV_STALL_CALLS (default %20: every 20th call) for GOV_STALL
+#       (default 100ms): the slow instance of compare.sh's governance cases)
 #   client_argv KIND ADDR TRANSPORT CONC PAYLOAD DURATION WARMUP   -> CLIENT_ARGV
 #       go, kitex4j (blocking stub), kitex4j-async, kitex4j-virtual (blocking stub on CONC virtual threads,
 #       run by JAVA25), kitex4j-tracing (blocking stub with KitexTracing, as kitex4j-tracing above),
 #       kitex4j-observed (blocking stub with KitexTracing and KitexMetrics, as kitex4j-observed above), tcpecho, netty
+#       governance (compare.sh's governance group): go-backup (the Go client with -retry backup -backup-ms
+#       GOV_BACKUP_MS, default 10), go-retry-cb (-retry failure -cb: Kitex's failure retry and service circuit
+#       breaker with their defaults; go-retry, go-cb: one of the two), kitex4j-gov, kitex4j-gov-backup, kitex4j-gov-retry-cb (GovernanceLoadRunner,
+#       blocking calls on CONC threads, -governance none / backup / retry-cb)
+#   QPS=N (optional, like POOL): a total call rate over all callers (Go -qps; LoadRunner and GovernanceLoadRunner
+#       -qps); unset: closed loop
 #
 # Connections: neither client multiplexes; each call holds one connection, so CONC callers use up to CONC
 # connections. What happens to a connection after its call is the pool's choice: Go Kitex's default long pool
@@ -44,6 +52,8 @@ server_argv() {
   case "$kind" in
     go)             SERVER_ARGV=("$GO_BIN/server" -addr "$addr") ;;
     go-otel)        SERVER_ARGV=("$GO_BIN/server" -addr "$addr" -otel -otel-spans discard) ;;
+    go-slow)        SERVER_ARGV=("$GO_BIN/server" -addr "$addr" -stall-calls "${GOV_STALL_CALLS:-%20}"
+                      -stall "${GOV_STALL:-100ms}") ;;
     kitex4j)        SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr") ;;
     kitex4j-direct) SERVER_ARGV=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -server "$addr"
                       -handlers direct) ;;
@@ -70,11 +80,21 @@ client_argv() {
   local kind="$1" addr="$2" tp="$3" conc="$4" payload="$5" duration="$6" warmup="$7" jopts=()
   read -r -a jopts <<<"${JAVA_OPTS:-}"
   local args=(-cp "$JAR" io.kitex4j.benchmarks.load.LoadRunner -addr "$addr" -transport "$tp"
-              -c "$conc" -b "$payload" -d "$duration" -w "$warmup" ${POOL:+-pool "$POOL"})
+              -c "$conc" -b "$payload" -d "$duration" -w "$warmup" ${POOL:+-pool "$POOL"} ${QPS:+-qps "$QPS"})
   local runner=(java "${jopts[@]}" "${args[@]}")
+  local gov=(java "${jopts[@]}" -cp "$JAR" io.kitex4j.benchmarks.load.GovernanceLoadRunner -addr "$addr"
+             -transport "$tp" -c "$conc" -b "$payload" -d "$duration" -w "$warmup" ${QPS:+-qps "$QPS"})
+  local goc=("$GO_BIN/client" -scenario bench -addr "$addr" -transport "$tp" -concurrency "$conc"
+             -payload "$payload" -duration "$duration" -warmup "$warmup" ${POOL:+-max-idle "$POOL"} ${QPS:+-qps "$QPS"})
   case "$kind" in
-    go)            CLIENT_ARGV=("$GO_BIN/client" -scenario bench -addr "$addr" -transport "$tp" -concurrency "$conc"
-                     -payload "$payload" -duration "$duration" -warmup "$warmup" ${POOL:+-max-idle "$POOL"}) ;;
+    go)            CLIENT_ARGV=("${goc[@]}") ;;
+    go-backup)     CLIENT_ARGV=("${goc[@]}" -retry backup -backup-ms "${GOV_BACKUP_MS:-10}") ;;
+    go-retry-cb)   CLIENT_ARGV=("${goc[@]}" -retry failure -cb) ;;
+    go-retry)      CLIENT_ARGV=("${goc[@]}" -retry failure) ;;
+    go-cb)         CLIENT_ARGV=("${goc[@]}" -cb) ;;
+    kitex4j-gov)   CLIENT_ARGV=("${gov[@]}" -governance none) ;;
+    kitex4j-gov-backup) CLIENT_ARGV=("${gov[@]}" -governance backup -backup-ms "${GOV_BACKUP_MS:-10}") ;;
+    kitex4j-gov-retry-cb) CLIENT_ARGV=("${gov[@]}" -governance retry-cb) ;;
     kitex4j)       CLIENT_ARGV=("${runner[@]}" -mode blocking) ;;
     kitex4j-async) CLIENT_ARGV=("${runner[@]}" -mode async) ;;
     kitex4j-tracing) CLIENT_ARGV=("${runner[@]}" -mode blocking -tracing) ;;
