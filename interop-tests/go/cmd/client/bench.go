@@ -38,6 +38,7 @@ func bench(ec echoserver.Client) {
 		var all []int64
 		start := time.Now()
 		deadline := start.Add(d)
+		pacer := newPacer()
 		for w := 0; w < *concFlag; w++ {
 			wg.Add(1)
 			go func() {
@@ -46,6 +47,7 @@ func bench(ec echoserver.Client) {
 				ctx := context.Background()
 				req := &echo.Request{Action: "echo", Msg: msg}
 				for time.Now().Before(deadline) {
+					pacer.Wait()
 					t0 := time.Now()
 					resp, err := ec.Echo(ctx, req)
 					lat := time.Since(t0)

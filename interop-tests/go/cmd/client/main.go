@@ -63,7 +63,7 @@ var (
 	idlService   = flag.String("idl-service", "InteropService", "rawCall: IDL service name for generic.BinaryThriftGenericV2")
 	otelFlag     = flag.Bool("otel", false, "OpenTelemetry tracing with kitex-contrib/obs-opentelemetry's client suite")
 	otelSpans    = flag.String("otel-spans", "", "-otel: file finished spans are appended to, one JSON line each (empty = stderr)")
-	callerSvc    = flag.String("caller-service", "go-client", "-otel: resource service.name of this client")
+	callerSvc    = flag.String("caller-service", "go-client", "-otel: resource service.name of this client; -config-etcd: the client name of the config keys")
 	transients   peer.ListFlag
 	baggageFlags peer.ListFlag
 	callBaggage  baggage.Baggage
@@ -89,6 +89,7 @@ type result struct {
 	BizExtra   map[string]string `json:"bizExtra,omitempty"`
 	Backward   map[string]string `json:"backward,omitempty"`
 	Declared   string            `json:"declared,omitempty"` // name of a declared IDL exception
+	StartedAt  time.Time         `json:"-"`                  // -per-call's atMillis
 }
 
 func main() {
@@ -175,6 +176,11 @@ func clientOptions() ([]client.Option, error) {
 	if *timeoutFlag > 0 {
 		opts = append(opts, client.WithRPCTimeout(*timeoutFlag))
 	}
+	govOpts, err := governanceOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, govOpts...)
 	if *addrFlag != "" {
 		opts = append(opts, client.WithHostPorts(strings.Split(*addrFlag, ",")...))
 	} else if *etcdFlag != "" {
@@ -270,6 +276,7 @@ func run(ec echoserver.Client, ic interopservice.Client) {
 		deadline = time.Now().Add(*durationFlag)
 	}
 	next := 0
+	pacer := newPacer()
 	var wg sync.WaitGroup
 	for w := 0; w < *concFlag; w++ {
 		wg.Add(1)
@@ -284,6 +291,7 @@ func run(ec echoserver.Client, ic interopservice.Client) {
 				i := next
 				next++
 				mu.Unlock()
+				pacer.Wait()
 				r := call(ec, ic, sc, i)
 				mu.Lock()
 				n++
@@ -293,7 +301,9 @@ func run(ec echoserver.Client, ic interopservice.Client) {
 				if r.Server != "" {
 					servers[r.Server]++
 				}
-				if !*quietFlag {
+				if *perCall {
+					emitPerCall(r)
+				} else if !*quietFlag {
 					peer.Emit(r)
 				} else if !r.OK && len(results) < 20 {
 					results = append(results, r)
@@ -318,6 +328,7 @@ func call(ec echoserver.Client, ic interopservice.Client, sc string, i int) *res
 	ctx := baseCtx()
 	r := &result{Event: "call", Scenario: sc, Index: i}
 	start := time.Now()
+	r.StartedAt = start
 	var res interface{}
 	var err error
 	switch sc {

@@ -53,6 +53,19 @@ var (
 	downstreamTP = flag.String("downstream-transport", "ttheader", "transport for callInfoVia's client")
 	otelFlag     = flag.Bool("otel", false, "OpenTelemetry tracing with kitex-contrib/obs-opentelemetry (server suite; callInfoVia's client gets the client suite)")
 	otelSpans    = flag.String("otel-spans", "", "-otel: file finished spans are appended to, one JSON line each (empty = stderr; \"discard\": batched to a no-op exporter, for benchmarks)")
+	failCalls    = flag.String("fail-calls", "", "calls (1-based count of calls this server received) whose handler returns an error: *, %K (every K-th) or N,M,A-B")
+	stallCalls   = flag.String("stall-calls", "", "calls (as -fail-calls) that sleep -stall before being handled")
+	stallFlag    = flag.Duration("stall", 0, "-stall-calls: how long")
+	logCalls     = flag.String("log-calls", "", "file each received call is appended to, one JSON line (method, call number, RetryReq, persistent metainfo)")
+	limitQPS     = flag.Int("limit-qps", 0, "server.WithLimit MaxQPS (0 = none)")
+	limitConns   = flag.Int("limit-conns", 0, "server.WithLimit MaxConnections (0 = none)")
+	configEtcd   = flag.String("config-etcd", "", "etcd endpoints of kitex-contrib/config-etcd's server suite (limit key /KitexConfig/<service>/limit)")
+	dsRetry      = flag.String("downstream-retry", "none", "callInfoVia's client: none|failure|backup")
+	dsMaxRetry   = flag.Int("downstream-max-retry", -1, "callInfoVia's client: max retry times (-1 = Kitex's default)")
+	dsBackupMS   = flag.Int("downstream-backup-ms", 10, "callInfoVia's client: backup request delay (ms)")
+	dsNoChain    = flag.Bool("downstream-disable-chain-stop", false, "callInfoVia's client: DisableChainRetryStop")
+	dsAllErrors  = flag.Bool("downstream-retry-all-errors", false, "callInfoVia's client, failure retry: retry on any error, not only timeouts")
+	dsTimeout    = flag.Duration("downstream-timeout", 0, "callInfoVia's client: client.WithRPCTimeout (0 = none, Kitex's default)")
 	tagsFlag     peer.ListFlag
 )
 
@@ -74,12 +87,15 @@ func main() {
 		fail(err)
 	}
 
+	gov, err := newGovernance()
+	fail(err)
 	ln, err := net.Listen("tcp", *addrFlag)
 	fail(err)
 	opts := []server.Option{
 		server.WithListener(ln),
 		server.WithServerBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: *serviceFlag}),
 	}
+	opts = append(opts, gov...)
 	if *otelFlag {
 		// the suite's middleware starts the server span; recordBaggage, added after it, runs inside it
 		opts = append(opts, server.WithSuite(tracing.NewServerSuite()))
@@ -323,6 +339,15 @@ func (h *handler) CallInfoVia(ctx context.Context, target string) (*interop.Call
 			return nil, err
 		}
 		opts = append(opts, tpOpts...)
+		retryOpts, err := peer.RetryOptions(peer.RetryConfig{Kind: *dsRetry, MaxRetry: *dsMaxRetry,
+			BackupMS: *dsBackupMS, DisableChainStop: *dsNoChain, AllErrors: *dsAllErrors})
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, retryOpts...)
+		if *dsTimeout > 0 {
+			opts = append(opts, client.WithRPCTimeout(*dsTimeout))
+		}
 		opts = append(opts, client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 			// as a Kitex service calling another names itself (TTHeader FROM_SERVICE)
 			client.WithClientBasicInfo(&rpcinfo.EndpointBasicInfo{ServiceName: *serviceFlag}))

@@ -8,6 +8,7 @@ import io.kitex4j.core.Metainfo;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.client.KitexClientBuilder;
 import io.kitex4j.core.Transport;
+import io.kitex4j.governance.RetryPolicy;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -49,6 +50,14 @@ final class CallCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "MS", description = "RPC timeout in milliseconds.")
     Long timeoutMillis;
 
+    @Option(names = "--retry", paramLabel = "N",
+            description = "Failure retry: up to N more attempts (Kitex's failure retry: 0..5; with --backup-ms, mixed: 0..3).")
+    Integer retry;
+
+    @Option(names = "--backup-ms", paramLabel = "D",
+            description = "Backup request: another copy if no answer within D ms (Kitex's backup request).")
+    Long backupMillis;
+
     @Option(names = {"-n", "--count"}, paramLabel = "COUNT", defaultValue = "1", description = "Number of calls (default: ${DEFAULT-VALUE}).")
     int count;
 
@@ -79,6 +88,10 @@ final class CallCommand implements Callable<Integer> {
             }
             if (timeoutMillis != null) {
                 b.rpcTimeout(Duration.ofMillis(timeoutMillis));
+            }
+            final RetryPolicy policy = retryPolicy(retry, backupMillis);
+            if (policy != null) {
+                governed(b, policy);
             }
         } catch (IllegalArgumentException e) {
             if (resolver != null) {
@@ -119,6 +132,50 @@ final class CallCommand implements Callable<Integer> {
             throw new UsageException(failures + " of " + count + " calls failed");
         }
         return 0;
+    }
+
+    /**
+     * The retry policy of {@code --retry N} (failure retry), {@code --backup-ms D} (backup request) or both
+     * (mixed), or {@code null} for neither.
+     *
+     * @throws UsageException for values out of Kitex's bounds
+     */
+    static RetryPolicy retryPolicy(Integer retry, Long backupMillis) {
+        if (retry == null && backupMillis == null) {
+            return null;
+        }
+        try {
+            if (backupMillis == null) {
+                return RetryPolicy.failure().maxRetryTimes(retry).build();
+            }
+            final Duration delay = Duration.ofMillis(backupMillis);
+            final RetryPolicy.Builder p = retry == null ? RetryPolicy.backup(delay) : RetryPolicy.mixed(delay);
+            if (retry != null) {
+                p.maxRetryTimes(retry);
+            }
+            return p.build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException((backupMillis == null ? "--retry" : retry == null ? "--backup-ms"
+                    : "--retry/--backup-ms") + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Puts {@code policy} for every method, on every method marked idempotent (Echo is), on the client.
+     * Not wired yet: {@code ClientGovernance} (governance module, helper R) is not on this branch. The
+     * intended body, for the lead to put in:
+     * <pre>{@code
+     * ClientGovernance g = ClientGovernance.builder()
+     *         .policies(ClientPolicies.builder().retry("*", policy).build())
+     *         .idempotent("*")
+     *         .build();
+     * b.middleware(g.middleware()).timeoutProvider(g.timeoutProvider());
+     * }</pre>
+     *
+     * @throws UnsupportedOperationException always, until then
+     */
+    private static void governed(KitexClientBuilder b, RetryPolicy policy) {
+        throw new UnsupportedOperationException("needs ClientGovernance");
     }
 
     static Transport parseTransport(String name) {

@@ -11,9 +11,9 @@ import picocli.CommandLine.Command;
  * printed as one line on stderr (never a stack trace; set {@code KITEX4J_DEBUG=1} to see one).
  */
 @Command(name = "kitex4j", mixinStandardHelpOptions = true, version = "kitex4j 0.1.0-SNAPSHOT",
-        description = "Kitex mesh tool for Java: list, register and watch Kitex instances in etcd.",
+        description = "Kitex mesh tool for Java: list, register and watch Kitex instances in etcd; show and set config-etcd governance keys.",
         subcommands = {LsCommand.class, RegisterCommand.class, WatchCommand.class, ServeCommand.class, CallCommand.class,
-            DemoCommand.class})
+            DemoCommand.class, ConfigCommand.class})
 public final class Kitex4jCli {
 
     /** Exit status for every failure. */

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.CallContext;
+import io.kitex4j.micrometer.internal.BreakerMeters;
 import io.kitex4j.micrometer.internal.PoolMeters;
 import io.kitex4j.micrometer.internal.SideMetrics;
 import io.kitex4j.thriftrpc.client.KitexClient;
@@ -59,6 +60,8 @@ public final class KitexMetrics {
     private final boolean percentileHistograms;
     private final Middleware client;
     private final Middleware server;
+    // A BreakerMeters once asked for; Object so that this class loads without kitex4j-governance.
+    private volatile Object breakerListener;
 
     private KitexMetrics(Builder b) {
         this.registry = b.meterRegistry;
@@ -99,6 +102,28 @@ public final class KitexMetrics {
     public void bindConnectionPool(KitexClient client) {
         requireNonNull(client, "client");
         PoolMeters.bind(registry, prefix, client);
+    }
+
+    /**
+     * A listener for {@code ServiceCircuitBreakers} and {@code InstanceCircuitBreakers} (kitex4j-governance, which
+     * must be on the class path): {@code <prefix>.circuit.breaker.transitions} counts state changes, tagged {@code
+     * scope} ({@code service}, {@code instance}), {@code from} and {@code to} ({@code closed}, {@code open}, {@code
+     * half_open}); {@code <prefix>.circuit.breakers} gauges the breakers open and half open, tagged {@code scope} and
+     * {@code state}. No tag names a breaker's key. The same listener every time; give it to each breaker builder's
+     * {@code listener(...)}.
+     */
+    public io.kitex4j.governance.CircuitBreakerListener circuitBreakerListener() {
+        Object l = breakerListener;
+        if (l == null) {
+            synchronized (this) {
+                l = breakerListener;
+                if (l == null) {
+                    l = new BreakerMeters(registry, prefix);
+                    breakerListener = l;
+                }
+            }
+        }
+        return (io.kitex4j.governance.CircuitBreakerListener) l;
     }
 
     /** The registry the meters are registered in. */

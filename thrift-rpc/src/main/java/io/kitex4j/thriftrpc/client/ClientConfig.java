@@ -3,6 +3,7 @@ package io.kitex4j.thriftrpc.client;
 import io.kitex4j.core.Transport;
 import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.discovery.Resolver;
+import io.kitex4j.core.loadbalance.InstanceGate;
 import io.kitex4j.core.loadbalance.LoadBalancer;
 import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.TimeoutProvider;
@@ -21,6 +22,7 @@ import java.util.List;
  * @param resources the resources to run on, or {@code null} for {@link KitexResources#shared()} (or own
  *     ones of {@code ioThreads} threads)
  * @param ioThreads the threads of resources the client makes and owns, or {@code null}
+ * @param instanceGate the gate its pickers ask, or {@code null}
  */
 record ClientConfig(
         String service,
@@ -44,7 +46,8 @@ record ClientConfig(
         List<Middleware> middlewares,
         TimeoutProvider timeoutProvider,
         KitexResources resources,
-        Integer ioThreads) {
+        Integer ioThreads,
+        InstanceGate instanceGate) {
 
     ClientConfig {
         middlewares = List.copyOf(middlewares);

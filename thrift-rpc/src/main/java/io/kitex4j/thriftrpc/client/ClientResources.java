@@ -129,13 +129,18 @@ final class ClientResources {
             final Resolver r = c.resolver();
             final String s = c.service();
             final LoadBalancer lb = c.loadBalancer();
-            final Endpoints e = endpoints(List.of("resolver", r, s, lb, c.avoidRefusedInstances()),
-                    () -> new DiscoveredEndpoints(r, s, lb, c.refusedInstancePolicy()));
+            final Endpoints e = endpoints(List.of("resolver", r, s, lb, c.avoidRefusedInstances(), gateKey(c)),
+                    () -> new DiscoveredEndpoints(r, s, lb, c.refusedInstancePolicy(), c.instanceGate()));
             e.evictOnRemoval(connections);
             return e;
         }
-        return endpoints(List.of("fixed", c.instances(), c.loadBalancer(), c.avoidRefusedInstances()),
-                () -> new FixedEndpoints(c.instances(), c.loadBalancer(), c.refusedInstancePolicy()));
+        return endpoints(List.of("fixed", c.instances(), c.loadBalancer(), c.avoidRefusedInstances(), gateKey(c)),
+                () -> new FixedEndpoints(c.instances(), c.loadBalancer(), c.refusedInstancePolicy(), c.instanceGate()));
+    }
+
+    // Variants with another gate need pickers of their own (List.of takes no null).
+    private static Object gateKey(ClientConfig c) {
+        return c.instanceGate() != null ? c.instanceGate() : "no gate";
     }
 
     private ConnectionProvider provider(Object key, Supplier<ConnectionProvider> factory) {

@@ -6,6 +6,7 @@ import io.kitex4j.core.discovery.Resolver;
 import io.kitex4j.core.discovery.ResolverListener;
 import io.kitex4j.core.discovery.ResolverUpdate;
 import io.kitex4j.core.discovery.ServiceWatch;
+import io.kitex4j.core.loadbalance.InstanceGate;
 import io.kitex4j.core.loadbalance.LoadBalancer;
 import io.kitex4j.core.loadbalance.Picker;
 import java.util.Set;
@@ -26,6 +27,7 @@ final class DiscoveredEndpoints implements Endpoints, ResolverListener {
     private final String service;
     private final LoadBalancer balancer;
     private final RefusedInstancePolicy refusedInstances;
+    private final InstanceGate gate;
     private final ServiceWatch watch;
     private final CompletableFuture<Picker> first = new CompletableFuture<>();
     // A set: variants sharing these endpoints and a pool register the pool once.
@@ -33,12 +35,16 @@ final class DiscoveredEndpoints implements Endpoints, ResolverListener {
     private volatile CompletableFuture<Picker> current = first;
     private volatile ResolvedInstances view;
 
-    /** @param refusedInstances how to avoid instances that refuse connections; {@code null} to not */
+    /**
+     * @param refusedInstances how to avoid instances that refuse connections; {@code null} to not
+     * @param gate the instance gate to ask; {@code null} for none
+     */
     DiscoveredEndpoints(Resolver resolver, String service, LoadBalancer balancer,
-                        RefusedInstancePolicy refusedInstances) {
+                        RefusedInstancePolicy refusedInstances, InstanceGate gate) {
         this.service = service;
         this.balancer = balancer;
         this.refusedInstances = refusedInstances;
+        this.gate = gate;
         this.watch = resolver.watch(service);
         watch.addListener(this);
         // A listener hears of the first sync too; this covers a resolver that reports an
@@ -83,7 +89,7 @@ final class DiscoveredEndpoints implements Endpoints, ResolverListener {
 
     private void install(ResolvedInstances instances) {
         view = instances;
-        final Picker picker = RefusedInstancePolicy.newPicker(refusedInstances, balancer, instances.instances());
+        final Picker picker = RefusedInstancePolicy.newPicker(refusedInstances, gate, balancer, instances.instances());
         log.debug("Service {}: {} instance(s), state {}", service, instances.instances().size(), instances.state());
         current = CompletableFuture.completedFuture(picker);
         // Calls waiting for the first answer go on.

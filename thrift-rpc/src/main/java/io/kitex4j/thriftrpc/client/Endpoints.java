@@ -26,9 +26,14 @@ interface Endpoints extends AutoCloseable {
     /**
      * Picks an instance, avoiding the addresses a call already failed on when the picker offers
      * another: a few more picks are tried, then the first pick is taken anyway (consistent
-     * hashing keeps returning the same instance, and a single instance is all there is).
+     * hashing keeps returning the same instance, and a single instance is all there is). With an
+     * {@link io.kitex4j.core.loadbalance.InstanceGate}, only allowed instances are returned, and
+     * {@link AvoidingPicker.GateRejection} is thrown when none is.
      */
     static Instance pick(Picker picker, String hashKey, java.util.Collection<String> avoid) {
+        if (picker instanceof AvoidingPicker a && a.gated()) {
+            return a.pick(hashKey, avoid);
+        }
         final Instance first = picker.pick(hashKey);
         if (first == null || avoid.isEmpty() || !avoid.contains(first.address())) {
             return first;

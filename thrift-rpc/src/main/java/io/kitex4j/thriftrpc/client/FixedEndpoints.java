@@ -1,6 +1,7 @@
 package io.kitex4j.thriftrpc.client;
 
 import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.loadbalance.InstanceGate;
 import io.kitex4j.core.loadbalance.LoadBalancer;
 import io.kitex4j.core.loadbalance.Picker;
 import java.util.List;
@@ -12,11 +13,15 @@ final class FixedEndpoints implements Endpoints {
     private final List<Instance> instances;
     private final CompletableFuture<Picker> picker;
 
-    /** @param refusedInstances how to avoid instances that refuse connections; {@code null} to not */
-    FixedEndpoints(List<Instance> instances, LoadBalancer balancer, RefusedInstancePolicy refusedInstances) {
+    /**
+     * @param refusedInstances how to avoid instances that refuse connections; {@code null} to not
+     * @param gate the instance gate to ask; {@code null} for none
+     */
+    FixedEndpoints(List<Instance> instances, LoadBalancer balancer, RefusedInstancePolicy refusedInstances,
+                   InstanceGate gate) {
         this.instances = List.copyOf(instances);
         this.picker = CompletableFuture.completedFuture(
-                RefusedInstancePolicy.newPicker(refusedInstances, balancer, this.instances));
+                RefusedInstancePolicy.newPicker(refusedInstances, gate, balancer, this.instances));
     }
 
     @Override

@@ -6,6 +6,7 @@ import static java.util.Objects.requireNonNull;
 import io.kitex4j.core.discovery.HostAndPort;
 import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.discovery.Resolver;
+import io.kitex4j.core.loadbalance.InstanceGate;
 import io.kitex4j.core.loadbalance.LoadBalancer;
 import io.kitex4j.core.loadbalance.LoadBalancers;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
@@ -73,6 +74,7 @@ public final class KitexClientBuilder {
     KitexResources resources;
     final List<Middleware> middlewares = new ArrayList<>();
     TimeoutProvider timeoutProvider;
+    InstanceGate instanceGate;
     // Set for newBuilder() variants: what they share with their parent.
     private final ClientResources shared;
     private String invalid;
@@ -104,6 +106,7 @@ public final class KitexClientBuilder {
         maxNestingDepth = base.maxNestingDepth();
         middlewares.addAll(base.middlewares());
         timeoutProvider = base.timeoutProvider();
+        instanceGate = base.instanceGate();
         // resources and ioThreads are not taken: a variant runs on its parent's.
     }
 
@@ -360,6 +363,19 @@ public final class KitexClientBuilder {
     }
 
     /**
+     * Asks {@code gate} before each call goes to an instance: the picker skips the instances it does not
+     * allow (picking again, as Kitex's resolver does when its instance circuit breaker refuses), and when
+     * it allows none the call fails at once with the gate's {@linkplain InstanceGate#rejection(String)
+     * rejection}. Default none. Works with or without {@link #avoidRefusedInstances(boolean)}. With
+     * consistent hashing the keys of a disallowed instance go to another allowed instance for as long as
+     * it is disallowed.
+     */
+    public KitexClientBuilder instanceGate(InstanceGate gate) {
+        this.instanceGate = requireNonNull(gate, "gate");
+        return this;
+    }
+
+    /**
      * Checks the settings and builds the client.
      *
      * @throws IllegalArgumentException naming the first invalid setting
@@ -370,7 +386,8 @@ public final class KitexClientBuilder {
         final ClientConfig config = new ClientConfig(service, fromService, resolver, instances, loadBalancer,
                 transport, rpcTimeout, connectTimeout, maxAttempts, avoidRefusedInstances,
                 refusedInstanceInitialBackoff, refusedInstanceMaxBackoff, maxIdlePerAddress, maxIdleGlobal,
-                maxIdleTimeout, muxConnections, maxFrameBytes, maxNestingDepth, middlewares, timeoutProvider, resources, ioThreads);
+                maxIdleTimeout, muxConnections, maxFrameBytes, maxNestingDepth, middlewares, timeoutProvider, resources,
+                ioThreads, instanceGate);
         final ClientResources res = shared != null ? shared.retain() : ClientResources.create(config);
         try {
             return new KitexClient(config, res);

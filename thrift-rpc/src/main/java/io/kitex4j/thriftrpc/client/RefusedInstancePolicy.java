@@ -1,6 +1,7 @@
 package io.kitex4j.thriftrpc.client;
 
 import io.kitex4j.core.discovery.Instance;
+import io.kitex4j.core.loadbalance.InstanceGate;
 import io.kitex4j.core.loadbalance.LoadBalancer;
 import io.kitex4j.core.loadbalance.Picker;
 import java.util.List;
@@ -11,10 +12,6 @@ import java.util.List;
  */
 record RefusedInstancePolicy(RefusedAddresses refused, long initialBackoffNanos, long maxBackoffNanos) {
 
-    /** A picker over {@code instances} that avoids marked addresses. */
-    Picker newPicker(LoadBalancer balancer, List<Instance> instances) {
-        return new AvoidingPicker(instances, balancer, refused);
-    }
 
     /**
      * Reports a call's failure to get a connection to {@code address}. (Successes are reported by
@@ -27,8 +24,15 @@ record RefusedInstancePolicy(RefusedAddresses refused, long initialBackoffNanos,
         }
     }
 
-    /** A picker from {@code balancer}, avoiding refused instances if {@code policy} is not null. */
-    static Picker newPicker(RefusedInstancePolicy policy, LoadBalancer balancer, List<Instance> instances) {
-        return policy == null ? balancer.newPicker(instances) : policy.newPicker(balancer, instances);
+    /**
+     * A picker from {@code balancer}, avoiding refused instances if {@code policy} is not null and asking
+     * {@code gate} if it is not null.
+     */
+    static Picker newPicker(RefusedInstancePolicy policy, InstanceGate gate, LoadBalancer balancer,
+                            List<Instance> instances) {
+        if (policy == null && gate == null) {
+            return balancer.newPicker(instances);
+        }
+        return new AvoidingPicker(instances, balancer, policy != null ? policy.refused() : null, gate);
     }
 }

@@ -363,6 +363,9 @@ final class RpcCall implements CallContext, Runnable {
             final Instance instance;
             try {
                 instance = Endpoints.pick(picker, hashKey, triedAddresses());
+            } catch (AvoidingPicker.GateRejection e) {
+                fail(e.rejection(calleeService()));
+                return;
             } catch (RuntimeException e) {
                 fail(e);
                 return;

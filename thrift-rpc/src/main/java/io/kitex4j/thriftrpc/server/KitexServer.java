@@ -165,7 +165,8 @@ public final class KitexServer implements AutoCloseable {
         router = config.router();
         rejections = new ServerRejections(config.rejectionLogPeriodNanos(), config.rejectionLogBurst());
         limits = new ServerLimits(config.maxConnections(), config.maxConnectionsPerIp(),
-                                  config.readTimeout().toNanos(), config.maxInFlightRequestsPerConnection(), rejections);
+                                  config.readTimeout().toNanos(), config.maxInFlightRequestsPerConnection(),
+                                  config.maxQps(), rejections);
     }
 
     /**
@@ -530,6 +531,37 @@ public final class KitexServer implements AutoCloseable {
     public int port() {
         final InetSocketAddress a = localAddress;
         return a == null ? -1 : a.getPort();
+    }
+
+    /**
+     * Changes the connection and QPS limits live, as Kitex's limiter {@code UpdateLimit} does for config-etcd's
+     * server {@code limit} key ({@code {"connection_limit":n,"qps_limit":m}}): open connections stay open and
+     * count against the new {@code maxConnections}; the QPS bucket keeps no more than one interval's tokens of
+     * the new limit. The per-IP limit is unchanged.
+     *
+     * @param maxConnections as {@link KitexServerBuilder#maxConnections(int)}, {@code >= 1}
+     * @param maxQps as {@link KitexServerBuilder#maxQps(int)}, {@code >= 0} (0: no limit)
+     * @throws IllegalArgumentException naming the argument out of range
+     */
+    public void updateLimits(int maxConnections, int maxQps) {
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: >= 1)");
+        }
+        if (maxQps < 0) {
+            throw new IllegalArgumentException("maxQps: " + maxQps + " (expected: >= 0)");
+        }
+        limits.update(maxConnections, maxQps);
+        logger.info("Limits of {} changed: maxConnections {}, maxQps {}", this, maxConnections, maxQps);
+    }
+
+    /** The connection limit in force ({@link KitexServerBuilder#maxConnections(int)}, or the last update). */
+    public int maxConnections() {
+        return limits.maxConnections();
+    }
+
+    /** The QPS limit in force, 0 for none ({@link KitexServerBuilder#maxQps(int)}, or the last update). */
+    public int maxQps() {
+        return limits.maxQps();
     }
 
     /**

@@ -116,6 +116,7 @@ public final class KitexServerBuilder {
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private int maxConnectionsPerIp = DEFAULT_MAX_CONNECTIONS_PER_IP;
     private int maxInFlightRequestsPerConnection = DEFAULT_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION;
+    private int maxQps;
     private boolean shutdownHook = true;
     private boolean preferNativeTransport = true;
     private final List<ServerListener> listeners = new ArrayList<>();
@@ -609,6 +610,25 @@ public final class KitexServerBuilder {
         return this;
     }
 
+    /**
+     * The most requests per second, Kitex's {@code server.WithLimit(&limit.Option{MaxQPS: n})} with Kitex's
+     * limiter: a bucket of {@code maxQps} tokens, refilled by {@code maxQps / 10} every 100 ms (starting with that
+     * much), one per request, across all connections. A request finding no token is refused as Kitex refuses it:
+     * its connection is closed without a reply (a Go client gets {@code remote or network error: default codec
+     * read failed: EOF peer close}, a kitex4j client a {@link io.kitex4j.core.ConnectionLostException}), logged
+     * and counted as {@link RejectionKind#QPS_OVER_LIMIT}. 0 (the default) means no limit; a limit under 10 admits
+     * nothing, as in Kitex. {@link KitexServer#updateLimits(int, int)} changes it live.
+     *
+     * @throws IllegalArgumentException if {@code maxQps} is negative
+     */
+    public KitexServerBuilder maxQps(int maxQps) {
+        if (maxQps < 0) {
+            throw new IllegalArgumentException("maxQps: " + maxQps + " (expected: >= 0)");
+        }
+        this.maxQps = maxQps;
+        return this;
+    }
+
     /** How long stopping waits for the deregistration. Default 5 s. */
     public KitexServerBuilder deregisterTimeout(Duration deregisterTimeout) {
         this.deregisterTimeout = checkNotNegative(deregisterTimeout, "deregisterTimeout");
@@ -661,7 +681,7 @@ public final class KitexServerBuilder {
                 enforceDeadline, interruptOnDeadline, ttheaderServerMeta, registry, registryServiceName,
                 registryAddress, weight, tags, requireRegistration, exitWait, drainTimeout, deregisterTimeout,
                 idleTimeout, readTimeout, maxConnections, maxConnectionsPerIp, maxInFlightRequestsPerConnection,
-                shutdownHook, listeners));
+                maxQps, shutdownHook, listeners));
     }
 
     private static int checkPort(int port) {

@@ -54,7 +54,13 @@ public enum RejectionKind {
      * A connection reached {@link KitexServerBuilder#maxInFlightRequestsPerConnection(int)}: reading from it
      * pauses until a call is answered. Back-pressure, not an error: logged at INFO, nothing is refused.
      */
-    IN_FLIGHT_LIMIT("in_flight_limit", ServerConnectionHandler.class);
+    IN_FLIGHT_LIMIT("in_flight_limit", ServerConnectionHandler.class),
+    /**
+     * A request over {@link KitexServerBuilder#maxQps(int)}: as Kitex's QPS limiter does, the connection is
+     * closed without a reply (requests read before on it are not answered either); a Go client sees {@code
+     * remote or network error: default codec read failed: EOF peer close}.
+     */
+    QPS_OVER_LIMIT("qps_over_limit", ServerConnectionHandler.class);
 
     private final String metricName;
     // Where the kind's log lines go; kept as the classes that logged them before kinds were counted.

@@ -48,6 +48,7 @@ record ServerConfig(
         int maxConnections,
         int maxConnectionsPerIp,
         int maxInFlightRequestsPerConnection,
+        int maxQps,
         boolean shutdownHook,
         List<ServerListener> listeners) {
 

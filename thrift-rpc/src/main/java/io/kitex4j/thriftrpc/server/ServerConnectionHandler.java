@@ -141,6 +141,14 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (!limits.requestRead(remoteAddress)) {
+            // Kitex's inbound OnRead refuses before the request is read: the connection closes, unanswered.
+            ReferenceCountUtil.release(msg);
+            closed = true;
+            releasePending();
+            ctx.close();
+            return;
+        }
         // The deadline counts from here, not from when the call reaches the head of the queue.
         final long now = System.nanoTime();
         lastActivityNanos = now;

@@ -18,7 +18,7 @@ import io.kitex4j.core.internal.log.LogValues;
  */
 final class ServerLimits {
 
-    private final int maxConnections;
+    private volatile int maxConnections;
     private final int maxConnectionsPerIp;
     private final long readTimeoutNanos;
     private final int maxInFlightRequestsPerConnection;
@@ -27,14 +27,48 @@ final class ServerLimits {
     private final ConcurrentHashMap<InetAddress, Integer> connectionsPerIp = new ConcurrentHashMap<>();
 
     private final ServerRejections rejections;
+    private final QpsLimiter qps;
 
     ServerLimits(int maxConnections, int maxConnectionsPerIp, long readTimeoutNanos,
-                 int maxInFlightRequestsPerConnection, ServerRejections rejections) {
+                 int maxInFlightRequestsPerConnection, int maxQps, ServerRejections rejections) {
         this.rejections = rejections;
+        this.qps = new QpsLimiter(maxQps, System::nanoTime);
         this.maxConnections = maxConnections;
         this.maxConnectionsPerIp = maxConnectionsPerIp;
         this.readTimeoutNanos = readTimeoutNanos;
         this.maxInFlightRequestsPerConnection = maxInFlightRequestsPerConnection;
+    }
+
+    /**
+     * Kitex's {@code UpdateLimit} of both limiters ({@code limiter.NewLimiterWrapper}, which config-etcd's server
+     * suite calls): connections already open stay open, and count against the new limit.
+     */
+    void update(int newMaxConnections, int newMaxQps) {
+        maxConnections = newMaxConnections;
+        qps.update(newMaxQps);
+    }
+
+    int maxConnections() {
+        return maxConnections;
+    }
+
+    int maxQps() {
+        return qps.limit();
+    }
+
+    /**
+     * Takes a token of the QPS limiter for a request just read from {@code peer}. Returns false, having logged
+     * it, if it is over the limit: as Kitex does in its inbound {@code OnRead}, the caller closes the connection
+     * without reading the request or replying (a Go client gets {@code remote or network error: default codec
+     * read failed: EOF ...}).
+     */
+    boolean requestRead(Object peer) {
+        if (qps.acquire()) {
+            return true;
+        }
+        rejections.log(RejectionKind.QPS_OVER_LIMIT, "Closing connection from {} without reading its request: "
+                + "over maxQps {}", escapedPeer(peer), qps.limit());
+        return false;
     }
 
     /** 0: no read timeout. */

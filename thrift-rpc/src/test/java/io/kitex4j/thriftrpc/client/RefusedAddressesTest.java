@@ -153,7 +153,7 @@ class RefusedAddressesTest {
     void pickerKeepsTheWeightsOfTheHealthyInstances() {
         // A's weight dwarfs the others: skipping its picks would starve them or land on A anyway.
         final Picker picker = new AvoidingPicker(List.of(Instance.of(A, 100), Instance.of(B, 30), Instance.of(C, 10)),
-                LoadBalancers.weightedRoundRobin(), refused);
+                LoadBalancers.weightedRoundRobin(), refused, null);
         refuse(A);
         final Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 4000; i++) {
@@ -181,7 +181,7 @@ class RefusedAddressesTest {
     @Test
     void pickerFailsOpenWhenEveryInstanceIsMarked() {
         final Picker picker = new AvoidingPicker(List.of(Instance.of(A, 10), Instance.of(B, 10)),
-                LoadBalancers.weightedRandom(), refused);
+                LoadBalancers.weightedRandom(), refused, null);
         refuse(A);
         refuse(B);
         final Map<String, Integer> counts = new HashMap<>();
@@ -194,7 +194,7 @@ class RefusedAddressesTest {
     @Test
     void pickerFailsOpenWhenTheOthersCannotBePicked() {
         final Picker picker = new AvoidingPicker(List.of(Instance.of(A, 10), Instance.of(B, 0)),
-                LoadBalancers.weightedRoundRobin(), refused);
+                LoadBalancers.weightedRoundRobin(), refused, null);
         refuse(A);
         assertThat(picker.pick().address()).isEqualTo(A);
     }
