@@ -129,7 +129,8 @@ class GovernanceInteropTest {
         final GoServer healthy = go("go-healthy");
         final InteropService.Iface stub = client(governance(RetryPolicy.failure().build(), REMOTE_ERRORS, null),
                 failing.address(), healthy.address()).stub(InteropService.Iface.class);
-        for (int i = 0; i < 6; i++) {
+        // Few enough calls that the failures stay under the retry circuit break's minimum of 10 samples.
+        for (int i = 0; i < 4; i++) {
             final CallInfo info = stub.callInfo();
             assertThat(info.getServerName()).isEqualTo("go-healthy");
         }
@@ -140,7 +141,7 @@ class GovernanceInteropTest {
         assertThat(retryReqs(failed)).containsOnly("");
         // Each failed first attempt was retried on the healthy one, marked as Go marks a retry.
         assertThat(retryReqs(served)).filteredOn("1"::equals).hasSize(failed.size());
-        assertThat(served).hasSize(6);
+        assertThat(served).hasSize(4);
         assertThat(served.stream().filter(c -> "1".equals(c.path("retryReq").asText())))
                 .allSatisfy(c -> assertThat(c.path("persistents").path("RetryReq").asText()).isEqualTo("1"));
     }
@@ -178,31 +179,39 @@ class GovernanceInteropTest {
         }
     }
 
-    @Test
-    void chainStopJavaToGoToJava() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "Go chain stop disabled: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void chainStopJavaToGoToJava(boolean goDisablesChainStop) throws Exception {
         // Java client (failure retry, 300 ms per attempt) -> Go server whose downstream client sends backup
         // requests after 50 ms -> Java server that answers after 800 ms.
         final StallingJava javaServer = new StallingJava("java-end", 800);
         final String javaAddress = serve(javaServer);
-        final GoServer middle = go("go-middle", "--downstream-retry", "backup", "--downstream-backup-ms", "50");
+        final List<String> flags = new ArrayList<>(List.of("--downstream-retry", "backup", "--downstream-backup-ms", "50"));
+        if (goDisablesChainStop) {
+            flags.add("--downstream-disable-chain-stop");
+        }
+        final GoServer middle = go("go-middle", flags.toArray(String[]::new));
         final InteropService.Iface stub = client(governance(RetryPolicy.failure().maxRetryTimes(1).build(), null,
                 Duration.ofMillis(300)), middle.address()).stub(InteropService.Iface.class);
         assertThatThrownBy(() -> stub.callInfoVia(javaAddress)).isInstanceOf(RpcTimeoutException.class);
         // Go's first request (not a retry): its call and a backup copy. Go's second request is the Java client's
-        // retry (RetryReq=1): Go's backup retryer must not send a copy of it.
+        // retry (RetryReq=1): Go's backup retryer must not send a copy of it, unless its chain stop is disabled.
         assertThat(retryReqs(calls("go-middle"))).containsExactly("", "1");
-        await().atMost(Duration.ofSeconds(5)).until(() -> javaServer.retryReqs.size() >= 3);
+        final int expected = goDisablesChainStop ? 4 : 3;
+        await().atMost(Duration.ofSeconds(5)).until(() -> javaServer.retryReqs.size() >= expected);
         Thread.sleep(1000);
-        assertThat(javaServer.retryReqs).containsExactlyInAnyOrder("", "1", "1");
+        assertThat(javaServer.retryReqs).containsExactlyInAnyOrderElementsOf(goDisablesChainStop
+                ? List.of("", "1", "1", "1") : List.of("", "1", "1"));
     }
 
-    @Test
-    void chainStopGoToJavaToGo() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "kitex4j chain stop disabled: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void chainStopGoToJavaToGo(boolean javaDisablesChainStop) throws Exception {
         // Go client (failure retry, 300 ms per attempt) -> kitex4j server whose handler calls a Go server through a
         // kitex4j client with failure retry (200 ms per attempt) -> Go server that stalls every call for 600 ms.
         final GoServer end = go("go-end", "--stall-calls", "*", "--stall", "600ms");
-        final ClientGovernance inner = governance(RetryPolicy.failure().maxRetryTimes(1).build(), null,
-                Duration.ofMillis(200));
+        final ClientGovernance inner = governance(RetryPolicy.failure().maxRetryTimes(1)
+                .chainStop(!javaDisablesChainStop).build(), null, Duration.ofMillis(200));
         final AtomicInteger javaCalls = new AtomicInteger();
         final InteropHandler javaMiddle = new InteropHandler("java-middle") {
             @Override
@@ -217,11 +226,14 @@ class GovernanceInteropTest {
                 "--max-retry", "1");
         assertThat(run.calls()).as("%s", run).hasSize(1);
         assertThat(run.calls().get(0).path("ok").asBoolean(true)).as("%s", run).isFalse();
-        await().atMost(Duration.ofSeconds(5)).until(() -> javaCalls.get() == 2 && calls("go-end").size() >= 3);
+        final int expected = javaDisablesChainStop ? 4 : 3;
+        await().atMost(Duration.ofSeconds(5)).until(() -> javaCalls.get() == 2 && calls("go-end").size() >= expected);
         Thread.sleep(1000);
         assertThat(javaCalls.get()).isEqualTo(2);
         // The kitex4j server's first request: the inner client's call and its retry (RetryReq=1). Its second
-        // request is the Go client's retry: the inner client makes one call, which carries the Go marker on.
-        assertThat(retryReqs(calls("go-end"))).containsExactlyInAnyOrder("", "1", "1");
+        // request is the Go client's retry: the inner client makes one call, which carries the Go marker on
+        // (two, with chain stop disabled).
+        assertThat(retryReqs(calls("go-end"))).containsExactlyInAnyOrderElementsOf(javaDisablesChainStop
+                ? List.of("", "1", "1", "1") : List.of("", "1", "1"));
     }
 }
