@@ -24,6 +24,8 @@ public class RpcException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final boolean mayHaveReachedServer;
+    // Written by the middleware that ends the call, before the caller sees the exception.
+    private volatile String extraMessage;
 
     /** An exception with a message, a cause (may be {@code null}) and whether the server may have seen the call. */
     protected RpcException(String message, Throwable cause, boolean mayHaveReachedServer) {
@@ -37,5 +39,28 @@ public class RpcException extends RuntimeException {
      */
     public boolean mayHaveReachedServer() {
         return mayHaveReachedServer;
+    }
+
+    /**
+     * Appends {@code [extraMessage]} to the message, replacing what an earlier call appended (Kitex's
+     * {@code DetailedError.WithExtraMsg}): a retrying middleware says why it stopped, e.g.
+     * {@code [retried 2, retry circuit break, errRate=0.400, sample=20]} or {@code [chain stop retry]}.
+     *
+     * @param extraMessage the text, or {@code null} or empty for none
+     */
+    public void setExtraMessage(String extraMessage) {
+        this.extraMessage = extraMessage == null || extraMessage.isEmpty() ? null : extraMessage;
+    }
+
+    /** What {@link #setExtraMessage} appended, or {@code null}. */
+    public String extraMessage() {
+        return extraMessage;
+    }
+
+    @Override
+    public String getMessage() {
+        final String extra = extraMessage;
+        final String message = super.getMessage();
+        return extra == null ? message : (message == null ? "" : message) + '[' + extra + ']';
     }
 }

@@ -26,6 +26,14 @@ import java.util.Map;
  */
 public interface CallContext {
 
+    /**
+     * Set to {@code true} by a client middleware before it invokes {@code next} again to send that attempt to
+     * the instance the previous attempt used (Kitex's {@code RetrySameNode}). Unset or {@code false}, a further
+     * attempt avoids every instance earlier attempts of the call used, while others are available. Read when
+     * the attempt picks its instance.
+     */
+    AttributeKey<Boolean> SAME_INSTANCE = AttributeKey.of("kitex4j.sameInstance");
+
     /** Which end of the call this context belongs to. */
     enum Side {
         /** The calling side. */
@@ -58,12 +66,16 @@ public interface CallContext {
     /** Whether the method is {@code oneway} (no reply). */
     boolean oneway();
 
-    /** The RPC timeout of the whole call, or {@code null} if it has none. */
+    /**
+     * The RPC timeout, or {@code null} if the call has none: on a client the timeout of each attempt (as in
+     * Kitex, a retrying middleware bounds all attempts with its own max duration), on a server the caller's.
+     */
     Duration rpcTimeout();
 
     /**
-     * The deadline on the {@link System#nanoTime()} clock, or 0 if the call has no timeout. Middleware
-     * that waits or retries must finish before it.
+     * The deadline on the {@link System#nanoTime()} clock, or 0 if the call has no timeout: on a client that of
+     * the latest attempt ({@link #rpcTimeout()} after the attempt started; before the first attempt,
+     * {@code rpcTimeout} after the call started), on a server the request's.
      */
     long deadlineNanos();
 

@@ -6,6 +6,7 @@ import io.kitex4j.core.discovery.Resolver;
 import io.kitex4j.core.loadbalance.InstanceGate;
 import io.kitex4j.core.loadbalance.LoadBalancer;
 import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.core.rpc.TimeoutProvider;
 import io.kitex4j.thriftrpc.KitexResources;
 import java.time.Duration;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.List;
  * @param transport as set, or {@code null} for the default ({@link #effectiveTransport()})
  * @param rpcTimeout as set, or {@code null}; {@link Duration#ZERO} means none
  * @param connectTimeout as set, or {@code null} for Kitex's default (then not sent in the TTHeader)
+ * @param timeoutProvider the per-call timeouts, or {@code null}
  * @param resources the resources to run on, or {@code null} for {@link KitexResources#shared()} (or own
  *     ones of {@code ioThreads} threads)
  * @param ioThreads the threads of resources the client makes and owns, or {@code null}
@@ -42,6 +44,7 @@ record ClientConfig(
         int maxFrameBytes,
         int maxNestingDepth,
         List<Middleware> middlewares,
+        TimeoutProvider timeoutProvider,
         KitexResources resources,
         Integer ioThreads,
         InstanceGate instanceGate) {

@@ -1,6 +1,7 @@
 package io.kitex4j.thriftrpc.client;
 
 import io.kitex4j.core.Transport;
+import io.kitex4j.core.rpc.TimeoutProvider;
 import java.time.Duration;
 
 /**
@@ -8,12 +9,13 @@ import java.time.Duration;
  * where instances come from and where connections come from. One per client; {@link RpcCall} holds it
  * instead of reaching back into {@link KitexClient}. {@code encoders} holds each method's request
  * encoder (and its pre-encoded TTHeader); {@code remoteAddresses} the last picked address parsed, for
- * {@link RpcCall#remoteAddress()}.
+ * {@link RpcCall#remoteAddress()}; {@code timeoutProvider} may be {@code null}.
  */
 record ClientRuntime(ClientConfig config, ClientResources resources, Endpoints endpoints,
                      ConnectionProvider connections, RefusedInstancePolicy refusedInstances,
                      Transport transport, Duration rpcTimeout, int connectTimeoutMillis, boolean sendConnectTimeout,
-                     RequestEncoder.Cache encoders, Connector.LastAddress remoteAddresses) {
+                     RequestEncoder.Cache encoders, Connector.LastAddress remoteAddresses,
+                     TimeoutProvider timeoutProvider) {
 
     static ClientRuntime of(ClientConfig config, ClientResources resources) {
         final ConnectionProvider connections = resources.pool(config);
@@ -21,6 +23,6 @@ record ClientRuntime(ClientConfig config, ClientResources resources, Endpoints e
         return new ClientRuntime(config, resources, endpoints, connections, config.refusedInstancePolicy(),
                 config.effectiveTransport(), config.effectiveRpcTimeout(),
                 RpcCall.toMillis(config.effectiveConnectTimeout()), config.connectTimeout() != null,
-                new RequestEncoder.Cache(), new Connector.LastAddress());
+                new RequestEncoder.Cache(), new Connector.LastAddress(), config.timeoutProvider());
     }
 }

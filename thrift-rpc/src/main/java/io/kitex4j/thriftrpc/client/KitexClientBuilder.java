@@ -12,6 +12,7 @@ import io.kitex4j.core.loadbalance.LoadBalancers;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrameDecoder;
 import io.kitex4j.core.Transport;
 import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.core.rpc.TimeoutProvider;
 import io.kitex4j.thriftrpc.KitexResources;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -72,6 +73,7 @@ public final class KitexClientBuilder {
     Integer ioThreads;
     KitexResources resources;
     final List<Middleware> middlewares = new ArrayList<>();
+    TimeoutProvider timeoutProvider;
     InstanceGate instanceGate;
     // Set for newBuilder() variants: what they share with their parent.
     private final ClientResources shared;
@@ -103,6 +105,7 @@ public final class KitexClientBuilder {
         maxFrameBytes = base.maxFrameBytes();
         maxNestingDepth = base.maxNestingDepth();
         middlewares.addAll(base.middlewares());
+        timeoutProvider = base.timeoutProvider();
         instanceGate = base.instanceGate();
         // resources and ioThreads are not taken: a variant runs on its parent's.
     }
@@ -189,8 +192,9 @@ public final class KitexClientBuilder {
     }
 
     /**
-     * The RPC timeout of each call: from the call's start to its decoded reply, retries included.
-     * Sent to the server as TTHeader key 12. Default none, as in Kitex; {@link Duration#ZERO} means
+     * The RPC timeout of each call: from the call's start to its decoded reply, retries of requests that
+     * provably did not reach a server included. A middleware that invokes its endpoint again (retry, backup
+     * request) gives each attempt its own RPC timeout, as Kitex does. Sent to the server as TTHeader key 12. Default none, as in Kitex; {@link Duration#ZERO} means
      * none. {@link CallOptions} overrides it per call.
      */
     public KitexClientBuilder rpcTimeout(Duration rpcTimeout) {
@@ -329,16 +333,32 @@ public final class KitexClientBuilder {
      * and asynchronous stubs, {@link KitexClient#call} and {@link KitexClient#oneway}.
      *
      * <p>The endpoint a client middleware wraps sends the request: each time it is invoked is one more
-     * attempt ({@link io.kitex4j.core.rpc.CallContext#attempt()}), with its own instance pick, connection
-     * and retries of requests that provably did not reach a server, within the call's deadline. It must
-     * be invoked with the {@code CallContext} the middleware was given, and with the method's arguments
-     * struct (the same or a replacement of the same class).
+     * attempt ({@link io.kitex4j.core.rpc.CallContext#attempt()}), with its own RPC timeout, instance pick
+     * (avoiding the instances earlier attempts used, unless {@link io.kitex4j.core.rpc.CallContext#SAME_INSTANCE}
+     * is set), connection, retries of requests that provably did not reach a server, and the metainfo the
+     * context had when it was invoked. Attempts may overlap (backup requests); cancelling an attempt's future
+     * aborts it, cancelling the chain's future aborts all. It must be invoked with the {@code CallContext} the
+     * middleware was given, and with the method's arguments struct (the same or a replacement of the same
+     * class).
      */
     public KitexClientBuilder middleware(Middleware... middlewares) {
         requireNonNull(middlewares, "middlewares");
         for (Middleware m : middlewares) {
             this.middlewares.add(requireNonNull(m, "middleware"));
         }
+        return this;
+    }
+
+    /**
+     * Chooses the timeouts of each call from its context (Kitex's {@code client.WithTimeoutProvider}; e.g.
+     * per method, from kitex4j-governance's {@code ClientGovernance.timeoutProvider()}). Asked once per call,
+     * when it starts. Per timeout, a {@link CallOptions} value wins over the provider's, and the provider's
+     * (when not {@code null}) over {@link #rpcTimeout(Duration)} and {@link #connectTimeout(Duration)}. A
+     * connect timeout the provider chooses is sent as TTHeader key 17, as one set here is. An exception it
+     * throws fails the call. Default none.
+     */
+    public KitexClientBuilder timeoutProvider(TimeoutProvider timeoutProvider) {
+        this.timeoutProvider = requireNonNull(timeoutProvider, "timeoutProvider");
         return this;
     }
 
@@ -366,8 +386,8 @@ public final class KitexClientBuilder {
         final ClientConfig config = new ClientConfig(service, fromService, resolver, instances, loadBalancer,
                 transport, rpcTimeout, connectTimeout, maxAttempts, avoidRefusedInstances,
                 refusedInstanceInitialBackoff, refusedInstanceMaxBackoff, maxIdlePerAddress, maxIdleGlobal,
-                maxIdleTimeout, muxConnections, maxFrameBytes, maxNestingDepth, middlewares, resources, ioThreads,
-                instanceGate);
+                maxIdleTimeout, muxConnections, maxFrameBytes, maxNestingDepth, middlewares, timeoutProvider, resources,
+                ioThreads, instanceGate);
         final ClientResources res = shared != null ? shared.retain() : ClientResources.create(config);
         try {
             return new KitexClient(config, res);

@@ -14,6 +14,8 @@ import io.kitex4j.core.loadbalance.Picker;
 import io.kitex4j.core.middleware.Endpoint;
 import io.kitex4j.core.rpc.AttributeKey;
 import io.kitex4j.core.rpc.CallContext;
+import io.kitex4j.core.rpc.TimeoutProvider;
+import io.kitex4j.core.rpc.Timeouts;
 import io.kitex4j.thriftrpc.internal.codec.KitexCodecException;
 import io.kitex4j.thriftrpc.internal.codec.KitexEncodeException;
 import io.kitex4j.thriftrpc.internal.codec.KitexFrame;
@@ -60,6 +62,13 @@ import org.slf4j.event.Level;
  * {@link #TERMINAL endpoint} again starts a further {@code RpcCall} that shares the first one's context
  * ({@link #root}): the attempt number, the deadline, the metainfo, the remote address and the
  * attributes live there.
+ *
+ * <p>Each such attempt is independent of the others, as a Kitex retry's: its own RPC timeout timer, the
+ * metainfo the context had when the endpoint was invoked (so a middleware may set {@code RetryReq} for attempt
+ * n while a backup attempt n-1 is still being encoded), its own instance pick avoiding the instances earlier
+ * attempts used (or the latest one's, with {@link CallContext#SAME_INSTANCE}), its own connection, released
+ * when its future is cancelled. Attempts may run at the same time; cancelling the chain's future cancels all
+ * of them. This bookkeeping ({@link #used}, {@link #others}) exists only on the middleware path.
  */
 final class RpcCall implements CallContext, Runnable {
 
@@ -108,6 +117,13 @@ final class RpcCall implements CallContext, Runnable {
     private volatile int receivedBytes;
     private volatile ConcurrentHashMap<AttributeKey<?>, Object> attributes;
     private volatile RpcCall currentAttempt;
+    // The addresses the call's attempts picked, copy-on-write under the root's lock (middleware path only).
+    private volatile String[] used;
+    // The attempts after the first, for cancelling the chain; under the root's lock.
+    private List<RpcCall> others;
+    private boolean chainCancelled;
+    // A TimeoutProvider that threw: the call fails with it.
+    private RuntimeException startFailure;
 
     // ---- this attempt
     private TBase<?, ?> args;
@@ -122,6 +138,12 @@ final class RpcCall implements CallContext, Runnable {
     private int tries;
     private String firstTried;
     private List<String> tried;
+    // What this attempt sends: the context's metainfo when the endpoint was invoked; null without middleware
+    // (root.metainfo is read then, as before).
+    private Metainfo sending;
+    // Addresses earlier attempts used, to avoid; or the address to use first (SAME_INSTANCE).
+    private String[] avoid;
+    private String sameAddress;
 
     /** The first attempt of a call, and its context. */
     RpcCall(ClientRuntime runtime, CallTarget target, TBase<?, ?> args, CallOptions options) {
@@ -134,11 +156,32 @@ final class RpcCall implements CallContext, Runnable {
         final CallContext serving = CallContext.current();
         this.callerMethod = serving != null && serving.side() == Side.SERVER ? serving.method() : "";
         this.hashKey = options.hashKey();
-        final Duration t = options.rpcTimeout() != null ? options.rpcTimeout() : runtime.rpcTimeout();
+        Duration t = options.rpcTimeout();
+        Duration connect = options.connectTimeout();
+        final TimeoutProvider provider = runtime.timeoutProvider();
+        if (provider != null && (t == null || connect == null)) {
+            // Asked with the identity set and no timeout yet (rpcTimeout() is null, deadlineNanos() 0 here).
+            try {
+                final Timeouts chosen = provider.timeouts(this);
+                if (chosen != null) {
+                    if (t == null) {
+                        t = chosen.rpcTimeout();
+                    }
+                    if (connect == null) {
+                        connect = chosen.connectTimeout();
+                    }
+                }
+            } catch (RuntimeException e) {
+                startFailure = e;
+            }
+        }
+        if (t == null) {
+            t = runtime.rpcTimeout();
+        }
         this.rpcTimeout = t == null || t.isZero() ? null : t;
         this.deadlineNanos = rpcTimeout == null ? 0 : System.nanoTime() + rpcTimeout.toNanos();
-        if (options.connectTimeout() != null) {
-            this.connectTimeoutMillis = toMillis(options.connectTimeout());
+        if (connect != null) {
+            this.connectTimeoutMillis = toMillis(connect);
             this.sendConnectTimeout = true;
         } else {
             this.connectTimeoutMillis = runtime.connectTimeoutMillis();
@@ -156,7 +199,8 @@ final class RpcCall implements CallContext, Runnable {
         this.backward = root.backward;
         this.hashKey = root.hashKey;
         this.rpcTimeout = root.rpcTimeout;
-        this.deadlineNanos = root.deadlineNanos;
+        // Per attempt, as Kitex's rpcTimeoutMW under its retry: the middleware bounds the whole call.
+        this.deadlineNanos = rpcTimeout == null ? 0 : System.nanoTime() + rpcTimeout.toNanos();
         this.connectTimeoutMillis = root.connectTimeoutMillis;
         this.sendConnectTimeout = root.sendConnectTimeout;
     }
@@ -179,13 +223,23 @@ final class RpcCall implements CallContext, Runnable {
         final CompletableFuture<Object> outcome = f;
         outcome.whenComplete((v, e) -> {
             if (outcome.isCancelled()) {
-                final RpcCall a = currentAttempt;
-                if (a != null) {
-                    a.cancel();
-                }
+                cancelAttempts();
             }
         });
         return outcome;
+    }
+
+    /** The chain's future was cancelled: so are every attempt started and every one started later. */
+    private void cancelAttempts() {
+        final List<RpcCall> started;
+        synchronized (this) {
+            chainCancelled = true;
+            started = others == null ? List.of() : List.copyOf(others);
+        }
+        cancel();
+        for (RpcCall a : started) {
+            a.cancel();
+        }
     }
 
     /** The terminal endpoint, on root: the first invocation starts this call, later ones new attempts. */
@@ -197,7 +251,29 @@ final class RpcCall implements CallContext, Runnable {
             a = this;
         } else {
             a = new RpcCall(this, args);
+            final String latest = remote;
+            if (latest != null && Boolean.TRUE.equals(attribute(SAME_INSTANCE))) {
+                a.sameAddress = latest;
+            } else {
+                a.avoid = used;
+            }
+            final boolean cancelled;
+            synchronized (this) {
+                cancelled = chainCancelled;
+                if (!cancelled) {
+                    if (others == null) {
+                        others = new ArrayList<>(4);
+                    }
+                    others.add(a);
+                }
+            }
+            if (cancelled) {
+                a.cancel();
+                return a.future;
+            }
         }
+        // The snapshot: a later setMetainfo (for the next attempt) does not change what this one sends.
+        a.sending = metainfo;
         currentAttempt = a;
         a.startTries();
         return a.future;
@@ -212,6 +288,10 @@ final class RpcCall implements CallContext, Runnable {
     private void startTries() {
         if (runtime.resources().isClosed()) {
             fail(new ClientClosedException("client is closed"));
+            return;
+        }
+        if (root.startFailure != null) {
+            fail(root.startFailure);
             return;
         }
         if (deadlineNanos != 0) {
@@ -275,25 +355,34 @@ final class RpcCall implements CallContext, Runnable {
                             + runtime.endpoints().describeEmpty()));
             return;
         }
-        final Instance instance;
-        try {
-            instance = Endpoints.pick(picker, hashKey, triedAddresses());
-        } catch (AvoidingPicker.GateRejection e) {
-            fail(e.rejection(calleeService()));
-            return;
-        } catch (RuntimeException e) {
-            fail(e);
-            return;
+        final String address;
+        if (sameAddress != null && tries == 1) {
+            // SAME_INSTANCE, as Kitex's RetrySameNode sets the previous attempt's instance on the retry.
+            address = sameAddress;
+        } else {
+            final Instance instance;
+            try {
+                instance = Endpoints.pick(picker, hashKey, triedAddresses());
+            } catch (AvoidingPicker.GateRejection e) {
+                fail(e.rejection(calleeService()));
+                return;
+            } catch (RuntimeException e) {
+                fail(e);
+                return;
+            }
+            if (instance == null) {
+                fail(previous != null ? previous
+                        : new NoInstanceException("no instance for service '" + calleeService() + "': "
+                                + runtime.endpoints().describeEmpty()));
+                return;
+            }
+            address = instance.address();
         }
-        if (instance == null) {
-            fail(previous != null ? previous
-                    : new NoInstanceException("no instance for service '" + calleeService() + "': "
-                            + runtime.endpoints().describeEmpty()));
-            return;
-        }
-        final String address = instance.address();
         addTried(address);
         root.remote = address;
+        if (sending != null) {
+            root.addUsed(address);
+        }
         final CompletableFuture<ClientConnection> connection;
         final ConnectionProvider pool = runtime.connections();
         final long acquireStart = System.nanoTime();
@@ -324,7 +413,36 @@ final class RpcCall implements CallContext, Runnable {
     }
 
     private java.util.Collection<String> triedAddresses() {
+        final String[] earlier = avoid;
+        if (earlier != null) {
+            // A further attempt of a middleware: its own tries and every earlier attempt's instance.
+            final List<String> all = new ArrayList<>(earlier.length + (tried != null ? tried.size() : 1));
+            all.addAll(java.util.Arrays.asList(earlier));
+            if (tried != null) {
+                all.addAll(tried);
+            } else if (firstTried != null) {
+                all.add(firstTried);
+            }
+            return all;
+        }
         return tried != null ? tried : firstTried != null ? List.of(firstTried) : List.of();
+    }
+
+    /** Records an address an attempt picked, for the attempts after it (root only). */
+    private synchronized void addUsed(String address) {
+        final String[] u = used;
+        if (u == null) {
+            used = new String[] {address};
+            return;
+        }
+        for (String a : u) {
+            if (a.equals(address)) {
+                return;
+            }
+        }
+        final String[] grown = java.util.Arrays.copyOf(u, u.length + 1);
+        grown[u.length] = address;
+        used = grown;
     }
 
     private void addTried(String address) {
@@ -354,7 +472,7 @@ final class RpcCall implements CallContext, Runnable {
         try {
             request = runtime.encoders().get(runtime, target).encode(connection.alloc(), seqId,
                     connection.multiplexed(), callerMethod, rpcTimeout == null ? -1 : rpcTimeout.toMillis(),
-                    sendConnectTimeout ? connectTimeoutMillis : 0, root.metainfo, args);
+                    sendConnectTimeout ? connectTimeoutMillis : 0, sending != null ? sending : root.metainfo, args);
         } catch (RuntimeException e) {
             if (attempt.claim()) {
                 connection.recycle();
@@ -600,7 +718,8 @@ final class RpcCall implements CallContext, Runnable {
 
     @Override
     public long deadlineNanos() {
-        return deadlineNanos;
+        final RpcCall latest = root.currentAttempt;
+        return latest != null ? latest.deadlineNanos : root.deadlineNanos;
     }
 
     @Override
