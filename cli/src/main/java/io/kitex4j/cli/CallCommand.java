@@ -8,6 +8,8 @@ import io.kitex4j.core.Metainfo;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import io.kitex4j.thriftrpc.client.KitexClientBuilder;
 import io.kitex4j.core.Transport;
+import io.kitex4j.governance.ClientGovernance;
+import io.kitex4j.governance.ClientPolicies;
 import io.kitex4j.governance.RetryPolicy;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -79,6 +81,7 @@ final class CallCommand implements Callable<Integer> {
         final Transport t = parseTransport(transport);
         EtcdResolver resolver = null;
         final KitexClientBuilder b = KitexClient.builder().transport(t).fromService("kitex4j-cli");
+        final RetryPolicy policy;
         try {
             if (discovery) {
                 resolver = EtcdResolver.builder().etcd(etcd.toConfig()).keyLayout(etcd.layout()).build();
@@ -89,10 +92,7 @@ final class CallCommand implements Callable<Integer> {
             if (timeoutMillis != null) {
                 b.rpcTimeout(Duration.ofMillis(timeoutMillis));
             }
-            final RetryPolicy policy = retryPolicy(retry, backupMillis);
-            if (policy != null) {
-                governed(b, policy);
-            }
+            policy = retryPolicy(retry, backupMillis);
         } catch (IllegalArgumentException e) {
             if (resolver != null) {
                 resolver.close();
@@ -106,6 +106,11 @@ final class CallCommand implements Callable<Integer> {
         final TracingOptions.Tracing tracing = tracingOptions.start("kitex4j-cli");
         if (tracing != null) {
             b.middleware(tracing.tracing().clientMiddleware());
+        }
+        if (policy != null) {
+            // After tracing: the span covers the call with all its attempts, as Kitex's retry container sits
+            // inside its tracer.
+            governed(b, policy);
         }
         int failures = 0;
         try (TracingOptions.Tracing closesLast = tracing; KitexClient client = b.build();
@@ -161,21 +166,15 @@ final class CallCommand implements Callable<Integer> {
     }
 
     /**
-     * Puts {@code policy} for every method, on every method marked idempotent (Echo is), on the client.
-     * Not wired yet: {@code ClientGovernance} (governance module, helper R) is not on this branch. The
-     * intended body, for the lead to put in:
-     * <pre>{@code
-     * ClientGovernance g = ClientGovernance.builder()
-     *         .policies(ClientPolicies.builder().retry("*", policy).build())
-     *         .idempotent("*")
-     *         .build();
-     * b.middleware(g.middleware()).timeoutProvider(g.timeoutProvider());
-     * }</pre>
-     *
-     * @throws UnsupportedOperationException always, until then
+     * Puts {@code policy} on every method, all of them marked idempotent (Echo is): the CLI's calls may be sent
+     * again although they may have been processed.
      */
     private static void governed(KitexClientBuilder b, RetryPolicy policy) {
-        throw new UnsupportedOperationException("needs ClientGovernance");
+        final ClientGovernance g = ClientGovernance.builder()
+                .policies(ClientPolicies.builder().retry(ClientPolicies.WILDCARD, policy).build())
+                .idempotent(ClientPolicies.WILDCARD)
+                .build();
+        b.middleware(g.middleware()).timeoutProvider(g.timeoutProvider());
     }
 
     static Transport parseTransport(String name) {
