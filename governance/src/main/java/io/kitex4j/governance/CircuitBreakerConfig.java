@@ -15,6 +15,9 @@ public record CircuitBreakerConfig(boolean enabled, double errorRate, long minSa
     /** Kitex's default: enabled, error rate 0.5, minimum sample 200 ({@code defaultCBConfig}). */
     public static final CircuitBreakerConfig DEFAULT = new CircuitBreakerConfig(true, 0.5, 200);
 
+    /** A breaker that never opens (Kitex's thresholds, {@code enable: false}). */
+    public static final CircuitBreakerConfig DISABLED = new CircuitBreakerConfig(false, 0.5, 200);
+
     /**
      * Checks the thresholds.
      *

@@ -1,19 +1,23 @@
 package io.kitex4j.governance;
 
+import io.kitex4j.core.loadbalance.InstanceGate;
 import io.kitex4j.core.middleware.Middleware;
 import io.kitex4j.core.rpc.TimeoutProvider;
 import io.kitex4j.core.rpc.Timeouts;
 import io.kitex4j.governance.internal.RetryMiddleware;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The governance of one kitex4j client (one caller calling one service), Kitex's retry container and timeout
- * provider over {@link ClientPolicies} read from a {@link ClientPolicySource} on every call, so that dynamic
- * configuration (kitex4j-config-etcd) applies without a restart.
+ * The governance of one kitex4j client (one caller calling one service): Kitex's retry container, service and
+ * instance circuit breakers and timeout provider over {@link ClientPolicies} read from a {@link
+ * ClientPolicySource} on every call, so that dynamic configuration (kitex4j-config-etcd) applies without a
+ * restart.
  *
  * <pre>{@code
  * ClientGovernance g = ClientGovernance.builder()
@@ -24,8 +28,17 @@ import java.util.concurrent.ScheduledExecutorService;
  *         .idempotent("Echo", "Get")
  *         .build();
  * KitexClient client = KitexClient.builder().service("echo").resolver(resolver)
- *         .middleware(g.middleware()).timeoutProvider(g.timeoutProvider()).build();
+ *         .middleware(g.middleware()).timeoutProvider(g.timeoutProvider()).instanceGate(g.instanceGate())
+ *         .build();
  * }</pre>
+ *
+ * <p>{@link #middleware()} is the retry middleware with, inside it and so judging each attempt as Kitex's
+ * {@code cbsuite} does under its retryer, the {@linkplain ServiceCircuitBreakers service circuit breakers}
+ * ({@code from/to/method}, each method's {@link ClientPolicies#circuitBreaker(String) configuration} or
+ * {@link Builder#serviceCircuitBreaker the default}, Kitex's 0.5/200 unless set) and the outcome recording of
+ * the {@linkplain InstanceCircuitBreakers instance circuit breakers}, whose {@link #instanceGate() gate} keeps an
+ * instance with too many connection failures and timeouts out of the client's picker. Both are on by default, as
+ * a Go client built with config-etcd's client suite always has a service breaker.
  *
  * <p>Retries follow Kitex v0.16's {@code pkg/retry} (see {@link RetryPolicy}); each retried attempt carries the
  * persistent metainfo {@code RetryReq} (on the wire {@code RPC_PERSIST_RetryReq}, {@code "1"} for the second
@@ -39,12 +52,31 @@ public final class ClientGovernance {
 
     private final ClientPolicySource policies;
     private final RetryMiddleware retry;
+    private final ServiceCircuitBreakers serviceBreakers;
+    private final InstanceCircuitBreakers instanceBreakers;
+    private final Middleware middleware;
     private final TimeoutProvider timeoutProvider;
 
     private ClientGovernance(Builder b) {
         this.policies = b.policies;
         this.retry = new RetryMiddleware(b.policies, Set.copyOf(b.idempotent), b.classifier,
                 b.scheduler != null ? b.scheduler : SharedScheduler.INSTANCE);
+        final ServiceCircuitBreakers.Builder sb = ServiceCircuitBreakers.builder().policies(b.policies)
+                .defaultConfig(b.serviceDefault).timings(b.timings);
+        b.listeners.forEach(sb::listener);
+        this.serviceBreakers = sb.build();
+        if (b.instanceConfig.enabled()) {
+            final InstanceCircuitBreakers.Builder ib = InstanceCircuitBreakers.builder().config(b.instanceConfig)
+                    .timings(b.timings);
+            b.listeners.forEach(ib::listener);
+            this.instanceBreakers = ib.build();
+        } else {
+            this.instanceBreakers = null;
+        }
+        // retry( service breaker( instance outcomes( next ) ) ): each attempt is judged by both breakers.
+        final Middleware service = serviceBreakers.middleware();
+        final Middleware instance = instanceBreakers != null ? instanceBreakers.middleware() : null;
+        this.middleware = next -> retry.wrap(service.wrap(instance != null ? instance.wrap(next) : next));
         this.timeoutProvider = context -> {
             final TimeoutPolicy t = policies.current().timeout(context.method());
             return t == null ? null : new Timeouts(t.rpcTimeout(), t.connectTimeout());
@@ -57,12 +89,31 @@ public final class ClientGovernance {
     }
 
     /**
-     * The client middleware: retries, backup requests and their stop rules. Register it as the innermost
-     * middleware that should see a call once (tracing and metrics outside it see the call; middleware after it
-     * sees each attempt).
+     * The client middleware: retries, backup requests and their stop rules, and around each attempt the service
+     * circuit breaker and the instance breakers' recording. Register it as the innermost middleware that should
+     * see a call once (tracing and metrics outside it see the call; middleware after it sees each attempt).
      */
     public Middleware middleware() {
-        return retry;
+        return middleware;
+    }
+
+    /**
+     * The instance circuit breakers as the gate of the client's picker ({@code KitexClientBuilder.instanceGate}),
+     * or {@code null} if they are {@linkplain Builder#instanceCircuitBreaker turned off} (which the builder
+     * accepts as "no gate"). Without it the breakers count outcomes but no instance is left out.
+     */
+    public InstanceGate instanceGate() {
+        return instanceBreakers;
+    }
+
+    /** The service circuit breakers, to read their states. */
+    public ServiceCircuitBreakers serviceCircuitBreakers() {
+        return serviceBreakers;
+    }
+
+    /** The instance circuit breakers, to read their states; {@code null} if turned off. */
+    public InstanceCircuitBreakers instanceCircuitBreakers() {
+        return instanceBreakers;
     }
 
     /**
@@ -81,7 +132,7 @@ public final class ClientGovernance {
 
     @Override
     public String toString() {
-        return "ClientGovernance{" + retry + '}';
+        return "ClientGovernance{" + retry + ", " + serviceBreakers + ", " + instanceBreakers + '}';
     }
 
     /** Builds a {@link ClientGovernance}; {@link #build()} checks the settings. Not thread-safe. */
@@ -91,8 +142,44 @@ public final class ClientGovernance {
         private String invalidIdempotent;
         private RetryClassifier classifier;
         private ScheduledExecutorService scheduler;
+        private CircuitBreakerConfig serviceDefault = CircuitBreakerConfig.DEFAULT;
+        private CircuitBreakerConfig instanceConfig = CircuitBreakerConfig.DEFAULT;
+        private CircuitBreakerTimings timings = CircuitBreakerTimings.DEFAULT;
+        private final List<CircuitBreakerListener> listeners = new ArrayList<>();
 
         private Builder() {
+        }
+
+        /**
+         * The service circuit breaker of methods without a configuration of their own in the policies; default
+         * {@link CircuitBreakerConfig#DEFAULT} (Kitex's: 0.5 over at least 200 calls). {@link
+         * CircuitBreakerConfig#DISABLED} leaves breakers only to the methods the policies configure.
+         */
+        public Builder serviceCircuitBreaker(CircuitBreakerConfig defaultConfig) {
+            this.serviceDefault = Objects.requireNonNull(defaultConfig, "defaultConfig");
+            return this;
+        }
+
+        /**
+         * The thresholds of every instance's breaker; default {@link CircuitBreakerConfig#DEFAULT}; {@link
+         * CircuitBreakerConfig#DISABLED} turns instance breakers off ({@link ClientGovernance#instanceGate()} is
+         * then {@code null}).
+         */
+        public Builder instanceCircuitBreaker(CircuitBreakerConfig config) {
+            this.instanceConfig = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** The breakers' window and open/half-open timings; default Kitex's ({@link CircuitBreakerTimings#DEFAULT}). */
+        public Builder circuitBreakerTimings(CircuitBreakerTimings timings) {
+            this.timings = Objects.requireNonNull(timings, "timings");
+            return this;
+        }
+
+        /** Adds a listener of both kinds of breakers' state changes (e.g. {@code KitexMetrics.circuitBreakerListener()}). */
+        public Builder circuitBreakerListener(CircuitBreakerListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
         }
 
         /** Where the policies come from: fixed {@link ClientPolicies}, or a dynamic source. Required. */

@@ -8,6 +8,7 @@ import io.kitex4j.core.discovery.Instance;
 import io.kitex4j.core.loadbalance.InstanceGate;
 import io.kitex4j.core.middleware.Endpoint;
 import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.core.middleware.ObservedCall;
 import io.kitex4j.core.rpc.CallContext;
 import io.kitex4j.governance.internal.Breaker;
 import io.kitex4j.governance.internal.BreakerListeners;
@@ -122,27 +123,24 @@ public final class InstanceCircuitBreakers implements InstanceGate {
             if (ctx.side() != CallContext.Side.CLIENT || !config.enabled()) {
                 return next.invoke(ctx, request);
             }
-            CompletableFuture<Object> f;
-            try {
-                f = next.invoke(ctx, request);
-            } catch (Throwable t) {
-                f = CompletableFuture.failedFuture(t);
-            }
-            if (f == null) {
-                return null;
-            }
+            final CompletableFuture<Object> f = ObservedCall.invoke(next, ctx, request);
             // The instance as picked when next returned (the pick is synchronous once instances are known);
             // at completion the address of the context is that of the latest attempt, which is this one's unless
             // a backup started after it.
             final int attempt = ctx.attempt();
             final InetSocketAddress pickedNow = ctx.remoteAddress();
-            f.whenComplete((v, e) -> {
-                final InetSocketAddress at = ctx.attempt() == attempt || pickedNow == null ? ctx.remoteAddress() : pickedNow;
-                if (at != null) {
-                    record(key(at), e);
+            // Recorded before the outcome is seen above (the service breaker, a retry deciding where to go next).
+            final ObservedCall call = new ObservedCall() {
+                @Override
+                protected void onEnd(Throwable failure) {
+                    final InetSocketAddress at = ctx.attempt() == attempt || pickedNow == null
+                            ? ctx.remoteAddress() : pickedNow;
+                    if (at != null) {
+                        record(key(at), failure);
+                    }
                 }
-            });
-            return f;
+            };
+            return call.follow(f);
         };
     }
 

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.kitex4j.core.middleware.Endpoint;
 import io.kitex4j.core.middleware.Middleware;
+import io.kitex4j.core.middleware.ObservedCall;
 import io.kitex4j.core.rpc.CallContext;
 import io.kitex4j.governance.internal.Breaker;
 import io.kitex4j.governance.internal.BreakerListeners;
@@ -121,17 +122,14 @@ public final class ServiceCircuitBreakers {
                 return CompletableFuture.failedFuture(
                         new CircuitBreakerOpenException(CircuitBreakerEvent.Scope.SERVICE, b.key()));
             }
-            CompletableFuture<Object> f;
-            try {
-                f = next.invoke(ctx, request);
-            } catch (Throwable t) {
-                f = CompletableFuture.failedFuture(t);
-            }
-            if (f == null) {
-                return null;
-            }
-            f.whenComplete((v, e) -> record(b, method, e));
-            return f;
+            // Recorded before the caller (or a retrying middleware deciding on the next attempt) sees the outcome.
+            final ObservedCall call = new ObservedCall() {
+                @Override
+                protected void onEnd(Throwable failure) {
+                    record(b, method, failure);
+                }
+            };
+            return call.follow(ObservedCall.invoke(next, ctx, request));
         };
     }
 

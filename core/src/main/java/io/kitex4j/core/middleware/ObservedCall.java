@@ -10,7 +10,9 @@ import java.util.function.BiConsumer;
  * The future a middleware that observes calls (tracing, metrics) returns for one call: it completes with the next
  * endpoint's outcome, and runs {@link #onEnd} exactly once <em>before</em> that, so whatever {@code onEnd} records
  * (a span ended, a timer stopped) is done before the caller, or the server's reply, sees the result. A cancellation
- * of this future (by the caller, or by a server enforcing the deadline) ends the call too.
+ * of this future (by the caller, by a server enforcing the deadline, or by a retrying middleware dropping an
+ * attempt that lost a backup race) ends the call too, and is passed on to the next endpoint's future, so that the
+ * attempt below is aborted and releases its connection.
  *
  * <p>One object per call serves as the returned future, the callback on the next endpoint's future and the
  * subclass's per-call state, so observing costs one allocation:
@@ -33,6 +35,7 @@ public abstract class ObservedCall extends CompletableFuture<Object> implements 
             AtomicIntegerFieldUpdater.newUpdater(ObservedCall.class, "ended");
 
     private volatile int ended;
+    private volatile CompletableFuture<Object> followed;
 
     /** For subclasses. */
     protected ObservedCall() {
@@ -57,7 +60,9 @@ public abstract class ObservedCall extends CompletableFuture<Object> implements 
      * returns this future, for the middleware to return.
      */
     public final CompletableFuture<Object> follow(CompletableFuture<Object> next) {
-        (next != null ? next : nullEndpointResult()).whenComplete(this);
+        final CompletableFuture<Object> f = next != null ? next : nullEndpointResult();
+        followed = f;
+        f.whenComplete(this);
         return this;
     }
 
@@ -75,13 +80,21 @@ public abstract class ObservedCall extends CompletableFuture<Object> implements 
         }
     }
 
-    /** Ends the call (with a {@link CancellationException}) if it has not ended yet, then cancels this future. */
+    /**
+     * Ends the call (with a {@link CancellationException}) if it has not ended yet, cancels this future, then the
+     * followed one.
+     */
     @Override
     public final boolean cancel(boolean mayInterruptIfRunning) {
         if (!isDone()) {
             end(new CancellationException("cancelled"));
         }
-        return super.cancel(mayInterruptIfRunning);
+        final boolean cancelled = super.cancel(mayInterruptIfRunning);
+        final CompletableFuture<Object> f = followed;
+        if (cancelled && f != null) {
+            f.cancel(mayInterruptIfRunning);
+        }
+        return cancelled;
     }
 
     private void end(Throwable failure) {

@@ -31,8 +31,9 @@ class ObservedCallTest {
         next.complete("v");
         assertThat(returned.get()).isEqualTo("v");
         assertThat(call.ends).containsExactly("ok before");
-        call.cancel(false);   // already done: no second end
+        call.cancel(false);   // already done: no second end, nothing passed on
         assertThat(call.ends).containsExactly("ok before");
+        assertThat(next.isCancelled()).isFalse();
     }
 
     @Test
@@ -46,6 +47,8 @@ class ObservedCallTest {
         final CompletableFuture<Object> next = new CompletableFuture<>();
         cancelled.follow(next);
         assertThat(cancelled.cancel(true)).isTrue();
+        // Passed on: the attempt below is aborted (a retrying middleware dropping a backup race's loser).
+        assertThat(next.isCancelled()).isTrue();
         next.complete("late");
         assertThat(cancelled.ends).containsExactly("CancellationException before");
         assertThatThrownBy(cancelled::join).isInstanceOf(CancellationException.class);

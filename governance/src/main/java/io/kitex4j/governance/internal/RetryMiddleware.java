@@ -1,8 +1,6 @@
 package io.kitex4j.governance.internal;
 
-import io.kitex4j.core.BizStatusException;
 import io.kitex4j.core.Metainfo;
-import io.kitex4j.core.NoInstanceException;
 import io.kitex4j.core.RpcException;
 import io.kitex4j.core.RpcTimeoutException;
 import io.kitex4j.core.middleware.Endpoint;
@@ -43,9 +41,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Attempt n &gt; 1 carries the persistent metainfo {@code RetryReq = n-1}, and {@link
  *       CallContext#SAME_INSTANCE} when the policy retries on the same node.
  *   <li>Before another attempt: max duration (else {@link RetryFailedException} {@code retry[n] failed, exceed
- *       max duration[...]}), the retry circuit break (the method's error rate over Kitex's 10 s window, at least
- *       10 samples: {@code [retried n, retry circuit break, errRate=0.400, sample=20]}), the deadline stop, the
- *       backoff.
+ *       max duration[...]}), the retry circuit break (Kitex v0.16's percentage limit: the share of retries
+ *       among the method's attempts over the 10 s window, at least 10 samples: {@code [retried n, retry circuit
+ *       break, errRate=0.400, sample=20]}), the deadline stop, the backoff.
  *   <li>Failure retry: sequential; retries timeouts (unless turned off) and what the classifier retries.
  *       Backup: a copy every retry delay while none answered, the first answer (good or bad) wins, the others
  *       are cancelled. Mixed: both; a retryable answer starts the next attempt at once, the last one's answer
@@ -144,7 +142,7 @@ public final class RetryMiddleware implements Middleware {
      * One attempt through the rest of the chain.
      */
     private static CompletableFuture<Object> attempt(Endpoint next, CallContext ctx, Object request) {
-        // INTEGRATION POINT: breakers — the service circuit breaker goes here, around each attempt, as Kitex's
+        // next is ClientGovernance's breakers around the rest of the chain: each attempt is judged, as Kitex's
         // cbsuite middleware sits under its retryer (and the instance gate in the client's picker).
         try {
             final CompletableFuture<Object> f = next.invoke(ctx, request);
@@ -180,22 +178,6 @@ public final class RetryMiddleware implements Middleware {
     private static void appendMessage(Throwable error, String message) {
         if (error instanceof RpcException r) {
             r.setExtraMessage(message);
-        }
-    }
-
-    /** Kitex's {@code RecordStat} with {@code ErrorTypeOnServiceLevel}, kitex4j's exceptions mapped. */
-    static void record(ErrorWindow window, Throwable error) {
-        if (error == null || error instanceof BizStatusException
-                || error instanceof Exception && !(error instanceof RuntimeException)) {
-            // A reply: a business status and a declared Thrift exception travel in Kitex's result, not as errors.
-            window.success();
-        } else if (error instanceof NoInstanceException) {
-            // Kitex ignores discovery and load-balancing errors.
-            return;
-        } else if (error instanceof RpcTimeoutException) {
-            window.timeout();
-        } else {
-            window.failure();
         }
     }
 
@@ -304,6 +286,14 @@ public final class RetryMiddleware implements Middleware {
                 return;
             }
             final int n = ++callTimes;
+            // Kitex v0.16's default retry container is NewRetryContainerWithPercentageLimit: each attempt is
+            // recorded before it is sent, a first attempt as a success and a retry as a failure, whatever its
+            // outcome, so the retry circuit break limits the share of retries among all attempts.
+            if (n > 1) {
+                window.failure();
+            } else {
+                window.success();
+            }
             if (n > 1) {
                 ctx.setMetainfo(base.withPersistent(RETRY_REQ, Integer.toString(n - 1)));
                 if (policy.retrySameNode()) {
@@ -410,7 +400,6 @@ public final class RetryMiddleware implements Middleware {
                 if (finished) {
                     return;
                 }
-                record(window, error);
                 doneCount++;
                 switch (policy.type()) {
                     case FAILURE -> onFailureRetryDone(value, error);

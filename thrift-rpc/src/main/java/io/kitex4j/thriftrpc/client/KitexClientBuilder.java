@@ -366,12 +366,13 @@ public final class KitexClientBuilder {
      * Asks {@code gate} before each call goes to an instance: the picker skips the instances it does not
      * allow (picking again, as Kitex's resolver does when its instance circuit breaker refuses), and when
      * it allows none the call fails at once with the gate's {@linkplain InstanceGate#rejection(String)
-     * rejection}. Default none. Works with or without {@link #avoidRefusedInstances(boolean)}. With
-     * consistent hashing the keys of a disallowed instance go to another allowed instance for as long as
-     * it is disallowed.
+     * rejection}. Default none; {@code null} removes it (so that an optional gate, such as a governance's whose
+     * instance breakers are off, can be passed as it is). Works with or without {@link
+     * #avoidRefusedInstances(boolean)}. With consistent hashing the keys of a disallowed instance go to another
+     * allowed instance for as long as it is disallowed.
      */
     public KitexClientBuilder instanceGate(InstanceGate gate) {
-        this.instanceGate = requireNonNull(gate, "gate");
+        this.instanceGate = gate;
         return this;
     }
 
