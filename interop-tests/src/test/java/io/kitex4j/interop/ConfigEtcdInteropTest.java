@@ -1,6 +1,7 @@
 package io.kitex4j.interop;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -12,12 +13,11 @@ import io.etcd.jetcd.Client;
 import io.kitex4j.configetcd.ConfigEvent;
 import io.kitex4j.configetcd.EtcdClientPolicies;
 import io.kitex4j.configetcd.EtcdConfigWatcher;
-import io.kitex4j.governance.ClientPolicySource;
-import io.kitex4j.governance.TimeoutPolicy;
+import io.kitex4j.core.RpcTimeoutException;
+import io.kitex4j.governance.ClientGovernance;
 import io.kitex4j.idl.echo.EchoServer;
 import io.kitex4j.idl.echo.Request;
 import io.kitex4j.testing.EtcdExtension;
-import io.kitex4j.thriftrpc.client.CallOptions;
 import io.kitex4j.thriftrpc.client.KitexClient;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
@@ -43,6 +44,16 @@ import org.slf4j.LoggerFactory;
  * again.
  */
 class ConfigEtcdInteropTest {
+
+    private final List<AutoCloseable> closeLater = new ArrayList<>();
+
+    @AfterEach
+    void closeClients() throws Exception {
+        for (AutoCloseable c : closeLater) {
+            c.close();
+        }
+    }
+
 
     @RegisterExtension
     static final EtcdExtension ETCD = EtcdExtension.single();
@@ -74,9 +85,14 @@ class ConfigEtcdInteropTest {
         try (GoPeers.GoServer server = GoPeers.server("-stall-calls", "*", "-stall", STALL_MS + "ms");
              EtcdConfigWatcher watcher = EtcdConfigWatcher.builder()
                      .endpoints(ETCD.endpoints().toArray(String[]::new)).listener(events::add).build();
-             KitexClient client = KitexClient.builder().service(CALLEE).fromService(CALLER)
-                     .addresses(server.address()).rpcTimeout(Duration.ofSeconds(5)).build()) {
-            final EtcdClientPolicies policies = watcher.clientPolicies(CALLER, CALLEE);
+             EtcdClientPolicies policies = watcher.clientPolicies(CALLER, CALLEE)) {
+            // The client's own 5 s is overridden by the key (the provider wins over the builder's default).
+            final ClientGovernance governance = ClientGovernance.builder().policies(policies).build();
+            final KitexClient client = KitexClient.builder().service(CALLEE).fromService(CALLER)
+                    .addresses(server.address()).rpcTimeout(Duration.ofSeconds(5))
+                    .middleware(governance.middleware()).timeoutProvider(governance.timeoutProvider())
+                    .instanceGate(governance.instanceGate()).build();
+            closeLater.add(client);
             assertThat(policies.current().timeout("Echo").rpcTimeout()).isEqualTo(Duration.ofMillis(50));
 
             // -timeout 0: no client.WithRPCTimeout, which would lock the RPC timeout against config-etcd's provider.
@@ -96,7 +112,7 @@ class ConfigEtcdInteropTest {
                     final long start = System.nanoTime();
                     String error = null;
                     try {
-                        client.stub(EchoServer.Iface.class, timeoutsOf(policies, "Echo")).Echo(new Request("echo", "hi"));
+                        client.stub(EchoServer.Iface.class).Echo(new Request("echo", "hi"));
                     } catch (Exception e) {
                         error = e.toString();
                     }
@@ -300,36 +316,48 @@ class ConfigEtcdInteropTest {
             }
             System.out.println("go server saw RetryReq " + retryReqs);
             assertThat(retryReqs).containsExactly("", "", "1", "2", "", "1", "2");
-            // INTEGRATION POINT: with ClientGovernance.builder().policies(policies).idempotent("*"), a kitex4j client's
-            // calls of Echo should reach the server the same way; until then, the policy it would apply:
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
-                    .until(() -> policies.current().retry("Echo") != null);
             assertThat(policies.current().retry("Echo"))
                     .isEqualTo(io.kitex4j.governance.RetryPolicy.failure().maxRetryTimes(2).build());
+        }
+
+        // The same sequence with a kitex4j client and its own key: one call before the key, two after.
+        final String javaCaller = "retry-caller-java";
+        final String javaKey = "/KitexConfig/" + javaCaller + "/" + callee + "/retry";
+        final Path javaCalls = GoPeers.logDir().resolve("config-etcd-retry-java-calls-" + System.nanoTime() + ".jsonl");
+        try (GoPeers.GoServer server = GoPeers.server("-stall-calls", "*", "-stall", "300ms", "-log-calls",
+                javaCalls.toString());
+             EtcdConfigWatcher watcher = EtcdConfigWatcher.builder()
+                     .endpoints(ETCD.endpoints().toArray(String[]::new)).build();
+             EtcdClientPolicies policies = watcher.clientPolicies(javaCaller, callee)) {
+            final ClientGovernance governance = ClientGovernance.builder().policies(policies).idempotent("*").build();
+            final KitexClient client = KitexClient.builder().service(callee).fromService(javaCaller)
+                    .addresses(server.address()).transport(io.kitex4j.core.Transport.TTHEADER_FRAMED)
+                    .rpcTimeout(Duration.ofMillis(100)).middleware(governance.middleware())
+                    .timeoutProvider(governance.timeoutProvider()).instanceGate(governance.instanceGate()).build();
+            closeLater.add(client);
+            final EchoServer.Iface echo = client.stub(EchoServer.Iface.class);
+            assertThatThrownBy(() -> echo.Echo(new Request("echo", "hi"))).isInstanceOf(RpcTimeoutException.class);
+            put(javaKey, "{\"Echo\":{\"enable\":true,\"type\":0,\"failure_policy\":{\"stop_policy\":"
+                    + "{\"max_retry_times\":2},\"backoff_policy\":{\"backoff_type\":\"none\"}}}}");
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> policies.current().retry("Echo") != null);
+            for (int i = 0; i < 2; i++) {
+                assertThatThrownBy(() -> echo.Echo(new Request("echo", "hi"))).isInstanceOf(RpcTimeoutException.class);
+            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> Files.exists(javaCalls) && Files.readAllLines(javaCalls).size() >= 7);
+            Thread.sleep(200);
+            final List<String> retryReqs = new ArrayList<>();
+            for (String line : Files.readAllLines(javaCalls)) {
+                retryReqs.add(GoPeers.JSON.readTree(line).path("retryReq").asText());
+            }
+            System.out.println("go server saw RetryReq from kitex4j " + retryReqs);
+            assertThat(retryReqs).containsExactly("", "", "1", "2", "", "1", "2");
         }
     }
 
     private static boolean isOpen(Call c) {
         return !c.ok() && c.error() != null && c.error().contains("forbidden by circuitbreaker: service circuitbreak");
-    }
-
-    /**
-     * INTEGRATION POINT: {@code ClientGovernance.timeoutProvider()} (helper R) reads the policy source once per call
-     * when the call starts; until it is on main this test does the same by hand, as per-call options.
-     */
-    static CallOptions timeoutsOf(ClientPolicySource source, String method) {
-        final TimeoutPolicy t = source.current().timeout(method);
-        if (t == null) {
-            return CallOptions.DEFAULT;
-        }
-        final CallOptions.Builder b = CallOptions.builder();
-        if (t.rpcTimeout() != null) {
-            b.rpcTimeout(t.rpcTimeout());
-        }
-        if (t.connectTimeout() != null) {
-            b.connectTimeout(t.connectTimeout());
-        }
-        return b.build();
     }
 
     private static List<Call> between(List<Call> calls, long fromMs, long toMs) {
