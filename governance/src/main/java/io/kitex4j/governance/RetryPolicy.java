@@ -18,9 +18,8 @@ import java.util.Objects;
  *
  * <p>Common to all: {@link #maxDuration()} (no new attempt after it, 0 = none), chain stop (a request that
  * is itself a retry, marked {@code RetryReq} in persistent metainfo, is not retried again), the retry
- * circuit break (no retry while the share of retries among the method's attempts, Kitex v0.16's percentage
- * limit, is at least {@link #retryBreakerErrorRate()} over at least 10 samples in 10 s; default 0.1, at most
- * 0.3) and {@link #retrySameNode()} (false: each attempt is
+ * circuit break (no retry while retries make at least {@link #retryBreakerErrorRate()} of the method's attempts
+ * over at least 10 samples, Kitex's default percentage limit; default 0.1, at most 0.3) and {@link #retrySameNode()} (false: each attempt is
  * picked again, avoiding the instances already tried when others are available).
  *
  * <p>A request that may have reached the server (a timeout, a backup copy, an outcome the classifier
@@ -178,9 +177,9 @@ public final class RetryPolicy {
     }
 
     /**
-     * The share of retries among a method's attempts at or above which retries stop, over at least {@value
-     * #RETRY_BREAKER_MIN_SAMPLE} samples ({@code cb_policy.error_rate}; Kitex v0.16 counts a retry as an error
-     * and a first attempt as a success).
+     * The share of retries among the method's attempts at or above which retries stop, over at least
+     * {@value #RETRY_BREAKER_MIN_SAMPLE} samples ({@code cb_policy.error_rate}; Kitex's default retry container
+     * counts a first attempt as a success and a retry as a failure, whatever their outcomes).
      */
     public double retryBreakerErrorRate() {
         return retryBreakerErrorRate;

@@ -359,7 +359,7 @@ class RetryTest {
     // ------------------------------------------------------------------ retry circuit break
 
     @Test
-    void retriesStopWhileTheShareOfRetriesIsAtTheThresholdWithTenSamples() throws Exception {
+    void retriesStopWhileRetriesAreAtTheThresholdShareOfAttemptsWithTenSamples() throws Exception {
         final Scripted h = handler("h");
         h.script = n -> Act.FAIL;
         final InteropService.Iface echo = stub(client(governance(RetryPolicy.failure().maxRetryTimes(2).build(),
@@ -369,12 +369,35 @@ class RetryTest {
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("circuit break"));
         }
         assertThat(h.calls.get()).isEqualTo(9);
-        // Kitex's percentage limit: 3 first attempts and 6 retries are 9 samples; the 4th call's first attempt is
-        // the 10th, 6 of them retries: no retry, and the error says why, exactly as a Go client's did (Go's
-        // GOVERNANCE-FLAGS.md, the same sequence: errRate=0.600, sample=10).
+        // Kitex's percentage limit: 3 first attempts and 6 retries so far; the 4th call's first attempt is the
+        // 10th sample, 6 of 10 are retries: no retry, and the error says why (as Go's, GOVERNANCE-FLAGS.md).
         assertThatThrownBy(() -> echo.echoString("x")).isInstanceOf(RemoteApplicationException.class)
                 .hasMessageEndingWith("[retried 0, retry circuit break, errRate=0.600, sample=10]");
-        assertThat(h.calls.get()).isEqualTo(10);
+        assertThatThrownBy(() -> echo.echoString("x")).isInstanceOf(RemoteApplicationException.class)
+                .hasMessageEndingWith("[retried 0, retry circuit break, errRate=0.545, sample=11]");
+        assertThat(h.calls.get()).isEqualTo(11);
+    }
+
+    @Test
+    void theShareOfRetriesNotTheFailureRateTripsTheRetryCircuitBreakAsInGo() throws Exception {
+        final Scripted h = handler("h");
+        // The run GOVERNANCE-FLAGS.md records for a Go client (-max-retry 1 -retry-breaker-rate 0.3, every 3rd
+        // call fails): 29 of 30 calls succeed, the one refused retry at errRate=0.300, sample=30.
+        h.script = n -> n % 3 == 0 ? Act.FAIL : Act.ANSWER;
+        final InteropService.Iface echo = stub(client(governance(RetryPolicy.failure().maxRetryTimes(1)
+                .retryBreakerErrorRate(0.3).build(), REMOTE_ERRORS, "*"), serve(h)));
+        final List<String> refused = new ArrayList<>();
+        int ok = 0;
+        for (int i = 0; i < 30; i++) {
+            try {
+                echo.echoString("x");
+                ok++;
+            } catch (RemoteApplicationException e) {
+                refused.add(i + ": " + e.extraMessage());
+            }
+        }
+        assertThat(ok).isEqualTo(29);
+        assertThat(refused).containsExactly("20: retried 0, retry circuit break, errRate=0.300, sample=30");
     }
 
     @Test

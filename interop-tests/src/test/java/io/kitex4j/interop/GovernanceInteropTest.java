@@ -156,6 +156,43 @@ class GovernanceInteropTest {
         assertThat(retryReqs(calls("go-down"))).containsExactly("", "1", "2", "3");
     }
 
+    @Test
+    void theRetryCircuitBreakStopsTheSameRetryAsGosInTheSameRun() {
+        // Every 3rd call a server receives fails; one retry allowed; retries may be 30% of the attempts.
+        final GoServer forJava = go("go-cb-java", "--fail-calls", "%3");
+        final GoServer forGo = go("go-cb-go", "--fail-calls", "%3");
+        final InteropService.Iface stub = client(governance(RetryPolicy.failure().maxRetryTimes(1)
+                .retryBreakerErrorRate(0.3).build(), REMOTE_ERRORS, null), forJava.address())
+                .stub(InteropService.Iface.class);
+        final List<String> javaRefused = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            try {
+                stub.callInfo();
+            } catch (RemoteApplicationException e) {
+                javaRefused.add(i + ": " + e.extraMessage());
+            } catch (org.apache.thrift.TException e) {
+                throw new AssertionError(e);
+            }
+        }
+        final GoClientRun run = GoPeers.client("--addr", forGo.address(), "--service", "interop", "--transport",
+                "ttheader", "--scenario", "callInfo", "--count", "30", "--timeout", "5s", "--retry", "failure",
+                "--max-retry", "1", "--retry-breaker-rate", "0.3", "--retry-all-errors", "--per-call");
+        final List<String> goRefused = new ArrayList<>();
+        for (JsonNode c : run.calls()) {
+            if (!c.path("ok").asBoolean()) {
+                final String err = c.path("err").asText();
+                goRefused.add(c.path("i").asInt() + ": " + err.substring(err.indexOf('[') + 1, err.indexOf(']')));
+            }
+        }
+        assertThat(run.calls()).as("%s", run).hasSize(30);
+        assertThat(goRefused).as("%s", run).hasSize(1);
+        assertThat(javaRefused).hasSize(1);
+        assertThat(goRefused.get(0)).contains("retried 0, retry circuit break, errRate=0.300, sample=30");
+        assertThat(javaRefused.get(0)).endsWith("retried 0, retry circuit break, errRate=0.300, sample=30");
+        // The same call of the run (Go numbers its calls from 0 or 1: compare the sequence of server calls).
+        assertThat(retryReqs(calls("go-cb-java"))).isEqualTo(retryReqs(calls("go-cb-go")));
+    }
+
     /** A kitex4j InteropService whose callInfo stalls, recording the RetryReq each request carried. */
     static final class StallingJava extends InteropHandler {
         final List<String> retryReqs = new CopyOnWriteArrayList<>();

@@ -41,9 +41,12 @@ import org.slf4j.LoggerFactory;
  *   <li>Attempt n &gt; 1 carries the persistent metainfo {@code RetryReq = n-1}, and {@link
  *       CallContext#SAME_INSTANCE} when the policy retries on the same node.
  *   <li>Before another attempt: max duration (else {@link RetryFailedException} {@code retry[n] failed, exceed
- *       max duration[...]}), the retry circuit break (Kitex v0.16's percentage limit: the share of retries
- *       among the method's attempts over the 10 s window, at least 10 samples: {@code [retried n, retry circuit
- *       break, errRate=0.400, sample=20]}), the deadline stop, the backoff.
+ *       max duration[...]}), the retry circuit break, the deadline stop, the backoff. The retry circuit break
+ *       is Kitex's default container's ({@code NewRetryContainerWithPercentageLimit}, which config-etcd's suite
+ *       builds too): each attempt is counted when it starts, a first attempt as a success and a further one as a
+ *       failure, in the method's 10 s window; with at least 10 samples, no further attempt starts while the share
+ *       of further attempts is at least the policy's rate: {@code [retried n, retry circuit break,
+ *       errRate=0.600, sample=10]}. Outcomes are not counted (that is the service circuit breaker's job).
  *   <li>Failure retry: sequential; retries timeouts (unless turned off) and what the classifier retries.
  *       Backup: a copy every retry delay while none answered, the first answer (good or bad) wins, the others
  *       are cancelled. Mixed: both; a retryable answer starts the next attempt at once, the last one's answer
@@ -65,8 +68,10 @@ public final class RetryMiddleware implements Middleware {
     private final boolean allIdempotent;
     private final RetryClassifier classifier;
     private final ScheduledExecutorService scheduler;
-    // The retry circuit break's windows, keyed as Kitex's service breaker (RPCInfo2Key: from/to/method).
-    private final ConcurrentHashMap<String, ErrorWindow> windows = new ConcurrentHashMap<>();
+    // The retry circuit break's windows, keyed as Kitex's service breaker (RPCInfo2Key: from/to/method), nested
+    // so that a lookup builds no key string.
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, ConcurrentHashMap<String, ErrorWindow>>> windows =
+            new ConcurrentHashMap<>();
 
     /**
      * A middleware over {@code source}'s retry policies.
@@ -89,7 +94,9 @@ public final class RetryMiddleware implements Middleware {
 
     /** The retry circuit break's window of a method, as {@code from/to/method}; for tests and metrics. */
     public ErrorWindow window(String callerService, String calleeService, String method) {
-        return windows.computeIfAbsent(callerService + '/' + calleeService + '/' + method, k -> new ErrorWindow());
+        return windows.computeIfAbsent(callerService, k -> new ConcurrentHashMap<>())
+                .computeIfAbsent(calleeService, k -> new ConcurrentHashMap<>())
+                .computeIfAbsent(method, k -> new ErrorWindow());
     }
 
     private CompletableFuture<Object> invoke(Endpoint next, CallContext ctx, Object request) {
@@ -286,13 +293,11 @@ public final class RetryMiddleware implements Middleware {
                 return;
             }
             final int n = ++callTimes;
-            // Kitex v0.16's default retry container is NewRetryContainerWithPercentageLimit: each attempt is
-            // recorded before it is sent, a first attempt as a success and a retry as a failure, whatever its
-            // outcome, so the retry circuit break limits the share of retries among all attempts.
-            if (n > 1) {
-                window.failure();
-            } else {
+            // Kitex's recordRetryStat: the percentage limit counts attempts, not outcomes.
+            if (n == 1) {
                 window.success();
+            } else {
+                window.failure();
             }
             if (n > 1) {
                 ctx.setMetainfo(base.withPersistent(RETRY_REQ, Integer.toString(n - 1)));
