@@ -88,6 +88,14 @@ class InstanceCircuitBreakersClientTest {
                 .timings(new CircuitBreakerTimings(Duration.ofMillis(100), 100, Duration.ofSeconds(1),
                         Duration.ofMillis(200), 2))
                 .listener(events::add).nanoClock(() -> System.nanoTime() + skew.get()).build();
+        // Warm up (classes, server threads) with a plain client, so that no call to a times out on a cold JVM.
+        try (KitexClient plain = KitexClient.builder().service("echo").addresses(addrA, addrB).build()) {
+            for (int i = 0; i < 10; i++) {
+                plain.stub(EchoServer.Iface.class).Echo(new Request("whoami", ""));
+            }
+        }
+        a.calls.set(0);
+        b.calls.set(0);
         final KitexClient client = KitexClient.builder().service("echo").addresses(addrA, addrB)
                 .rpcTimeout(Duration.ofMillis(100)).instanceGate(breakers).middleware(breakers.middleware()).build();
         closeables.add(client);
