@@ -104,7 +104,7 @@ public final class GovernanceLoadRunner {
         };
         if (policies != null) {
             final ClientGovernance g = ClientGovernance.builder().policies(policies).idempotent("*").build();
-            builder.middleware(g.middleware()).timeoutProvider(g.timeoutProvider());
+            builder.middleware(g.middleware()).timeoutProvider(g.timeoutProvider()).instanceGate(g.instanceGate());
         }
         final KitexClient client = builder.build();
         final EchoServer.Iface stub = client.stub(EchoServer.Iface.class);
