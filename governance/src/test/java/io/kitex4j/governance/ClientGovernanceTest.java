@@ -3,21 +3,15 @@ package io.kitex4j.governance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kitex4j.core.Metainfo;
 import io.kitex4j.core.RpcTimeoutException;
-import io.kitex4j.idl.echo.ComplexRequest;
-import io.kitex4j.idl.echo.ComplexResponse;
 import io.kitex4j.idl.echo.EchoServer;
 import io.kitex4j.idl.echo.Request;
-import io.kitex4j.idl.echo.Response;
 import io.kitex4j.thriftrpc.client.KitexClient;
-import io.kitex4j.thriftrpc.server.KitexServer;
 import io.kitex4j.thriftrpc.testing.NettyLeakDetection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -41,43 +35,8 @@ class ClientGovernanceTest {
         }
     }
 
-    /** Answers with its name; stalls 300 ms while {@code slow}; records each call's RetryReq. */
-    static final class Handler implements EchoServer.Iface {
-        final String name;
-        final AtomicInteger calls = new AtomicInteger();
-        final List<String> retryReqs = new CopyOnWriteArrayList<>();
-        volatile boolean slow;
-
-        Handler(String name) {
-            this.name = name;
-        }
-
-        @Override
-        public Response Echo(Request req) {
-            calls.incrementAndGet();
-            final String r = Metainfo.current().persistentValue("RetryReq");
-            retryReqs.add(r == null ? "" : r);
-            if (slow) {
-                try {
-                    Thread.sleep(300);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return new Response(req.getAction(), name);
-        }
-
-        @Override
-        public ComplexResponse EchoComplex(ComplexRequest req) {
-            throw new UnsupportedOperationException();
-        }
-    }
-
-    private String start(Handler h) {
-        final KitexServer s = KitexServer.builder().address("127.0.0.1", 0).service(EchoServer.class, h)
-                .shutdownHook(false).exitWait(Duration.ZERO).build().startBlocking();
-        closeables.add(s);
-        return "127.0.0.1:" + s.port();
+    private String start(InstanceCircuitBreakersClientTest.Handler h) {
+        return InstanceCircuitBreakersClientTest.start(h, closeables);
     }
 
     private KitexClient client(ClientGovernance g, String... addresses) {
@@ -92,8 +51,8 @@ class ClientGovernanceTest {
 
     @Test
     void aTimedOutAttemptIsRetriedOnTheOtherInstanceWhichThenTakesTheSlowOneOutOfThePicker() throws Exception {
-        final Handler a = new Handler("a");
-        final Handler b = new Handler("b");
+        final InstanceCircuitBreakersClientTest.Handler a = new InstanceCircuitBreakersClientTest.Handler("a");
+        final InstanceCircuitBreakersClientTest.Handler b = new InstanceCircuitBreakersClientTest.Handler("b");
         final String addrA = start(a);
         final String addrB = start(b);
         final List<CircuitBreakerEvent> events = new CopyOnWriteArrayList<>();
@@ -134,7 +93,7 @@ class ClientGovernanceTest {
 
     @Test
     void theServiceBreakerJudgesEachAttemptInsideTheRetryAndOpensAtItsMinimumSample() throws Exception {
-        final Handler a = new Handler("a");
+        final InstanceCircuitBreakersClientTest.Handler a = new InstanceCircuitBreakersClientTest.Handler("a");
         a.slow = true;
         final String addrA = start(a);
         final ClientGovernance g = ClientGovernance.builder()
@@ -163,7 +122,7 @@ class ClientGovernanceTest {
 
     @Test
     void perMethodTimeoutsComeFromThePolicies() throws Exception {
-        final Handler a = new Handler("a");
+        final InstanceCircuitBreakersClientTest.Handler a = new InstanceCircuitBreakersClientTest.Handler("a");
         a.slow = true;
         final String addrA = start(a);
         final ClientGovernance g = ClientGovernance.builder()

@@ -38,10 +38,14 @@ class InstanceCircuitBreakersClientTest {
         }
     }
 
-    /** Answers whoami with its name; stalls past the client's timeout while {@code slow} is set. */
+    /**
+     * Answers with its name; stalls 300 ms, past the client's timeout, while {@code slow} is set; records each
+     * call's persistent {@code RetryReq} ({@code ""} if none).
+     */
     static final class Handler implements EchoServer.Iface {
         final String name;
         final AtomicInteger calls = new AtomicInteger();
+        final List<String> retryReqs = new CopyOnWriteArrayList<>();
         volatile boolean slow;
 
         Handler(String name) {
@@ -51,6 +55,8 @@ class InstanceCircuitBreakersClientTest {
         @Override
         public Response Echo(Request req) {
             calls.incrementAndGet();
+            final String retryReq = io.kitex4j.core.Metainfo.current().persistentValue("RetryReq");
+            retryReqs.add(retryReq == null ? "" : retryReq);
             if (slow) {
                 try {
                     Thread.sleep(300);
@@ -67,11 +73,15 @@ class InstanceCircuitBreakersClientTest {
         }
     }
 
-    private String start(Handler h) {
+    static String start(Handler h, List<AutoCloseable> closeables) {
         final KitexServer s = KitexServer.builder().address("127.0.0.1", 0).service(EchoServer.class, h)
                 .shutdownHook(false).exitWait(Duration.ZERO).build().startBlocking();
         closeables.add(s);
         return "127.0.0.1:" + s.port();
+    }
+
+    private String start(Handler h) {
+        return start(h, closeables);
     }
 
     @Test
