@@ -278,11 +278,11 @@ class ConfigEtcdInteropTest {
     /**
      * The {@code retry} key as a Go client applies it live: after the key sets failure retry {@code max_retry_times}
      * 2 for {@code Echo}, each call that times out against a stalling Go server reaches it three times ({@code
-     * RetryReq} "", "1", "2"); before, once. The kitex4j side reads the same value into the same {@link
-     * io.kitex4j.governance.RetryPolicy}.
+     * RetryReq} "", "1", "2"); before, once. A kitex4j client through {@code ClientGovernance} and its own key does
+     * the same: the servers log the same sequence from both.
      */
     @Test
-    void retryKeyAppliesLiveToGoAndParsesAlikeInJava() throws Exception {
+    void retryKeyAppliesLiveToGoAndJavaClientsAlike() throws Exception {
         final String caller = "retry-caller";
         final String callee = "retry-callee";
         final String key = "/KitexConfig/" + caller + "/" + callee + "/retry";
@@ -310,10 +310,7 @@ class ConfigEtcdInteropTest {
             } finally {
                 go.destroyForcibly();
             }
-            final List<String> retryReqs = new ArrayList<>();
-            for (String line : Files.readAllLines(calls)) {
-                retryReqs.add(GoPeers.JSON.readTree(line).path("retryReq").asText());
-            }
+            final List<String> retryReqs = retryReqs(calls);
             System.out.println("go server saw RetryReq " + retryReqs);
             assertThat(retryReqs).containsExactly("", "", "1", "2", "", "1", "2");
             assertThat(policies.current().retry("Echo"))
@@ -347,13 +344,19 @@ class ConfigEtcdInteropTest {
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
                     .until(() -> Files.exists(javaCalls) && Files.readAllLines(javaCalls).size() >= 7);
             Thread.sleep(200);
-            final List<String> retryReqs = new ArrayList<>();
-            for (String line : Files.readAllLines(javaCalls)) {
-                retryReqs.add(GoPeers.JSON.readTree(line).path("retryReq").asText());
-            }
+            final List<String> retryReqs = retryReqs(javaCalls);
             System.out.println("go server saw RetryReq from kitex4j " + retryReqs);
             assertThat(retryReqs).containsExactly("", "", "1", "2", "", "1", "2");
         }
+    }
+
+    /** The {@code RetryReq} of each call a Go server's {@code -log-calls} file records, in order. */
+    private static List<String> retryReqs(Path callLog) throws IOException {
+        final List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(callLog)) {
+            out.add(GoPeers.JSON.readTree(line).path("retryReq").asText());
+        }
+        return out;
     }
 
     private static boolean isOpen(Call c) {
